@@ -1,0 +1,56 @@
+# PhotoFlow: `make run` runs the workflow on the offline local stack, `make test` checks everything.
+# Both set themselves up: a virtualenv in .venv with the pinned versions of requirements/dev.lock.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help setup run up test lint typecheck cfn unit integration e2e bench soak clean
+
+help:
+	@echo "make run    - start the local stack, process the sample photos, print what happened"
+	@echo "make test   - lint, type-check, validate the template, run every test"
+	@echo "make bench  - imaging and local-stack benchmarks with targets"
+	@echo "make soak   - many photos with injected faults; nothing may be lost"
+
+$(STAMP): requirements/dev.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/photoflow demo
+
+up: $(STAMP)
+	$(BIN)/photoflow up
+
+lint: $(STAMP)
+	$(BIN)/ruff check src functions tests
+	$(BIN)/ruff format --check src functions tests
+	$(BIN)/mypy
+	$(BIN)/mypy functions --explicit-package-bases
+
+cfn: $(STAMP)
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python -m photoflow_local.template_check template.yaml
+
+test: lint cfn
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(STAMP)
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts
