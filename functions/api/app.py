@@ -1,0 +1,157 @@
+"""The photos HTTP API (API Gateway REST, proxy integration).
+
+POST /photos            image bytes in the body -> 202 {photoId, status, statusUrl}
+POST /photos/uploads    {filename, contentType, size} -> a presigned POST for large files
+GET  /photos/{photoId}  the photo's state, metadata and derivative URLs (from DynamoDB)
+GET  /photos            newest first, ?limit=&cursor=
+Errors are JSON: {"error": <name>, "message": <why>} with a 4xx status.
+"""
+
+import base64
+import binascii
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field, ValidationError
+
+from photoflow.config import ApiConfig, ImagingConfig, StorageConfig, load
+from photoflow.imaging import InvalidPhoto
+from photoflow.keys import is_photo_id
+from photoflow.observability import logger, metrics, tracer
+from photoflow.photos import InvalidCursor, PhotoRepository
+from photoflow.uploads import UnsupportedMediaType, Uploads
+
+STORAGE = load(StorageConfig)
+IMAGING = load(ImagingConfig)
+API = load(ApiConfig)
+photos = PhotoRepository(STORAGE.table_name)
+uploads = Uploads(
+    bucket=STORAGE.bucket_name,
+    photos=photos,
+    limits=IMAGING.limits,
+    direct_max_bytes=API.direct_upload_max_bytes,
+    url_expiry_seconds=API.url_expiry_seconds,
+)
+app = APIGatewayRestResolver()
+
+ERROR_STATUS = {
+    "EmptyPhoto": HTTPStatus.BAD_REQUEST,
+    "PhotoTooLarge": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    "TooManyPixels": HTTPStatus.UNPROCESSABLE_ENTITY,
+    "UnsupportedFormat": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    "CorruptImage": HTTPStatus.UNPROCESSABLE_ENTITY,
+}
+
+
+class UploadRequest(BaseModel):
+    filename: str = Field(min_length=1, max_length=1024)
+    content_type: str = Field(alias="contentType", min_length=1, max_length=100)
+    size: int | None = Field(default=None, ge=1)
+
+
+def error(status: HTTPStatus, name: str, message: str) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": name, "message": message},
+    )
+
+
+@app.exception_handler(InvalidPhoto)
+def invalid_photo(exc: InvalidPhoto) -> Response[Any]:
+    name = type(exc).__name__
+    metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
+    return error(ERROR_STATUS.get(name, HTTPStatus.BAD_REQUEST), name, str(exc))
+
+
+@app.exception_handler(UnsupportedMediaType)
+def unsupported_media_type(exc: UnsupportedMediaType) -> Response[Any]:
+    return error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", str(exc))
+
+
+@app.exception_handler(InvalidCursor)
+def invalid_cursor(exc: InvalidCursor) -> Response[Any]:
+    return error(HTTPStatus.BAD_REQUEST, "InvalidCursor", str(exc))
+
+
+@app.not_found
+def not_found(exc: NotFoundError) -> Response[Any]:
+    return error(HTTPStatus.NOT_FOUND, "NotFound", f"no route {app.current_event.path}")
+
+
+@app.post("/photos")
+@tracer.capture_method
+def upload_photo() -> Response[Any]:
+    event = app.current_event
+    try:
+        body = base64.b64decode(event.body or "", validate=True) if event.is_base64_encoded else (
+            (event.body or "").encode("utf-8")
+        )
+    except binascii.Error:
+        return error(HTTPStatus.BAD_REQUEST, "BadRequest", "body is not valid base64")
+    photo_id = uploads.accept(
+        body,
+        filename=event.get_query_string_value("filename") or event.headers.get("x-filename"),
+        content_type=event.headers.get("content-type"),
+    )
+    logger.append_keys(photo_id=photo_id)
+    metrics.add_metric(name="PhotosAccepted", unit=MetricUnit.Count, value=1)
+    status_url = f"/photos/{photo_id}"
+    return Response(
+        status_code=HTTPStatus.ACCEPTED,
+        content_type="application/json",
+        headers={"Location": status_url},
+        body={"photoId": photo_id, "status": "ACCEPTED", "statusUrl": status_url},
+    )
+
+
+@app.post("/photos/uploads")
+@tracer.capture_method
+def create_upload() -> Response[Any]:
+    try:
+        request = UploadRequest.model_validate(app.current_event.json_body or {})
+    except (ValidationError, ValueError) as exc:
+        return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"invalid upload request: {exc}")
+    presigned = uploads.presign(request.filename, request.content_type, request.size)
+    presigned["statusUrl"] = f"/photos/{presigned['photoId']}"
+    return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=presigned)
+
+
+@app.get("/photos/<photo_id>")
+@tracer.capture_method
+def get_photo(photo_id: str) -> Response[Any]:
+    if not is_photo_id(photo_id):
+        return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"not a photo id: {photo_id!r}")
+    record = photos.get(photo_id)
+    if record is None:
+        return error(HTTPStatus.NOT_FOUND, "NotFound", f"no photo {photo_id}")
+    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=uploads.view(record))
+
+
+@app.get("/photos")
+@tracer.capture_method
+def list_photos() -> Response[Any]:
+    raw_limit = app.current_event.get_query_string_value("limit") or "20"
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= API.page_size_max:
+        return error(
+            HTTPStatus.BAD_REQUEST, "BadRequest", f"limit must be 1..{API.page_size_max}"
+        )
+    cursor = app.current_event.get_query_string_value("cursor")
+    records, next_cursor = photos.list_newest_first(int(raw_limit), cursor)
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type="application/json",
+        body={"photos": [uploads.view(r) for r in records], "nextCursor": next_cursor},
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,24 @@
+"""Metadata step: validate an upload from its header and read its EXIF."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photoflow import steps
+from photoflow.config import ImagingConfig, load
+from photoflow.models import StepInput
+from photoflow.observability import logger, metrics, tracer
+
+CONFIG = load(ImagingConfig)
+
+
+@logger.inject_lambda_context(correlation_id_path="photo.id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=StepInput)
+def lambda_handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
+    result = steps.describe(event.photo, CONFIG)
+    metrics.add_metric(name="PhotosDescribed", unit=MetricUnit.Count, value=1)
+    return result

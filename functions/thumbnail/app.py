@@ -1,0 +1,24 @@
+"""Thumbnail step: every configured size of a photo from one decode."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photoflow import steps
+from photoflow.config import ImagingConfig, load
+from photoflow.models import StepInput
+from photoflow.observability import logger, metrics, tracer
+
+CONFIG = load(ImagingConfig)
+
+
+@logger.inject_lambda_context(correlation_id_path="photo.id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_parser(model=StepInput)
+def lambda_handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
+    result = steps.thumbnails(event.photo, CONFIG)
+    metrics.add_metric(name="ThumbnailsMade", unit=MetricUnit.Count, value=len(result["thumbnails"]))
+    return result

@@ -1,0 +1,82 @@
+"""Configuration read from the environment once per cold start and validated.
+
+Each function loads only the settings it needs; a missing or malformed variable
+fails the cold start with a message naming it, never a silent default.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from photoflow.imaging import Limits
+from photoflow.imaging.filters import validate_filter_names
+
+
+def _csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+CsvInts = Annotated[tuple[int, ...], BeforeValidator(_csv)]
+CsvStrs = Annotated[tuple[str, ...], BeforeValidator(_csv)]
+
+
+class ConfigError(RuntimeError):
+    """The function's environment is missing a variable or has a bad value."""
+
+
+class _EnvModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class StorageConfig(_EnvModel):
+    bucket_name: str = Field(alias="BUCKET_NAME", min_length=3)
+    table_name: str = Field(alias="TABLE_NAME", min_length=3)
+
+
+class ImagingConfig(_EnvModel):
+    thumbnail_sizes: CsvInts = Field(alias="THUMBNAIL_SIZES", min_length=1)
+    filters: CsvStrs = Field(alias="FILTERS", min_length=1)
+    filter_max_edge: int = Field(alias="FILTER_MAX_EDGE", gt=0, le=8192)
+    max_photo_bytes: int = Field(alias="MAX_PHOTO_BYTES", gt=0)
+    max_pixels: int = Field(alias="MAX_PIXELS", gt=0)
+    jpeg_quality: int = Field(alias="JPEG_QUALITY", ge=1, le=95)
+
+    def model_post_init(self, _context: Any) -> None:
+        if any(size <= 0 for size in self.thumbnail_sizes):
+            raise ValueError(f"THUMBNAIL_SIZES must be positive, got {self.thumbnail_sizes}")
+        validate_filter_names(self.filters)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_bytes=self.max_photo_bytes, max_pixels=self.max_pixels)
+
+
+class ApiConfig(_EnvModel):
+    direct_upload_max_bytes: int = Field(alias="DIRECT_UPLOAD_MAX_BYTES", gt=0)
+    url_expiry_seconds: int = Field(alias="URL_EXPIRY_SECONDS", ge=60, le=3600)
+    page_size_max: int = Field(alias="PAGE_SIZE_MAX", ge=1, le=100)
+
+
+class WorkflowConfig(_EnvModel):
+    state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:[\w-]+:states:")
+
+
+M = TypeVar("M", bound=_EnvModel)
+
+
+@functools.cache
+def load(model: type[M]) -> M:
+    """Validate ``model`` from the environment, once per process (one cold start)."""
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        raise ConfigError(f"invalid {model.__name__} environment: {problems}") from None

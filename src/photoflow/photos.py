@@ -1,0 +1,202 @@
+"""Photo records: the one place a client reads a photo's state from.
+
+The table holds one item per photo. The API creates it (ACCEPTED, or
+AWAITING_UPLOAD for a presigned upload), the state machine moves it to
+PROCESSING and then to exactly one terminal state, COMPLETED or FAILED,
+through DynamoDB updates written in the ASL. This module is the Python side:
+writing the first version of a record and reading records back.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from photoflow import clients
+
+LIST_PARTITION = "photos"  # every photo shares one GSI partition: "newest first" across all
+BY_CREATED_AT_INDEX = "ByCreatedAt"
+
+
+class PhotoStatus(StrEnum):
+    AWAITING_UPLOAD = "AWAITING_UPLOAD"
+    ACCEPTED = "ACCEPTED"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (PhotoStatus.COMPLETED, PhotoStatus.FAILED)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    photo_id: str
+    status: PhotoStatus
+    created_at: str
+    updated_at: str
+    filename: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    source_key: str | None = None
+    execution_arn: str | None = None
+    completed_at: str | None = None
+    derivatives: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    cause: str | None = None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> PhotoRecord:
+        def s(name: str) -> str | None:
+            value = item.get(name)
+            return value["S"] if value and "S" in value else None
+
+        def j(name: str) -> dict[str, Any]:
+            raw = s(name)
+            return json.loads(raw) if raw else {}
+
+        size = item.get("size", {}).get("N")
+        return cls(
+            photo_id=item["photoId"]["S"],
+            status=PhotoStatus(item["status"]["S"]),
+            created_at=s("createdAt") or "",
+            updated_at=s("updatedAt") or s("createdAt") or "",
+            filename=s("filename"),
+            content_type=s("contentType"),
+            size=int(size) if size is not None else None,
+            source_key=s("sourceKey"),
+            execution_arn=s("executionArn"),
+            completed_at=s("completedAt") or s("failedAt"),
+            derivatives=j("derivatives"),
+            metadata=j("metadata"),
+            error=s("error"),
+            cause=s("cause"),
+        )
+
+    @property
+    def error_message(self) -> str | None:
+        """The human-readable reason of a failure.
+
+        A Lambda error's cause is a JSON document (errorMessage, errorType,
+        stackTrace); other causes (timeouts, service errors) are plain text.
+        """
+        if self.cause is None:
+            return None
+        try:
+            parsed = json.loads(self.cause)
+        except ValueError:
+            return self.cause
+        if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+            return parsed["errorMessage"]
+        return self.cause
+
+
+class PhotoRepository:
+    """Reads and first writes of photo records in one DynamoDB table."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    def accept(
+        self,
+        photo_id: str,
+        *,
+        status: PhotoStatus,
+        filename: str,
+        content_type: str,
+        size: int | None,
+        source_key: str,
+        expires_at: int | None = None,
+    ) -> None:
+        """Create the record if it is new; never step back a record the workflow already moved.
+
+        The upload may reach S3, and the workflow may start, before this write
+        lands: ``if_not_exists`` keeps whatever status the workflow wrote.
+        """
+        now = utc_now()
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":status": {"S": status.value},
+            ":now": {"S": now},
+            ":filename": {"S": filename},
+            ":contentType": {"S": content_type},
+            ":sourceKey": {"S": source_key},
+            ":listPartition": {"S": LIST_PARTITION},
+        }
+        sets = [
+            "#status = if_not_exists(#status, :status)",
+            "createdAt = if_not_exists(createdAt, :now)",
+            "updatedAt = if_not_exists(updatedAt, :now)",
+            "filename = :filename",
+            "contentType = :contentType",
+            "sourceKey = :sourceKey",
+            "listPartition = :listPartition",
+        ]
+        if size is not None:
+            sets.append("#size = :size")
+            names["#size"] = "size"
+            values[":size"] = {"N": str(size)}
+        if expires_at is not None:
+            sets.append("expiresAt = if_not_exists(expiresAt, :expiresAt)")
+            values[":expiresAt"] = {"N": str(expires_at)}
+        clients.dynamodb().update_item(
+            TableName=self.table_name,
+            Key={"photoId": {"S": photo_id}},
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def get(self, photo_id: str) -> PhotoRecord | None:
+        item = clients.dynamodb().get_item(
+            TableName=self.table_name, Key={"photoId": {"S": photo_id}}, ConsistentRead=True
+        ).get("Item")
+        return PhotoRecord.from_item(item) if item else None
+
+    def list_newest_first(
+        self, limit: int, cursor: str | None = None
+    ) -> tuple[list[PhotoRecord], str | None]:
+        """One page of photos, newest first, and the cursor of the next page (None at the end)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": BY_CREATED_AT_INDEX,
+            "KeyConditionExpression": "listPartition = :p",
+            "ExpressionAttributeValues": {":p": {"S": LIST_PARTITION}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            query["ExclusiveStartKey"] = decode_cursor(cursor)
+        page = clients.dynamodb().query(**query)
+        records = [PhotoRecord.from_item(item) for item in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        return records, encode_cursor(last) if last else None
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this API did not hand out."""
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError as error:
+        raise InvalidCursor("cursor is not one this API returned") from error
+    expected = {"photoId", "createdAt", "listPartition"}
+    if not isinstance(key, dict) or set(key) != expected:
+        raise InvalidCursor("cursor is not one this API returned")
+    return key

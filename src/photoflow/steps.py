@@ -1,0 +1,70 @@
+"""The three Lambda steps of the workflow, as plain functions.
+
+Each takes the execution's ``photo`` and the validated configuration and
+returns the named result the ASL selects from; the handlers only parse and
+delegate. Imaging errors (``CorruptImage``, ``TooManyPixels``...) propagate
+with their class names, which the state machine's Catch records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from photoflow import storage
+from photoflow.config import ImagingConfig
+from photoflow.imaging import apply_filters, make_thumbnails, read_metadata, summarize_rendition
+from photoflow.models import PhotoRef
+
+
+def describe(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
+    """Validate the original from its header and read its EXIF; no pixel decode."""
+    data = storage.read_original(photo, config.max_photo_bytes)
+    meta = read_metadata(data, config.limits)
+    return {
+        "metadata": {
+            "format": meta.format,
+            "contentType": meta.content_type,
+            "width": meta.width,
+            "height": meta.height,
+            "orientation": meta.orientation,
+            "frames": meta.frames,
+            "camera": {
+                "make": meta.camera_make,
+                "model": meta.camera_model,
+                "lens": meta.lens_model,
+            },
+            "takenAt": meta.taken_at,
+            "gps": (
+                {
+                    "latitude": meta.gps.latitude,
+                    "longitude": meta.gps.longitude,
+                    "altitude": meta.gps.altitude,
+                }
+                if meta.gps
+                else None
+            ),
+        }
+    }
+
+
+def thumbnails(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
+    """Every configured size from one decode, and a pixel summary of the smallest."""
+    data = storage.read_original(photo, config.max_photo_bytes)
+    renditions = make_thumbnails(
+        data, config.thumbnail_sizes, config.limits, quality=config.jpeg_quality
+    )
+    refs = [storage.write_rendition(photo, "thumbnails", r) for r in renditions]
+    pixels = summarize_rendition(renditions[-1].data)
+    return {
+        "thumbnails": [ref.dump() for ref in refs],
+        "pixels": {"dominantColours": pixels.dominant_colours, "phash": pixels.phash},
+    }
+
+
+def filters(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
+    """Every configured filter, applied to one decode at the filter size."""
+    data = storage.read_original(photo, config.max_photo_bytes)
+    renditions = apply_filters(
+        data, config.filters, config.filter_max_edge, config.limits, quality=config.jpeg_quality
+    )
+    return {"filters": [storage.write_rendition(photo, "filters", r).dump() for r in renditions]}

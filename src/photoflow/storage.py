@@ -1,0 +1,83 @@
+"""Originals and derivatives in S3, behind names the workflow understands.
+
+Transient S3 failures become ``StorageUnavailable`` (the ASL retries it);
+a missing original becomes ``PhotoMissing`` (permanent: caught, recorded FAILED).
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from photoflow import clients
+from photoflow.imaging import PhotoTooLarge, Rendition
+from photoflow.keys import derivative_key
+from photoflow.models import PhotoRef, RenditionRef
+
+_MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NoSuchBucket"}
+_TRANSIENT = {
+    "SlowDown",
+    "InternalError",
+    "ServiceUnavailable",
+    "RequestTimeout",
+    "503",
+    "500",
+    "Throttling",
+}
+
+
+class StorageUnavailable(Exception):
+    """S3 did not answer or asked us to slow down: worth another attempt."""
+
+
+class PhotoMissing(Exception):
+    """The original is gone (deleted or overwritten before processing)."""
+
+
+def _translate(error: Exception, what: str) -> Exception:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in _MISSING:
+            return PhotoMissing(f"{what}: {code}")
+        if code in _TRANSIENT:
+            return StorageUnavailable(f"{what}: {code}")
+        return error
+    return StorageUnavailable(f"{what}: {error}")
+
+
+def read_original(photo: PhotoRef, max_bytes: int) -> bytes:
+    """The original's bytes, refusing before download anything over ``max_bytes``."""
+    request = {"Bucket": photo.bucket, "Key": photo.key}
+    if photo.version_id:
+        request["VersionId"] = photo.version_id
+    try:
+        response = clients.s3().get_object(**request)
+        length = int(response["ContentLength"])
+        if length > max_bytes:
+            response["Body"].close()
+            raise PhotoTooLarge(f"photo is {length:,} bytes, over the {max_bytes:,} byte limit")
+        body: bytes = response["Body"].read()
+    except (ClientError, BotoCoreError) as error:
+        raise _translate(error, f"reading s3://{photo.bucket}/{photo.key}") from error
+    return body
+
+
+def write_rendition(photo: PhotoRef, kind: str, rendition: Rendition) -> RenditionRef:
+    key = derivative_key(photo.id, kind, rendition.name)
+    try:
+        clients.s3().put_object(
+            Bucket=photo.bucket,
+            Key=key,
+            Body=rendition.data,
+            ContentType=rendition.content_type,
+            CacheControl="private, max-age=31536000, immutable",
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise _translate(error, f"writing s3://{photo.bucket}/{key}") from error
+    return RenditionRef(
+        name=rendition.name,
+        key=key,
+        width=rendition.width,
+        height=rendition.height,
+        content_type=rendition.content_type,
+        bytes=len(rendition.data),
+    )
