@@ -1,0 +1,212 @@
+"""The local API front end: API Gateway's REST proxy integration on 127.0.0.1.
+
+Routes come from the translated template's RestApi. Each request becomes the
+event API Gateway would send (binary bodies base64-encoded according to the
+API's binary media types, path parameters, query strings, headers) and the
+function's proxy response becomes the HTTP response.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import json
+import mimetypes
+import threading
+import time
+import uuid
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from photoflow_local.deploy import ApiDefinition, ApiRoute
+from photoflow_local.lambdas import InProcessLambdas
+
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway REST payload quota
+LAMBDA_MAX_REQUEST = 6 * 1024 * 1024  # synchronous invoke payload quota
+
+
+class LocalApi:
+    def __init__(
+        self,
+        api: ApiDefinition,
+        lambdas: InProcessLambdas,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        static_dir: Path | None = None,
+    ) -> None:
+        self.api = api
+        self.lambdas = lambdas
+        self.static_dir = static_dir
+        handler = type("Handler", (_Handler,), {"front_end": self})
+        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, name="local-api", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def route(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
+        for route in self.api.routes:
+            parameters = route.match(method, path)
+            if parameters is not None:
+                return route, parameters
+        return None
+
+    def is_binary(self, content_type: str | None) -> bool:
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        return any(fnmatch.fnmatch(media_type, pattern) for pattern in self.api.binary_media_types)
+
+    def event(
+        self, route: ApiRoute, parameters: dict[str, str], method: str, target: str,
+        headers: dict[str, list[str]], body: bytes, source_ip: str,
+    ) -> dict[str, Any]:
+        parts = urlsplit(target)
+        query = parse_qs(parts.query, keep_blank_values=True)
+        binary = self.is_binary(headers.get("content-type", [None])[0])
+        if body and binary:
+            body_text: str | None = base64.b64encode(body).decode("ascii")
+        elif body:
+            body_text = body.decode("utf-8", errors="replace")
+        else:
+            body_text = None
+        now = time.time()
+        return {
+            "resource": route.path,
+            "path": parts.path,
+            "httpMethod": method,
+            "headers": {name: values[-1] for name, values in headers.items()} or None,
+            "multiValueHeaders": headers or None,
+            "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
+            "multiValueQueryStringParameters": query or None,
+            "pathParameters": parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourceId": "local",
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "extendedRequestId": str(uuid.uuid4()),
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "path": f"/{self.api.stage}{parts.path}" if self.api.stage else parts.path,
+                "accountId": "123456789012",
+                "protocol": "HTTP/1.1",
+                "stage": self.api.stage or "local",
+                "domainPrefix": "localhost",
+                "requestTimeEpoch": int(now * 1000),
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": source_ip, "userAgent": headers.get("user-agent", [""])[-1]},
+                "domainName": "localhost",
+                "apiId": self.api.api_id,
+            },
+            "body": body_text,
+            "isBase64Encoded": bool(body and binary),
+        }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    front_end: LocalApi
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+        return
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path
+        length = int(self.headers.get("content-length") or 0)
+        if length > API_GATEWAY_MAX_BODY:
+            self._drain(length)
+            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Too Long"})
+            return
+        body = self.rfile.read(length) if length else b""
+        found = self.front_end.route(self.command, path)
+        if found is None:
+            if self.command in ("GET", "HEAD") and self._static(path):
+                return
+            self._json(HTTPStatus.FORBIDDEN, {"message": "Missing Authentication Token"})
+            return
+        route, parameters = found
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        event = self.front_end.event(
+            route, parameters, self.command, self.path, headers, body, self.client_address[0]
+        )
+        request = json.dumps(event)
+        if len(request) > LAMBDA_MAX_REQUEST:
+            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Too Long"})
+            return
+        payload, errored, _ = self.front_end.lambdas.invoke(route.function_name, request)
+        if errored:
+            self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"})
+            return
+        self._proxy_response(json.loads(payload))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch()
+
+    def _proxy_response(self, response: Any) -> None:
+        if not isinstance(response, dict) or "statusCode" not in response:
+            self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"})
+            return
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
+        self.send_response(int(response["statusCode"]))
+        sent = set()
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            for value in values:
+                self.send_header(name, str(value))
+            sent.add(name.lower())
+        for name, value in (response.get("headers") or {}).items():
+            if name.lower() not in sent:
+                self.send_header(name, str(value))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _static(self, path: str) -> bool:
+        root = self.front_end.static_dir
+        if root is None:
+            return False
+        relative = path.lstrip("/") or "index.html"
+        candidate = (root / relative).resolve()
+        if not candidate.is_relative_to(root.resolve()) or not candidate.is_file():
+            return False
+        data = candidate.read_bytes()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", mimetypes.guess_type(candidate.name)[0] or "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
+    def _drain(self, length: int) -> None:
+        remaining = length
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, 1 << 20))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+    def _json(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

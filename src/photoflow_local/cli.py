@@ -1,0 +1,171 @@
+"""The photoflow command: run the local stack and use it.
+
+    photoflow up                 start the stack and keep it running
+    photoflow demo               what `make run` does: process the sample photos, show what happened
+    photoflow upload FILE...     upload through the HTTP API
+    photoflow status ID          a photo's record
+    photoflow executions         the state machine's executions
+    photoflow history ARN        one execution as a per-state timeline
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import boto3
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from photoflow_local.client import PhotosClient
+from photoflow_local.history import Timeline, build_timeline
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console(file=sys.stdout)
+STATE_DIR = Path(".local-stack")
+STATE_FILE = STATE_DIR / "stack.json"
+
+
+def _saved() -> dict[str, Any]:
+    if not STATE_FILE.exists():
+        raise typer.BadParameter("no local stack is running here: start one with `photoflow up`")
+    saved: dict[str, Any] = json.loads(STATE_FILE.read_text())
+    return saved
+
+
+def _sfn(endpoint_url: str | None) -> Any:
+    endpoint = endpoint_url or _saved()["endpointUrl"]
+    return boto3.client(
+        "stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )
+
+
+@app.command()
+def up(
+    template: Annotated[Path, typer.Option(help="SAM template to deploy")] = Path("template.yaml"),
+    aws_port: Annotated[int, typer.Option(help="port of the local AWS endpoint")] = 4566,
+    api_port: Annotated[int, typer.Option(help="port of the local API")] = 3000,
+    web: Annotated[Path, typer.Option(help="folder of the web page to serve")] = Path("web"),
+) -> None:
+    """Start the local stack and keep it running until Ctrl-C."""
+    from photoflow_local.stack import LocalStack, StackOptions
+
+    STATE_DIR.mkdir(exist_ok=True)
+    log = (STATE_DIR / "functions.log").open("a", encoding="utf-8")
+    options = StackOptions(aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None)
+    with LocalStack(template, options, log_sink=log) as stack:
+        STATE_FILE.write_text(json.dumps(
+            {"endpointUrl": stack.endpoint_url, "apiUrl": stack.api_url, "outputs": stack.stack.outputs},
+            indent=2, default=str,
+        ))
+        console.print(f"[bold]API[/]           {stack.api_url}")
+        if options.static_dir:
+            console.print(f"[bold]Web page[/]      {stack.api_url}/")
+        console.print(f"[bold]AWS endpoint[/]  {stack.endpoint_url}  (boto3 or aws --endpoint-url)")
+        console.print(f"[bold]Function logs[/] {STATE_DIR / 'functions.log'}")
+        for logical_id, reason in stack.stack.not_emulated.items():
+            console.print(f"[dim]not emulated: {logical_id} ({reason})[/]")
+        console.print("Ctrl-C stops the stack.")
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        try:
+            stopped.wait()
+        except KeyboardInterrupt:
+            pass
+    STATE_FILE.unlink(missing_ok=True)
+
+
+@app.command()
+def upload(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="photos to upload")],
+    api: Annotated[str | None, typer.Option(help="API base URL (default: the running local stack)")] = None,
+    wait: Annotated[bool, typer.Option(help="wait for each photo to finish")] = False,
+) -> None:
+    """Upload photos through the HTTP API, with a progress bar."""
+    client = PhotosClient(api or _saved()["apiUrl"])
+    accepted: list[tuple[Path, str]] = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        console=console,
+    ) as progress:
+        for path in files:
+            task = progress.add_task(path.name, total=path.stat().st_size)
+            result = client.upload_file(path, progress=lambda n, t=task: progress.advance(t, n))
+            accepted.append((path, result["photoId"]))
+    for path, photo_id in accepted:
+        line = f"{path.name}: {photo_id}"
+        if wait:
+            line += f" {client.wait(photo_id)['status']}"
+        console.print(line)
+
+
+@app.command()
+def status(
+    photo_id: str,
+    api: Annotated[str | None, typer.Option(help="API base URL")] = None,
+) -> None:
+    """Show a photo's record as the API returns it."""
+    console.print_json(data=PhotosClient(api or _saved()["apiUrl"]).photo(photo_id))
+
+
+@app.command()
+def executions(
+    endpoint_url: Annotated[str | None, typer.Option(help="Step Functions endpoint")] = None,
+    limit: int = 50,
+) -> None:
+    """List the executions of every state machine, newest first."""
+    sfn = _sfn(endpoint_url)
+    table = Table("name", "status", "started", "arn")
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        listed = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], maxResults=limit)
+        for execution in listed["executions"]:
+            table.add_row(
+                execution["name"], execution["status"], str(execution["startDate"]),
+                execution["executionArn"],
+            )
+    console.print(table)
+
+
+@app.command()
+def history(
+    execution_arn: str,
+    endpoint_url: Annotated[str | None, typer.Option(help="Step Functions endpoint")] = None,
+) -> None:
+    """One execution as a per-state timeline with durations, retries and errors."""
+    sfn = _sfn(endpoint_url)
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    print_timeline(build_timeline(events))
+
+
+def print_timeline(timeline: Timeline) -> None:
+    table = Table("state", "type", "ms", "attempts", "errors", box=None, pad_edge=False)
+    for state in timeline.states:
+        errors = ", ".join(error for error, _ in state.errors)
+        duration = f"{state.duration_ms:.0f}" if state.duration_ms is not None else "-"
+        table.add_row(state.name, state.kind, duration, str(state.attempts or ""), errors)
+    console.print(table)
+    total = f"{timeline.duration_ms:.0f} ms" if timeline.duration_ms is not None else "running"
+    console.print(f"execution {timeline.status} in {total}")
+
+
+@app.command()
+def demo(
+    photos: Annotated[Path, typer.Option(help="folder of sample photos")] = Path("events/photos"),
+    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    timeout: Annotated[float, typer.Option(help="seconds to wait for the photos")] = 60.0,
+) -> None:
+    """Start the stack, process the sample photos through the HTTP API, show what happened."""
+    from photoflow_local.demo import run_demo
+
+    raise typer.Exit(run_demo(photos, template, timeout, console))
+
+
+if __name__ == "__main__":
+    app()

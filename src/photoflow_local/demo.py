@@ -1,0 +1,125 @@
+"""`make run`: the whole workflow on the local stack, sample photos in, everything shown.
+
+Samples whose names start with ``corrupt`` are expected to fail; every other
+one to complete. The exit code says whether that is what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+
+from photoflow_local.cli import STATE_DIR, print_timeline
+from photoflow_local.client import PhotosClient
+from photoflow_local.history import build_timeline
+from photoflow_local.stack import LocalStack, StackOptions
+
+SAMPLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
+SUBSCRIBER_QUEUES = ("CompletedPhotosQueue", "FailedPhotosQueue")
+
+
+def expected_status(path: Path) -> str:
+    return "FAILED" if path.name.startswith("corrupt") else "COMPLETED"
+
+
+def drain(sqs: Any, queue_url: str, expected: int, timeout: float) -> list[dict[str, Any]]:
+    """Receive (and delete) messages until ``expected`` arrived or ``timeout`` passed."""
+    messages: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while len(messages) < expected and time.monotonic() < deadline:
+        batch = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        for message in batch:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        messages.extend(batch)
+    return messages
+
+
+def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console) -> int:
+    samples = sorted(p for p in photos_dir.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES)
+    if not samples:
+        console.print(f"[red]no sample photos in {photos_dir}[/]")
+        return 1
+    STATE_DIR.mkdir(exist_ok=True)
+    derivatives_dir = STATE_DIR / "derivatives"
+    web = Path("web")
+    options = StackOptions(static_dir=web if web.is_dir() else None)
+    started = time.monotonic()
+    with (STATE_DIR / "functions.log").open("w", encoding="utf-8") as log, LocalStack(
+        template, options, log_sink=log
+    ) as stack:
+        console.print(Panel.fit(
+            f"local AWS  {stack.endpoint_url}\nAPI        {stack.api_url}"
+            + (f"\nweb page   {stack.api_url}/" if options.static_dir else ""),
+            title=f"local stack up in {time.monotonic() - started:.1f}s",
+        ))
+        client = PhotosClient(stack.api_url)
+        uploads = []
+        for path in samples:
+            accepted = client.upload_file(path)
+            uploads.append((path, accepted["photoId"]))
+            console.print(f"uploaded {path.name:<16} -> photo {accepted['photoId']}")
+
+        results = {photo_id: client.wait(photo_id, timeout=timeout) for _, photo_id in uploads}
+        sfn, s3, sqs = stack.client("stepfunctions"), stack.client("s3"), stack.client("sqs")
+        bucket = stack.output("PhotosBucketName")
+        received: dict[str, list[dict[str, Any]]] = {}
+        expected_failures = sum(1 for path, _ in uploads if expected_status(path) == "FAILED")
+        expected_counts = {
+            "CompletedPhotosQueue": len(uploads) - expected_failures,
+            "FailedPhotosQueue": expected_failures,
+        }
+        for logical_id in SUBSCRIBER_QUEUES:
+            received[logical_id] = drain(sqs, stack.physical_id(logical_id), expected_counts[logical_id], 10)
+
+        failures = 0
+        for path, photo_id in uploads:
+            record = results[photo_id]
+            ok = record["status"] == expected_status(path)
+            failures += not ok
+            colour = "green" if ok else "red"
+            console.rule(f"[{colour}]{path.name}: {record['status']}[/] (expected {expected_status(path)})")
+            events = sfn.get_execution_history(
+                executionArn=_execution_arn(stack, photo_id), maxResults=1000
+            )["events"]
+            print_timeline(build_timeline(events))
+            console.print("record:", _summary(record))
+            folder = derivatives_dir / photo_id
+            for item in record.get("thumbnails", []) + record.get("filters", []):
+                target = folder / item["key"].split(f"{photo_id}/", 1)[1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3.get_object(Bucket=bucket, Key=item["key"])["Body"].read())
+            if folder.exists():
+                console.print(f"derivatives: {folder}/")
+            for logical_id, messages in received.items():
+                mine = [json.loads(m["Body"]) for m in messages if json.loads(m["Body"])["photoId"] == photo_id]
+                for note in mine:
+                    console.print(f"notification on {logical_id}: {note['eventType']} ({len(json.dumps(note))} bytes)")
+        console.rule()
+        counts = ", ".join(f"{k}: {len(v)}" for k, v in received.items())
+        console.print(f"subscriber queues received {counts}")
+        console.print(f"{len(uploads) - failures} of {len(uploads)} photos ended as expected "
+                      f"in {time.monotonic() - started:.1f}s")
+        return 1 if failures else 0
+
+
+def _execution_arn(stack: LocalStack, photo_id: str) -> str:
+    record = stack.client("dynamodb").get_item(
+        TableName=stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
+    )["Item"]
+    arn: str = record["executionArn"]["S"]
+    return arn
+
+
+def _summary(record: dict[str, Any]) -> str:
+    keep = {k: record[k] for k in ("status", "createdAt", "completedAt", "failedAt", "error") if record.get(k)}
+    metadata = record.get("metadata", {})
+    if metadata:
+        keep["metadata"] = {k: metadata.get(k) for k in ("format", "width", "height", "camera", "takenAt", "gps", "dominantColours")}
+    return json.dumps(keep, indent=2)

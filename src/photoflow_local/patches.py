@@ -1,0 +1,214 @@
+"""Every patch to moto's internals, in one module, each with a test (tests/unit/test_patches.py).
+
+moto 5.2.5 ships an executing Step Functions interpreter, but:
+1. Lambda code only runs in Docker: ``LambdaFunction._invoke_lambda`` is the one
+   hook behind direct invoke, Step Functions tasks, event source mappings and
+   S3/SNS targets; it is routed to the in-process runtime (lambdas.py).
+2. StartExecution without a name names the execution "None"; a generated name
+   is used instead, as on AWS.
+3. Step Functions Local's MockConfigFile support is vendored but dormant
+   (``load_mock_test_case_for`` returns None). It is wired up with moto's own
+   MockTestCase classes: ``StartExecution`` on ``<stateMachineArn>#<TestCase>``
+   runs that test case from the file named by ``SFN_MOCK_CONFIG``, as Step
+   Functions Local does.
+4. Retry intervals and Wait states sleep real seconds; a time scale makes
+   tests and soak runs fast without changing the ASL.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from moto.awslambda.models import LambdaFunction
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
+    WaitFunction,
+)
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.mocking.mock_config import (
+    MockedResponse,
+    MockedResponseReturn,
+    MockedResponseThrow,
+    MockTestCase,
+    StateMockedResponses,
+)
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+MOTO_VERSION = "5.2.5"
+MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
+
+
+class LambdaRuntime(Protocol):
+    def invoke(self, function_name: str, event: str) -> tuple[str, bool, str]: ...
+
+
+class MockConfigError(ValueError):
+    """A MockConfigFile that cannot drive the requested test case."""
+
+
+class _State:
+    runtime: LambdaRuntime | None = None
+    time_scale: float = 1.0
+    applied: bool = False
+    originals: dict[str, Any] = {}  # noqa: RUF012 - module singleton
+    pending_mock = threading.local()
+
+
+_state = _State()
+
+
+# ----------------------------------------------------------------- 1. Lambda in-process
+def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    if _state.runtime is None:
+        payload = {"errorMessage": "no local Lambda runtime", "errorType": "Lambda.ServiceException"}
+        return json.dumps(payload), True, ""
+    # moto hands over a str, bytes or an already-parsed dict depending on the caller.
+    if isinstance(event, bytes | bytearray):
+        event = event.decode("utf-8")
+    elif not isinstance(event, str):
+        event = json.dumps(event if event is not None else {})
+    return _state.runtime.invoke(self.function_name, event or "{}")
+
+
+# ----------------------------------------------------------------- 2 + 3. StartExecution
+def _start_execution(
+    self: StepFunctionsParserBackend,
+    state_machine_arn: str,
+    name: str | None = None,
+    execution_input: str | None = None,
+    trace_header: str | None = None,
+) -> Execution:
+    base_arn, _, test_case_name = state_machine_arn.partition("#")
+    mock = None
+    if test_case_name:
+        state_machine = self.describe_state_machine(base_arn)
+        mock = load_mock_test_case(state_machine.name, test_case_name)
+    _state.pending_mock.value = mock
+    try:
+        original: Callable[..., Execution] = _state.originals["start_execution"]
+        return original(self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+    finally:
+        _state.pending_mock.value = None
+
+
+def _get_start_execution_worker(self: Execution) -> Any:
+    worker = _state.originals["_get_start_execution_worker"](self)
+    mock = getattr(_state.pending_mock, "value", None)
+    if mock is not None:
+        worker._mock_test_case = mock
+    return worker
+
+
+def load_mock_test_case(
+    state_machine_name: str, test_case_name: str, path: Path | None = None
+) -> MockTestCase:
+    """A test case of the MockConfigFile at ``path`` (default: $SFN_MOCK_CONFIG)."""
+    location = path or (Path(os.environ[MOCK_CONFIG_ENV]) if os.environ.get(MOCK_CONFIG_ENV) else None)
+    if location is None:
+        raise MockConfigError(
+            f"test case {test_case_name!r} requested but {MOCK_CONFIG_ENV} names no mock config file"
+        )
+    config = json.loads(location.read_text(encoding="utf-8"))
+    return mock_test_case_from_config(config, state_machine_name, test_case_name)
+
+
+def mock_test_case_from_config(
+    config: dict[str, Any], state_machine_name: str, test_case_name: str
+) -> MockTestCase:
+    machines = config.get("StateMachines", {})
+    machine = machines.get(state_machine_name)
+    if machine is None:
+        raise MockConfigError(
+            f"no state machine {state_machine_name!r} in the mock config (has {sorted(machines)})"
+        )
+    test_cases = machine.get("TestCases", {})
+    test_case = test_cases.get(test_case_name)
+    if test_case is None:
+        raise MockConfigError(
+            f"no test case {test_case_name!r} for {state_machine_name!r} (has {sorted(test_cases)})"
+        )
+    responses = config.get("MockedResponses", {})
+    per_state = []
+    for state_name, response_name in test_case.items():
+        if response_name not in responses:
+            raise MockConfigError(f"state {state_name!r} uses undefined response {response_name!r}")
+        mocked = [_mocked_response(state_name, rng, spec) for rng, spec in responses[response_name].items()]
+        try:
+            per_state.append(StateMockedResponses(state_name, response_name, mocked))
+        except (RuntimeError, ValueError) as error:
+            raise MockConfigError(str(error)) from error
+    return MockTestCase(state_machine_name, test_case_name, per_state)
+
+
+def _mocked_response(state_name: str, invocations: str, spec: dict[str, Any]) -> MockedResponse:
+    start_text, _, end_text = invocations.partition("-")
+    try:
+        start = int(start_text)
+        end = int(end_text) if end_text else start
+    except ValueError:
+        raise MockConfigError(
+            f"{state_name}: invocation range {invocations!r} is not 'N' or 'N-M'"
+        ) from None
+    if ("Return" in spec) == ("Throw" in spec):
+        raise MockConfigError(f"{state_name}: response {invocations!r} needs exactly one of Return, Throw")
+    if "Return" in spec:
+        return MockedResponseReturn(start, end, spec["Return"])
+    throw = spec["Throw"]
+    if not isinstance(throw, dict) or not throw.get("Error"):
+        raise MockConfigError(f"{state_name}: Throw at {invocations!r} has no Error")
+    return MockedResponseThrow(start, end, throw["Error"], throw.get("Cause", ""))
+
+
+# ----------------------------------------------------------------- 4. time scale
+class _ScaledTime:
+    """Stands in for the ``time`` module inside moto's retrier."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds * _state.time_scale)
+
+
+def _wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
+    # moto's own loop rounds to whole seconds and would spin on fractions.
+    if wait_seconds > 0:
+        env.program_state_event.wait(wait_seconds * _state.time_scale)
+
+
+# ----------------------------------------------------------------- applying
+def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
+    """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
+    installed = importlib.metadata.version("moto")
+    if installed != MOTO_VERSION:
+        raise RuntimeError(f"these patches are for moto {MOTO_VERSION}, found {installed}")
+    _state.runtime = runtime
+    _state.time_scale = time_scale
+    if _state.applied:
+        return
+    _state.originals.update(
+        _invoke_lambda=LambdaFunction._invoke_lambda,
+        start_execution=StepFunctionsParserBackend.start_execution,
+        _get_start_execution_worker=Execution._get_start_execution_worker,
+        retrier_time=retrier_decl.time,
+        _wait_interval=WaitFunction._wait_interval,
+    )
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign,assignment]
+    Execution._get_start_execution_worker = _get_start_execution_worker  # type: ignore[method-assign]
+    retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
+    WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
+    _state.applied = True
+
+
+def set_time_scale(time_scale: float) -> None:
+    _state.time_scale = time_scale

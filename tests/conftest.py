@@ -1,0 +1,41 @@
+"""Fixtures: the local stack (one per test process) and clients of it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from photoflow_local.stack import LocalStack, StackOptions
+from tests.support import ROOT, QueueWatcher
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[LocalStack]:
+    """The whole template on the local stack, with Retry intervals compressed 100x."""
+    options = StackOptions(time_scale=0.01, static_dir=ROOT / "web")
+    with LocalStack(ROOT / "template.yaml", options, log_sink=io.StringIO()) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
+def aws(local_stack: LocalStack) -> Any:
+    class Clients:
+        s3 = local_stack.client("s3")
+        sqs = local_stack.client("sqs")
+        sfn = local_stack.client("stepfunctions")
+        dynamodb = local_stack.client("dynamodb")
+
+    return Clients
+
+
+@pytest.fixture(scope="session")
+def completed_queue(local_stack: LocalStack, aws: Any) -> QueueWatcher:
+    return QueueWatcher(aws.sqs, local_stack.physical_id("CompletedPhotosQueue"))
+
+
+@pytest.fixture(scope="session")
+def failed_queue(local_stack: LocalStack, aws: Any) -> QueueWatcher:
+    return QueueWatcher(aws.sqs, local_stack.physical_id("FailedPhotosQueue"))

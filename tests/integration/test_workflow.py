@@ -1,0 +1,124 @@
+"""The state machine executed by moto's interpreter with the real handlers, from S3 to SNS."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from typing import Any
+
+from PIL import Image
+
+from photoflow.keys import new_photo_id
+from photoflow_local.history import build_timeline
+from photoflow_local.stack import LocalStack
+from tests.photos import make_photo, truncated_jpeg
+from tests.support import QueueWatcher, poll
+
+
+def put_upload(local_stack: LocalStack, aws: Any, data: bytes, name: str) -> str:
+    photo_id = new_photo_id()
+    aws.s3.put_object(
+        Bucket=local_stack.output("PhotosBucketName"), Key=f"uploads/{photo_id}/{name}", Body=data
+    )
+    return photo_id
+
+
+def record_of(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = aws.dynamodb.get_item(
+        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
+    ).get("Item")
+    return item
+
+
+def wait_terminal(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any]:
+    item = poll(
+        lambda: record_of(local_stack, aws, photo_id),
+        lambda item: item is not None and item["status"]["S"] in ("COMPLETED", "FAILED"),
+        timeout=60, what=f"terminal record for {photo_id}",
+    )
+    assert item is not None
+    return item
+
+
+def history(aws: Any, item: dict[str, Any]) -> Any:
+    arn = item["executionArn"]["S"]
+    execution = poll(
+        lambda: aws.sfn.describe_execution(executionArn=arn),
+        lambda e: e["status"] != "RUNNING", timeout=30, what=f"end of {arn}",
+    )
+    events = aws.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return execution, build_timeline(events)
+
+
+def test_a_photo_is_processed_end_to_end(
+    local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher, failed_queue: QueueWatcher
+) -> None:
+    # Given a 3:2 JPEG with EXIF, uploaded into the bucket
+    photo = make_photo(1800, 1200, gps=(-33.8568, 151.2153))
+    photo_id = put_upload(local_stack, aws, photo, "harbour.jpg")
+
+    # When the workflow has run
+    item = wait_terminal(local_stack, aws, photo_id)
+    execution, timeline = history(aws, item)
+
+    # Then every step ran with the real handlers, in order, and the execution succeeded
+    assert item["status"]["S"] == "COMPLETED", item
+    assert execution["status"] == "SUCCEEDED"
+    assert timeline.path[:3] == ["MarkProcessing", "ExtractMetadata", "MakeDerivatives"]
+    assert set(timeline.path[3:5]) == {"MakeThumbnails", "ApplyFilters"}
+    assert timeline.path[5:] == ["RecordResult", "NotifyProcessed", "Processed"]
+    assert all(not state.errors for state in timeline.states)
+
+    # and the record holds metadata and every derivative, which exist in S3 at their sizes
+    metadata = json.loads(item["metadata"]["S"])
+    assert (metadata["width"], metadata["height"], metadata["format"]) == (1800, 1200, "JPEG")
+    assert metadata["gps"]["latitude"] < 0
+    derivatives = json.loads(item["derivatives"]["S"])
+    sizes = local_stack.stack.parameters["ThumbnailSizes"].split(",")
+    assert [t["name"] for t in derivatives["thumbnails"]] == sizes
+    filters = local_stack.stack.parameters["Filters"].split(",")
+    assert sorted(f["name"] for f in derivatives["filters"]) == sorted(filters)
+    bucket = local_stack.output("PhotosBucketName")
+    for thumbnail in derivatives["thumbnails"]:
+        body = aws.s3.get_object(Bucket=bucket, Key=thumbnail["key"])["Body"].read()
+        with Image.open(BytesIO(body)) as image:
+            assert image.size == (thumbnail["width"], thumbnail["height"])
+            assert max(image.size) == min(int(thumbnail["name"]), 1800)
+    assert len(derivatives["pixels"]["phash"]) == 16
+
+    # and exactly one PhotoProcessed notification reached the completed-photos subscriber only
+    [message] = completed_queue.wait_for(photo_id)
+    body = message["body"]
+    assert body["eventType"] == "PhotoProcessed"
+    assert body["schemaVersion"] == "1"
+    assert body["executionArn"] == item["executionArn"]["S"]
+    assert body["derivatives"]["thumbnails"] == derivatives["thumbnails"]
+    assert failed_queue.for_photo(photo_id) == []
+
+
+def test_a_corrupt_photo_ends_failed_with_one_failure_notification(
+    local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher, failed_queue: QueueWatcher
+) -> None:
+    # Given a JPEG cut short after its header
+    photo_id = put_upload(local_stack, aws, truncated_jpeg(), "broken.jpg")
+
+    # When the workflow has run
+    item = wait_terminal(local_stack, aws, photo_id)
+    execution, timeline = history(aws, item)
+
+    # Then the record is FAILED with the domain error's name and message
+    assert item["status"]["S"] == "FAILED"
+    assert item["error"]["S"] == "CorruptImage"
+    assert json.loads(item["cause"]["S"])["errorType"] == "CorruptImage"
+    assert execution["status"] == "FAILED"
+    assert "RecordFailure" in timeline.path and "NotifyFailure" in timeline.path
+    assert "RecordResult" not in timeline.path
+    # and a permanent error was never retried
+    assert all(state.attempts <= 1 for state in timeline.states)
+
+    # and one PhotoFailed event reached the failures subscriber, none the completed one
+    [message] = failed_queue.wait_for(photo_id)
+    assert message["body"]["eventType"] == "PhotoFailed"
+    assert message["body"]["error"]["name"] == "CorruptImage"
+    assert message["attributes"]["eventType"]["StringValue"] == "PhotoFailed"
+    assert completed_queue.for_photo(photo_id) == []

@@ -1,0 +1,66 @@
+"""Helpers shared by the tests: event fixtures, bounded polls, subscriber queues."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS = ROOT / "events"
+T = TypeVar("T")
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """An event fixture from events/ (the same files `sam local invoke -e` takes)."""
+    event: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return event
+
+
+def poll(
+    probe: Callable[[], T], done: Callable[[T], bool], *, timeout: float = 30.0, what: str = "condition"
+) -> T:
+    """Call ``probe`` until ``done`` holds, at most ``timeout`` seconds; fail with the last value."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    last = probe()
+    while not done(last):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in {timeout}s; last seen: {last!r}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.5)
+        last = probe()
+    return last
+
+
+class QueueWatcher:
+    """Everything a subscriber queue received, kept across calls (receiving deletes)."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.messages: list[dict[str, Any]] = []
+
+    def _receive(self) -> list[dict[str, Any]]:
+        batch = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        for message in batch:
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            self.messages.append(
+                {"body": json.loads(message["Body"]), "attributes": message.get("MessageAttributes", {})}
+            )
+        return self.messages
+
+    def for_photo(self, photo_id: str) -> list[dict[str, Any]]:
+        self._receive()
+        return [m for m in self.messages if m["body"].get("photoId") == photo_id]
+
+    def wait_for(self, photo_id: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+        return poll(
+            lambda: self.for_photo(photo_id), lambda found: len(found) >= count,
+            timeout=timeout, what=f"{count} message(s) for {photo_id} on {self.queue_url}",
+        )

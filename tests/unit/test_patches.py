@@ -1,0 +1,196 @@
+"""One test per patch to moto's internals (photoflow_local.patches)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from photoflow_local import patches
+from photoflow_local.history import build_timeline
+from tests.support import poll
+
+ROLE = "arn:aws:iam::123456789012:role/sfn"
+
+
+class RecordingRuntime:
+    """A Lambda runtime that answers from a script, recording what it was sent."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.script: list[tuple[str, bool]] = []
+
+    def invoke(self, function_name: str, event: Any) -> tuple[str, bool, str]:
+        self.calls.append((function_name, json.loads(event) if event else None))
+        if self.script:
+            payload, errored = self.script.pop(0)
+            return payload, errored, ""
+        return json.dumps({"echo": json.loads(event) if event else None}), False, ""
+
+
+@pytest.fixture
+def runtime() -> Iterator[RecordingRuntime]:
+    recording = RecordingRuntime()
+    patches.apply(recording, time_scale=0.001)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield recording
+    patches.set_time_scale(1.0)
+
+
+def _function(name: str = "fn") -> str:
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    arn: str = boto3.client("lambda", region_name="us-east-1").create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )["FunctionArn"]
+    return arn
+
+
+def _machine(definition: dict[str, Any], name: str = "Machine") -> tuple[Any, str]:
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    return sfn, arn
+
+
+def _finished(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    result: dict[str, Any] = poll(
+        lambda: sfn.describe_execution(executionArn=execution_arn),
+        lambda e: e["status"] != "RUNNING", timeout=20, what=f"end of {execution_arn}",
+    )
+    return result
+
+
+def _task(function_arn: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
+        "OutputPath": "$.Payload",
+        **extra,
+    }
+
+
+def test_lambda_invocations_run_in_the_local_runtime(runtime: RecordingRuntime) -> None:
+    _function("echo")
+    response = boto3.client("lambda", region_name="us-east-1").invoke(
+        FunctionName="echo", Payload=json.dumps({"hello": "world"})
+    )
+    assert json.loads(response["Payload"].read()) == {"echo": {"hello": "world"}}
+    assert runtime.calls == [("echo", {"hello": "world"})]
+
+
+def test_a_raised_exception_reaches_step_functions_by_its_class_name(runtime: RecordingRuntime) -> None:
+    function_arn = _function("boom")
+    runtime.script = [(json.dumps({"errorType": "CorruptImage", "errorMessage": "bad"}), True)]
+    sfn, machine = _machine({
+        "StartAt": "Work",
+        "States": {
+            "Work": _task(function_arn, Catch=[{"ErrorEquals": ["CorruptImage"], "Next": "Caught"}], End=True),
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    })
+    execution = sfn.start_execution(stateMachineArn=machine, name="catch", input="{}")
+    assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
+    events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    assert build_timeline(events).path == ["Work", "Caught"]
+
+
+def test_start_execution_without_a_name_gets_a_unique_one(runtime: RecordingRuntime) -> None:
+    sfn, machine = _machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+    first = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    second = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+    assert first != second
+    assert not first.endswith(":None")
+
+
+def _mock_config(tmp_path: Path) -> Path:
+    config = {
+        "StateMachines": {
+            "Machine": {
+                "TestCases": {
+                    "RetryPath": {"Work": "FailTwiceThenSucceed"},
+                    "CatchPath": {"Work": "FailForGood"},
+                }
+            }
+        },
+        "MockedResponses": {
+            "FailTwiceThenSucceed": {
+                "0-1": {"Throw": {"Error": "Lambda.ServiceException", "Cause": "injected"}},
+                "2": {"Return": {"StatusCode": 200, "Payload": {"mocked": True}}},
+            },
+            "FailForGood": {"0": {"Throw": {"Error": "CorruptImage", "Cause": "injected"}}},
+        },
+    }
+    path = tmp_path / "mocks.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("test_case", "status", "path", "attempts"),
+    [("RetryPath", "SUCCEEDED", ["Work"], 3), ("CatchPath", "SUCCEEDED", ["Work", "Caught"], 1)],
+)
+def test_mock_config_test_cases_drive_executions(
+    runtime: RecordingRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    test_case: str, status: str, path: list[str], attempts: int,
+) -> None:
+    monkeypatch.setenv(patches.MOCK_CONFIG_ENV, str(_mock_config(tmp_path)))
+    function_arn = _function("real")
+    retry = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 5, "MaxAttempts": 3}]
+    catch = [{"ErrorEquals": ["CorruptImage"], "Next": "Caught"}]
+    sfn, machine = _machine({
+        "StartAt": "Work",
+        "States": {
+            "Work": _task(function_arn, Retry=retry, Catch=catch, End=True),
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    })
+    execution = sfn.start_execution(stateMachineArn=f"{machine}#{test_case}", name=test_case, input="{}")
+    assert execution["executionArn"].endswith(f":Machine:{test_case}")
+    assert _finished(sfn, execution["executionArn"])["status"] == status
+    timeline = build_timeline(sfn.get_execution_history(executionArn=execution["executionArn"])["events"])
+    assert timeline.path == path
+    assert timeline.states[0].attempts == attempts
+    assert runtime.calls == []  # every response came from the mock config, none from the function
+
+
+def test_mock_config_errors_are_clear(tmp_path: Path) -> None:
+    config = json.loads(_mock_config(tmp_path).read_text())
+    with pytest.raises(patches.MockConfigError, match="no test case 'Nope'"):
+        patches.mock_test_case_from_config(config, "Machine", "Nope")
+    with pytest.raises(patches.MockConfigError, match="no state machine 'Other'"):
+        patches.mock_test_case_from_config(config, "Other", "RetryPath")
+    config["MockedResponses"]["FailForGood"] = {"0": {"Throw": {"Cause": "no error"}}}
+    with pytest.raises(patches.MockConfigError, match="has no Error"):
+        patches.mock_test_case_from_config(config, "Machine", "CatchPath")
+    config["MockedResponses"]["FailForGood"] = {"0": {"Return": {}}, "2": {"Return": {}}}
+    with pytest.raises(patches.MockConfigError, match="consecutively"):
+        patches.mock_test_case_from_config(config, "Machine", "CatchPath")
+
+
+def test_time_scale_compresses_retry_intervals_and_waits(runtime: RecordingRuntime) -> None:
+    function_arn = _function("flaky")
+    runtime.script = [(json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": "x"}), True)]
+    retry = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 30, "MaxAttempts": 2}]
+    sfn, machine = _machine({
+        "StartAt": "Pause",
+        "States": {
+            "Pause": {"Type": "Wait", "Seconds": 60, "Next": "Work"},
+            "Work": _task(function_arn, Retry=retry, End=True),
+        },
+    })
+    started = time.monotonic()
+    execution = sfn.start_execution(stateMachineArn=machine, name="scaled", input="{}")
+    # 90 s of Wait and Retry interval at scale 1; the poll allows 20 s.
+    assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
+    assert time.monotonic() - started < 20
+    assert len(runtime.calls) == 2
