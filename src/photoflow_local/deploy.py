@@ -216,7 +216,13 @@ class LocalDeployer:
             s3.put_bucket_encryption(
                 Bucket=name,
                 ServerSideEncryptionConfiguration={
-                    "Rules": props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    "Rules": [
+                        {
+                            "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                            "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
+                        }
+                        for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                    ]
                 },
             )
         if "PublicAccessBlockConfiguration" in props:
@@ -229,7 +235,11 @@ class LocalDeployer:
                 VersioningConfiguration={"Status": props["VersioningConfiguration"]["Status"]},
             )
         if "CorsConfiguration" in props:
-            s3.put_bucket_cors(Bucket=name, CORSConfiguration=props["CorsConfiguration"])
+            rules = [
+                {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items()}
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         notifications = props.get("NotificationConfiguration", {})
         if notifications:
             s3.put_bucket_notification_configuration(
@@ -244,9 +254,18 @@ class LocalDeployer:
         )
 
     def _bucket_policy(self, logical_id: str, props: dict[str, Any]) -> None:
-        self._client("s3").put_bucket_policy(
-            Bucket=props["Bucket"], Policy=json.dumps(props["PolicyDocument"])
-        )
+        document = dict(props["PolicyDocument"])
+        statements = document.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        # The local endpoint is plain HTTP on 127.0.0.1, so a TLS-only rule would refuse everything.
+        kept = [s for s in statements if "aws:SecureTransport" not in json.dumps(s.get("Condition", {}))]
+        if len(kept) < len(statements):
+            self.stack.not_emulated[logical_id] = (
+                "AWS::S3::BucketPolicy: aws:SecureTransport statements skipped (local endpoint is HTTP)"
+            )
+        if kept:
+            document["Statement"] = kept
+            self._client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
         self._created(logical_id, f"{props['Bucket']}-policy")
 
     # ------------------------------------------------------------ SQS / SNS
@@ -333,10 +352,10 @@ class LocalDeployer:
             Path=props.get("Path", "/"),
         )["Role"]
         for policy in props.get("Policies", []):
+            # SAM's policy templates omit Version, which AWS tolerates and moto refuses.
+            document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
             iam.put_role_policy(
-                RoleName=name,
-                PolicyName=policy["PolicyName"],
-                PolicyDocument=json.dumps(policy["PolicyDocument"]),
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
             )
         self._created(logical_id, name, Arn=role["Arn"], RoleId=role["RoleId"])
 
@@ -408,7 +427,9 @@ class LocalDeployer:
             "type": props.get("StateMachineType", "STANDARD"),
         }
         if "TracingConfiguration" in props:
-            request["tracingConfiguration"] = props["TracingConfiguration"]
+            request["tracingConfiguration"] = {
+                "enabled": bool(props["TracingConfiguration"].get("Enabled"))
+            }
         arn = self._client("stepfunctions").create_state_machine(**request)["stateMachineArn"]
         self._created(logical_id, arn, Arn=arn, Name=name)
 

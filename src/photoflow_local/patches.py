@@ -13,6 +13,8 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    Functions Local does.
 4. Retry intervals and Wait states sleep real seconds; a time scale makes
    tests and soak runs fast without changing the ASL.
+5. A definite JSONPath that goes through an array index (``$[1].filters``,
+   ``$.a[0].b``) returns its value wrapped in a list; on AWS it returns the value.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
+import sys
 import threading
 import time
 import uuid
@@ -32,6 +36,8 @@ from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every component
+from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.mocking.mock_config import (
     MockedResponse,
@@ -185,6 +191,27 @@ def _wait_interval(self: WaitFunction, env: Any, wait_seconds: int) -> None:
         env.program_state_event.wait(wait_seconds * _state.time_scale)
 
 
+# ----------------------------------------------------------------- 5. definite JSONPaths
+_INDEFINITE = re.compile(r"\*|\.\.|\?\(|\[[^\]]*[:,][^\]]*\]")
+
+
+def extract_json(path: str, data: Any) -> Any:
+    """moto's extract_json, except that a definite path yields its one value, as on AWS."""
+    if not _INDEFINITE.search(path):
+        matches = json_path.parse(path).find(data)
+        if len(matches) == 1:
+            return matches[0].value
+    return _state.originals["extract_json"](path, data)
+
+
+def _patch_extract_json() -> None:
+    original = _state.originals["extract_json"]
+    json_path.extract_json = extract_json  # type: ignore[assignment]
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is original:
+            module.extract_json = extract_json  # type: ignore[attr-defined]
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -201,12 +228,14 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         _get_start_execution_worker=Execution._get_start_execution_worker,
         retrier_time=retrier_decl.time,
         _wait_interval=WaitFunction._wait_interval,
+        extract_json=json_path.extract_json,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign,assignment]
     Execution._get_start_execution_worker = _get_start_execution_worker  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
+    _patch_extract_json()
     _state.applied = True
 
 

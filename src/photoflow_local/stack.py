@@ -10,6 +10,7 @@ Step Functions interpreter, and the Lambda handlers from ``functions/``.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class LocalStack:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
         options = self.options
+        log_sink = self.log_sink
         port = options.aws_port or free_port()
         self.endpoint_url = f"http://127.0.0.1:{port}"
         environment = {
@@ -88,6 +90,14 @@ class LocalStack:
 
         self.lambdas = InProcessLambdas(environment, log_sink=self.log_sink)
         patches.apply(self.lambdas, time_scale=options.time_scale)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+        # The interpreter logs every caught error with its whole parse tree: keep it in the log file.
+        interpreter_log = logging.getLogger("moto.stepfunctions.parser")
+        interpreter_log.propagate = False
+        for handler in list(interpreter_log.handlers):
+            interpreter_log.removeHandler(handler)
+        if log_sink is not None:
+            interpreter_log.addHandler(logging.StreamHandler(log_sink))
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.server.start()
 

@@ -194,3 +194,38 @@ def test_time_scale_compresses_retry_intervals_and_waits(runtime: RecordingRunti
     assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
     assert time.monotonic() - started < 20
     assert len(runtime.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "expected"),
+    [
+        ("$[1].filters", [{"thumbnails": [1]}, {"filters": [2, 3]}], [2, 3]),
+        ("$.a[0].b", {"a": [{"b": {"c": 1}}]}, {"c": 1}),
+        ("$.a[0]", {"a": [{"b": 1}]}, {"b": 1}),
+        ("$.a[*].b", {"a": [{"b": 1}, {"b": 2}]}, [1, 2]),
+        ("$.a[*].b", {"a": [{"b": 1}]}, [1]),
+    ],
+)
+def test_definite_paths_through_an_index_yield_the_value(path: str, data: Any, expected: Any) -> None:
+    patches.apply(RecordingRuntime())
+    assert patches.extract_json(path, data) == expected
+
+
+def test_parallel_results_are_selected_by_branch_without_extra_nesting(runtime: RecordingRuntime) -> None:
+    sfn, machine = _machine({
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"a": [1]}, "End": True}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": {"b": [2]}, "End": True}}},
+                ],
+                "ResultSelector": {"a.$": "$[0].a", "b.$": "$[1].b"},
+                "End": True,
+            }
+        },
+    })
+    execution = sfn.start_execution(stateMachineArn=machine, name="parallel", input="{}")
+    described = _finished(sfn, execution["executionArn"])
+    assert json.loads(described["output"]) == {"a": [1], "b": [2]}
