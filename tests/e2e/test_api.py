@@ -1,0 +1,121 @@
+"""Through the HTTP API, as a client would: upload, wait, read, list; and the notifications."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from typing import Any
+
+import jsonschema
+import pytest
+import requests
+from PIL import Image
+
+from photoflow_local.client import ApiError, PhotosClient
+from photoflow_local.stack import LocalStack
+from tests.photos import make_photo, truncated_jpeg
+from tests.support import EVENTS, QueueWatcher
+
+
+@pytest.fixture(scope="module")
+def client(local_stack: LocalStack) -> PhotosClient:
+    return PhotosClient(local_stack.api_url)
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / "notification.schema.json").read_text())
+    return loaded
+
+
+def test_uploads_reach_a_terminal_state_and_their_subscribers(
+    client: PhotosClient, completed_queue: QueueWatcher, failed_queue: QueueWatcher,
+    schema: dict[str, Any],
+) -> None:
+    # Given two photos and a corrupt file, uploaded through the API
+    uploads = {
+        "beach.jpg": make_photo(1600, 1000, gps=(40.0, -3.7)),
+        "logo.png": make_photo(600, 400, fmt="PNG", mode="RGBA"),
+        "broken.jpg": truncated_jpeg(),
+    }
+    accepted = {name: client.upload_bytes(data, name) for name, data in uploads.items()}
+    for name, response in accepted.items():
+        assert response["status"] == "ACCEPTED", name
+        assert response["statusUrl"] == f"/photos/{response['photoId']}"
+
+    # When each has finished
+    finished = {name: client.wait(r["photoId"], timeout=60) for name, r in accepted.items()}
+
+    # Then the photos completed, with thumbnails readable at their URLs
+    for name in ("beach.jpg", "logo.png"):
+        photo = finished[name]
+        assert photo["status"] == "COMPLETED", photo
+        assert photo["filename"] == name
+        smallest = photo["thumbnails"][-1]
+        response = requests.get(smallest["url"], timeout=10)
+        assert response.status_code == 200
+        with Image.open(BytesIO(response.content)) as image:
+            assert image.format == "JPEG"
+            assert image.size == (smallest["width"], smallest["height"])
+        assert len(photo["metadata"]["dominantColours"]) >= 1
+    assert finished["beach.jpg"]["metadata"]["gps"]["longitude"] < 0
+    # and the corrupt one failed with a named error and a readable message
+    broken = finished["broken.jpg"]
+    assert broken["status"] == "FAILED"
+    assert broken["error"]["name"] == "CorruptImage"
+    assert "truncated" in broken["error"]["message"] or "damaged" in broken["error"]["message"]
+
+    # and each subscriber got exactly its notifications, valid against the published schema
+    for name in ("beach.jpg", "logo.png"):
+        [message] = completed_queue.wait_for(accepted[name]["photoId"])
+        jsonschema.validate(message["body"], schema)
+        assert failed_queue.for_photo(accepted[name]["photoId"]) == []
+    [failure] = failed_queue.wait_for(accepted["broken.jpg"]["photoId"])
+    jsonschema.validate(failure["body"], schema)
+    assert completed_queue.for_photo(accepted["broken.jpg"]["photoId"]) == []
+
+
+def test_presigned_upload_for_large_files(client: PhotosClient) -> None:
+    grant = client.upload_presigned(make_photo(2400, 1600), "large.jpg", "image/jpeg")
+    assert set(grant["upload"]["fields"]) >= {"key", "Content-Type", "policy"}
+    assert grant["upload"]["fields"]["key"].startswith(f"uploads/{grant['photoId']}/")
+    assert client.wait(grant["photoId"], timeout=60)["status"] == "COMPLETED"
+
+
+def test_listing_is_newest_first_and_pages(client: PhotosClient) -> None:
+    ids = [client.upload_bytes(make_photo(300, 200, seed=i), f"p{i}.jpg")["photoId"] for i in range(3)]
+    for photo_id in ids:
+        client.wait(photo_id, timeout=60)
+    first = client.photos(limit=2)
+    second = client.photos(limit=2, cursor=first["nextCursor"])
+    listed = [p["photoId"] for p in first["photos"] + second["photos"]]
+    assert listed[:3] == list(reversed(ids))
+    created = [p["createdAt"] for p in first["photos"] + second["photos"]]
+    assert created == sorted(created, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "error"),
+    [
+        (b"hello, I am text", "image/jpeg", 415, "UnsupportedFormat"),
+        (b"", "image/jpeg", 400, "EmptyPhoto"),
+        (b"\xff\xd8\xff", "text/plain", 415, "UnsupportedMediaType"),
+    ],
+)
+def test_bad_uploads_get_a_json_4xx(
+    client: PhotosClient, body: bytes, content_type: str, status: int, error: str
+) -> None:
+    with pytest.raises(ApiError) as raised:
+        client.upload_bytes(body, "x.jpg", content_type)
+    assert raised.value.status == status
+    assert raised.value.body["error"] == error
+    assert raised.value.body["message"]
+
+
+def test_unknown_and_malformed_photo_ids(client: PhotosClient) -> None:
+    with pytest.raises(ApiError) as missing:
+        client.photo("0" * 32)
+    assert (missing.value.status, missing.value.body["error"]) == (404, "NotFound")
+    with pytest.raises(ApiError) as malformed:
+        client.photo("not-an-id")
+    assert (malformed.value.status, malformed.value.body["error"]) == (400, "BadRequest")
