@@ -1,0 +1,140 @@
+"""Each handler on its own, fed the sample events in events/, against the local stack."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from photoflow.keys import new_photo_id
+from photoflow_local.stack import LocalStack
+from tests.photos import make_photo
+from tests.support import load_event, poll
+
+
+def invoke(local_stack: LocalStack, function: str, event: dict[str, Any]) -> tuple[Any, bool]:
+    payload, errored, _ = local_stack.lambdas.invoke(function, json.dumps(event))
+    return json.loads(payload), errored
+
+
+@pytest.fixture
+def uploaded(local_stack: LocalStack, aws: Any) -> dict[str, Any]:
+    """The step input of events/step_input.json, pointing at a freshly uploaded photo."""
+    event = load_event("step_input.json")
+    photo_id = new_photo_id()
+    data = make_photo(1200, 800, gps=(51.5, -0.12))
+    key = f"uploads/{photo_id}/{event['photo']['filename']}"
+    bucket = local_stack.output("PhotosBucketName")
+    etag = aws.s3.put_object(Bucket=bucket, Key=key, Body=data)["ETag"].strip('"')
+    event["photo"].update(id=photo_id, key=key, bucket=bucket, size=len(data), etag=etag)
+    return event
+
+
+def test_metadata_step_returns_the_fields_the_asl_selects(local_stack: LocalStack, uploaded: dict[str, Any]) -> None:
+    result, errored = invoke(local_stack, "MetadataFunction", uploaded)
+    assert not errored, result
+    metadata = result["metadata"]
+    assert (metadata["width"], metadata["height"], metadata["format"]) == (1200, 800, "JPEG")
+    assert metadata["gps"]["longitude"] < 0
+    assert set(metadata) >= {"contentType", "orientation", "frames", "camera", "takenAt"}
+
+
+def test_thumbnail_step_writes_every_size(local_stack: LocalStack, aws: Any, uploaded: dict[str, Any]) -> None:
+    result, errored = invoke(local_stack, "ThumbnailFunction", uploaded)
+    assert not errored, result
+    sizes = [int(s) for s in local_stack.stack.parameters["ThumbnailSizes"].split(",")]
+    assert [max(t["width"], t["height"]) for t in result["thumbnails"]] == [min(s, 1200) for s in sizes]
+    bucket = local_stack.output("PhotosBucketName")
+    for thumbnail in result["thumbnails"]:
+        head = aws.s3.head_object(Bucket=bucket, Key=thumbnail["key"])
+        assert head["ContentLength"] == thumbnail["bytes"]
+        assert head["ContentType"] == "image/jpeg"
+    assert len(result["pixels"]["phash"]) == 16
+
+
+def test_filter_step_writes_every_filter(local_stack: LocalStack, uploaded: dict[str, Any]) -> None:
+    result, errored = invoke(local_stack, "FilterFunction", uploaded)
+    assert not errored, result
+    assert [f["name"] for f in result["filters"]] == local_stack.stack.parameters["Filters"].split(",")
+    edge = int(local_stack.stack.parameters["FilterMaxEdge"])
+    assert all(max(f["width"], f["height"]) == edge for f in result["filters"])
+
+
+def test_a_step_given_a_missing_object_fails_with_a_named_error(
+    local_stack: LocalStack, uploaded: dict[str, Any]
+) -> None:
+    event = copy.deepcopy(uploaded)
+    event["photo"]["key"] = f"uploads/{event['photo']['id']}/gone.jpg"
+    result, errored = invoke(local_stack, "ThumbnailFunction", event)
+    assert errored
+    assert result["errorType"] == "PhotoMissing"
+
+
+def test_start_workflow_starts_once_per_object_and_reports_bad_records(
+    local_stack: LocalStack, aws: Any
+) -> None:
+    # Given the sample SQS batch (an S3 notification and S3's test event), for a real object
+    event = load_event("start_workflow_sqs.json")
+    notification = json.loads(event["Records"][0]["body"])
+    s3_object = notification["Records"][0]["s3"]
+    photo_id = new_photo_id()
+    s3_object["object"]["key"] = f"uploads/{photo_id}/sample+photo.jpg"  # URL-encoded, as S3 sends keys
+    aws.s3.put_object(Bucket=s3_object["bucket"]["name"], Key=f"uploads/{photo_id}/sample photo.jpg",
+                      Body=make_photo(400, 300))
+    event["Records"][0]["body"] = json.dumps(notification)
+    # and a third record that is not an S3 notification at all
+    poison = copy.deepcopy(event["Records"][1])
+    poison["messageId"] = "poison"
+    poison["body"] = "not json"
+    event["Records"].append(poison)
+
+    # When the batch is handled twice (a redelivery)
+    first, errored = invoke(local_stack, "StartWorkflowFunction", event)
+    second, _ = invoke(local_stack, "StartWorkflowFunction", event)
+
+    # Then only the poison record is reported failed, both times
+    assert not errored
+    assert first == second == {"batchItemFailures": [{"itemIdentifier": "poison"}]}
+    # and the photo has exactly one execution, whose input carries the decoded key
+    machine = local_stack.output("PhotoWorkflowArn")
+
+    def executions() -> list[dict[str, Any]]:
+        listed = aws.sfn.list_executions(stateMachineArn=machine, maxResults=1000)["executions"]
+        return [e for e in listed if photo_id in e["name"]]
+
+    [execution] = poll(executions, lambda found: len(found) == 1, what="one execution")
+    described = aws.sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"])["photo"]["key"] == f"uploads/{photo_id}/sample photo.jpg"
+
+
+def test_api_sample_events(local_stack: LocalStack) -> None:
+    # POST /photos with the sample PNG
+    response, errored = invoke(local_stack, "ApiFunction", load_event("api_upload_photo.json"))
+    assert not errored
+    assert response["statusCode"] == 202
+    photo_id = json.loads(response["body"])["photoId"]
+
+    # GET /photos/{id} for that photo, and for one that does not exist
+    get_event = load_event("api_get_photo.json")
+    get_event["pathParameters"] = {"photoId": photo_id}
+    get_event["path"] = f"/photos/{photo_id}"
+    response, _ = invoke(local_stack, "ApiFunction", get_event)
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["photoId"] == photo_id
+    get_event["pathParameters"] = {"photoId": "f" * 32}
+    get_event["path"] = "/photos/" + "f" * 32
+    response, _ = invoke(local_stack, "ApiFunction", get_event)
+    assert (response["statusCode"], json.loads(response["body"])["error"]) == (404, "NotFound")
+
+    # GET /photos and POST /photos/uploads
+    response, _ = invoke(local_stack, "ApiFunction", load_event("api_list_photos.json"))
+    assert response["statusCode"] == 200
+    assert "photos" in json.loads(response["body"])
+    response, _ = invoke(local_stack, "ApiFunction", load_event("api_create_upload.json"))
+    assert response["statusCode"] == 201
+    grant = json.loads(response["body"])
+    assert grant["upload"]["fields"]["Content-Type"] == "image/jpeg"
+    assert base64.b64decode(grant["upload"]["fields"]["policy"])  # a signed policy document
