@@ -20,9 +20,13 @@ def load_event(name: str) -> dict[str, Any]:
 
 
 def poll(
-    probe: Callable[[], T], done: Callable[[T], bool], *, timeout: float = 30.0, what: str = "condition"
+    probe: Callable[[], T],
+    done: Callable[[T], bool],
+    *,
+    timeout: float = 30.0,
+    what: str = "condition",
 ) -> T:
-    """Call ``probe`` until ``done`` holds, at most ``timeout`` seconds; fail with the last value."""
+    """Call ``probe`` until ``done`` holds, for at most ``timeout`` s; fail with the last value."""
     deadline = time.monotonic() + timeout
     delay = 0.02
     last = probe()
@@ -45,13 +49,18 @@ class QueueWatcher:
 
     def _receive(self) -> list[dict[str, Any]]:
         batch = self.sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         for message in batch:
             self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
             self.messages.append(
-                {"body": json.loads(message["Body"]), "attributes": message.get("MessageAttributes", {})}
+                {
+                    "body": json.loads(message["Body"]),
+                    "attributes": message.get("MessageAttributes", {}),
+                }
             )
         return self.messages
 
@@ -59,8 +68,12 @@ class QueueWatcher:
         self._receive()
         return [m for m in self.messages if m["body"].get("photoId") == photo_id]
 
-    def wait_for(self, photo_id: str, count: int = 1, timeout: float = 15.0) -> list[dict[str, Any]]:
+    def wait_for(
+        self, photo_id: str, count: int = 1, timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
         return poll(
-            lambda: self.for_photo(photo_id), lambda found: len(found) >= count,
-            timeout=timeout, what=f"{count} message(s) for {photo_id} on {self.queue_url}",
+            lambda: self.for_photo(photo_id),
+            lambda found: len(found) >= count,
+            timeout=timeout,
+            what=f"{count} message(s) for {photo_id} on {self.queue_url}",
         )

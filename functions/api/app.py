@@ -89,8 +89,10 @@ def not_found(exc: NotFoundError) -> Response[Any]:
 def upload_photo() -> Response[Any]:
     event = app.current_event
     try:
-        body = base64.b64decode(event.body or "", validate=True) if event.is_base64_encoded else (
-            (event.body or "").encode("utf-8")
+        body = (
+            base64.b64decode(event.body or "", validate=True)
+            if event.is_base64_encoded
+            else ((event.body or "").encode("utf-8"))
         )
     except binascii.Error:
         return error(HTTPStatus.BAD_REQUEST, "BadRequest", "body is not valid base64")
@@ -130,7 +132,9 @@ def get_photo(photo_id: str) -> Response[Any]:
     record = photos.get(photo_id)
     if record is None:
         return error(HTTPStatus.NOT_FOUND, "NotFound", f"no photo {photo_id}")
-    return Response(status_code=HTTPStatus.OK, content_type="application/json", body=uploads.view(record))
+    return Response(
+        status_code=HTTPStatus.OK, content_type="application/json", body=uploads.view(record)
+    )
 
 
 @app.get("/photos")
@@ -138,9 +142,7 @@ def get_photo(photo_id: str) -> Response[Any]:
 def list_photos() -> Response[Any]:
     raw_limit = app.current_event.get_query_string_value("limit") or "20"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= API.page_size_max:
-        return error(
-            HTTPStatus.BAD_REQUEST, "BadRequest", f"limit must be 1..{API.page_size_max}"
-        )
+        return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"limit must be 1..{API.page_size_max}")
     cursor = app.current_event.get_query_string_value("cursor")
     records, next_cursor = photos.list_newest_first(int(raw_limit), cursor)
     return Response(

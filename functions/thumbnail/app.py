@@ -20,5 +20,7 @@ CONFIG = load(ImagingConfig)
 @event_parser(model=StepInput)
 def lambda_handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
     result = steps.thumbnails(event.photo, CONFIG)
-    metrics.add_metric(name="ThumbnailsMade", unit=MetricUnit.Count, value=len(result["thumbnails"]))
+    metrics.add_metric(
+        name="ThumbnailsMade", unit=MetricUnit.Count, value=len(result["thumbnails"])
+    )
     return result

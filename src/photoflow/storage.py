@@ -78,6 +78,6 @@ def write_rendition(photo: PhotoRef, kind: str, rendition: Rendition) -> Renditi
         key=key,
         width=rendition.width,
         height=rendition.height,
-        content_type=rendition.content_type,
+        contentType=rendition.content_type,
         bytes=len(rendition.data),
     )

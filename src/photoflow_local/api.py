@@ -41,15 +41,17 @@ class LocalApi:
         self.api = api
         self.lambdas = lambdas
         self.static_dir = static_dir
+        self.host = host
         handler = type("Handler", (_Handler,), {"front_end": self})
         self.server = ThreadingHTTPServer((host, port), handler)
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="local-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="local-api", daemon=True
+        )
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self.server.server_address[1]}"
 
     def start(self) -> None:
         self._thread.start()
@@ -70,8 +72,14 @@ class LocalApi:
         return any(fnmatch.fnmatch(media_type, pattern) for pattern in self.api.binary_media_types)
 
     def event(
-        self, route: ApiRoute, parameters: dict[str, str], method: str, target: str,
-        headers: dict[str, list[str]], body: bytes, source_ip: str,
+        self,
+        route: ApiRoute,
+        parameters: dict[str, str],
+        method: str,
+        target: str,
+        headers: dict[str, list[str]],
+        body: bytes,
+        source_ip: str,
     ) -> dict[str, Any]:
         parts = urlsplit(target)
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -106,7 +114,10 @@ class LocalApi:
                 "domainPrefix": "localhost",
                 "requestTimeEpoch": int(now * 1000),
                 "requestId": str(uuid.uuid4()),
-                "identity": {"sourceIp": source_ip, "userAgent": headers.get("user-agent", [""])[-1]},
+                "identity": {
+                    "sourceIp": source_ip,
+                    "userAgent": headers.get("user-agent", [""])[-1],
+                },
                 "domainName": "localhost",
                 "apiId": self.api.api_id,
             },
@@ -119,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
     front_end: LocalApi
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by default
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
     def _dispatch(self) -> None:
@@ -163,7 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"})
             return
         body = response.get("body") or ""
-        data = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
+        data = (
+            base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode("utf-8")
+        )
         self.send_response(int(response["statusCode"]))
         sent = set()
         for name, values in (response.get("multiValueHeaders") or {}).items():
@@ -188,7 +201,9 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         data = candidate.read_bytes()
         self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", mimetypes.guess_type(candidate.name)[0] or "application/octet-stream")
+        self.send_header(
+            "Content-Type", mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+        )
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()

@@ -1,15 +1,17 @@
 """The photoflow command: run the local stack and use it.
 
-    photoflow up                 start the stack and keep it running
-    photoflow demo               what `make run` does: process the sample photos, show what happened
-    photoflow upload FILE...     upload through the HTTP API
-    photoflow status ID          a photo's record
-    photoflow executions         the state machine's executions
-    photoflow history ARN        one execution as a per-state timeline
+photoflow up                 start the stack and keep it running
+photoflow demo               what `make run` does: process the sample photos, show what happened
+photoflow upload FILE...     upload through the HTTP API
+photoflow status ID          a photo's record
+photoflow executions         the state machine's executions
+photoflow history ARN        one execution as a per-state timeline
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import signal
 import sys
@@ -42,8 +44,11 @@ def _saved() -> dict[str, Any]:
 def _sfn(endpoint_url: str | None) -> Any:
     endpoint = endpoint_url or _saved()["endpointUrl"]
     return boto3.client(
-        "stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="local", aws_secret_access_key="local",
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
     )
 
 
@@ -59,12 +64,21 @@ def up(
 
     STATE_DIR.mkdir(exist_ok=True)
     log = (STATE_DIR / "functions.log").open("a", encoding="utf-8")
-    options = StackOptions(aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None)
+    options = StackOptions(
+        aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
+    )
     with LocalStack(template, options, log_sink=log) as stack:
-        STATE_FILE.write_text(json.dumps(
-            {"endpointUrl": stack.endpoint_url, "apiUrl": stack.api_url, "outputs": stack.stack.outputs},
-            indent=2, default=str,
-        ))
+        STATE_FILE.write_text(
+            json.dumps(
+                {
+                    "endpointUrl": stack.endpoint_url,
+                    "apiUrl": stack.api_url,
+                    "outputs": stack.stack.outputs,
+                },
+                indent=2,
+                default=str,
+            )
+        )
         console.print(f"[bold]API[/]           {stack.api_url}")
         if options.static_dir:
             console.print(f"[bold]Web page[/]      {stack.api_url}/")
@@ -75,29 +89,34 @@ def up(
         console.print("Ctrl-C stops the stack.")
         stopped = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stopped.wait()
-        except KeyboardInterrupt:
-            pass
     STATE_FILE.unlink(missing_ok=True)
 
 
 @app.command()
 def upload(
-    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="photos to upload")],
-    api: Annotated[str | None, typer.Option(help="API base URL (default: the running local stack)")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="photos to upload")
+    ],
+    api: Annotated[
+        str | None, typer.Option(help="API base URL (default: the running local stack)")
+    ] = None,
     wait: Annotated[bool, typer.Option(help="wait for each photo to finish")] = False,
 ) -> None:
     """Upload photos through the HTTP API, with a progress bar."""
     client = PhotosClient(api or _saved()["apiUrl"])
     accepted: list[tuple[Path, str]] = []
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
         console=console,
     ) as progress:
         for path in files:
             task = progress.add_task(path.name, total=path.stat().st_size)
-            result = client.upload_file(path, progress=lambda n, t=task: progress.advance(t, n))
+            result = client.upload_file(path, progress=functools.partial(progress.advance, task))
             accepted.append((path, result["photoId"]))
     for path, photo_id in accepted:
         line = f"{path.name}: {photo_id}"
@@ -127,7 +146,9 @@ def executions(
         listed = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], maxResults=limit)
         for execution in listed["executions"]:
             table.add_row(
-                execution["name"], execution["status"], str(execution["startDate"]),
+                execution["name"],
+                execution["status"],
+                str(execution["startDate"]),
                 execution["executionArn"],
             )
     console.print(table)

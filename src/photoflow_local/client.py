@@ -51,11 +51,16 @@ class PhotosClient:
         return body
 
     def upload_bytes(
-        self, data: bytes, filename: str, content_type: str | None = None,
+        self,
+        data: bytes,
+        filename: str,
+        content_type: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """POST /photos with the photo in the body."""
-        content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        content_type = (
+            content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        )
 
         def chunks() -> Iterator[bytes]:
             for start in range(0, len(data), 64 * 1024):
@@ -75,11 +80,16 @@ class PhotosClient:
         return result
 
     def upload_presigned(
-        self, data: bytes, filename: str, content_type: str | None = None,
+        self,
+        data: bytes,
+        filename: str,
+        content_type: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """POST /photos/uploads, then the file straight to S3 with the presigned form."""
-        content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        content_type = (
+            content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        )
         grant: dict[str, Any] = self._check(
             self.session.post(
                 f"{self.base_url}/photos/uploads",
@@ -89,7 +99,9 @@ class PhotosClient:
         )
         upload = grant["upload"]
         response = self.session.post(
-            upload["url"], data=upload["fields"], files={"file": (filename, data, content_type)},
+            upload["url"],
+            data=upload["fields"],
+            files={"file": (filename, data, content_type)},
             timeout=self.timeout,
         )
         if response.status_code >= 300:
@@ -98,7 +110,9 @@ class PhotosClient:
             progress(len(data))
         return grant
 
-    def upload_file(self, path: Path, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    def upload_file(
+        self, path: Path, progress: Callable[[int], None] | None = None
+    ) -> dict[str, Any]:
         data = path.read_bytes()
         if len(data) > self.direct_max_bytes:
             return self.upload_presigned(data, path.name, progress=progress)

@@ -33,7 +33,10 @@ def drain(sqs: Any, queue_url: str, expected: int, timeout: float) -> list[dict[
     deadline = time.monotonic() + timeout
     while len(messages) < expected and time.monotonic() < deadline:
         batch = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         for message in batch:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -51,14 +54,17 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
     web = Path("web")
     options = StackOptions(static_dir=web if web.is_dir() else None)
     started = time.monotonic()
-    with (STATE_DIR / "functions.log").open("w", encoding="utf-8") as log, LocalStack(
-        template, options, log_sink=log
-    ) as stack:
-        console.print(Panel.fit(
-            f"local AWS  {stack.endpoint_url}\nAPI        {stack.api_url}"
-            + (f"\nweb page   {stack.api_url}/" if options.static_dir else ""),
-            title=f"local stack up in {time.monotonic() - started:.1f}s",
-        ))
+    with (
+        (STATE_DIR / "functions.log").open("w", encoding="utf-8") as log,
+        LocalStack(template, options, log_sink=log) as stack,
+    ):
+        console.print(
+            Panel.fit(
+                f"local AWS  {stack.endpoint_url}\nAPI        {stack.api_url}"
+                + (f"\nweb page   {stack.api_url}/" if options.static_dir else ""),
+                title=f"local stack up in {time.monotonic() - started:.1f}s",
+            )
+        )
         client = PhotosClient(stack.api_url)
         uploads = []
         for path in samples:
@@ -76,7 +82,9 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
             "FailedPhotosQueue": expected_failures,
         }
         for logical_id in SUBSCRIBER_QUEUES:
-            received[logical_id] = drain(sqs, stack.physical_id(logical_id), expected_counts[logical_id], 10)
+            received[logical_id] = drain(
+                sqs, stack.physical_id(logical_id), expected_counts[logical_id], 10
+            )
 
         failures = 0
         for path, photo_id in uploads:
@@ -84,7 +92,9 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
             ok = record["status"] == expected_status(path)
             failures += not ok
             colour = "green" if ok else "red"
-            console.rule(f"[{colour}]{path.name}: {record['status']}[/] (expected {expected_status(path)})")
+            console.rule(
+                f"[{colour}]{path.name}: {record['status']}[/] (expected {expected_status(path)})"
+            )
             events = sfn.get_execution_history(
                 executionArn=_execution_arn(stack, photo_id), maxResults=1000
             )["events"]
@@ -98,14 +108,23 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
             if folder.exists():
                 console.print(f"derivatives: {folder}/")
             for logical_id, messages in received.items():
-                mine = [json.loads(m["Body"]) for m in messages if json.loads(m["Body"])["photoId"] == photo_id]
+                mine = [
+                    json.loads(m["Body"])
+                    for m in messages
+                    if json.loads(m["Body"])["photoId"] == photo_id
+                ]
                 for note in mine:
-                    console.print(f"notification on {logical_id}: {note['eventType']} ({len(json.dumps(note))} bytes)")
+                    console.print(
+                        f"notification on {logical_id}: {note['eventType']} "
+                        f"({len(json.dumps(note))} bytes)"
+                    )
         console.rule()
         counts = ", ".join(f"{k}: {len(v)}" for k, v in received.items())
         console.print(f"subscriber queues received {counts}")
-        console.print(f"{len(uploads) - failures} of {len(uploads)} photos ended as expected "
-                      f"in {time.monotonic() - started:.1f}s")
+        console.print(
+            f"{len(uploads) - failures} of {len(uploads)} photos ended as expected "
+            f"in {time.monotonic() - started:.1f}s"
+        )
         return 1 if failures else 0
 
 
@@ -118,8 +137,15 @@ def _execution_arn(stack: LocalStack, photo_id: str) -> str:
 
 
 def _summary(record: dict[str, Any]) -> str:
-    keep = {k: record[k] for k in ("status", "createdAt", "completedAt", "failedAt", "error") if record.get(k)}
+    keep = {
+        k: record[k]
+        for k in ("status", "createdAt", "completedAt", "failedAt", "error")
+        if record.get(k)
+    }
     metadata = record.get("metadata", {})
     if metadata:
-        keep["metadata"] = {k: metadata.get(k) for k in ("format", "width", "height", "camera", "takenAt", "gps", "dominantColours")}
+        keep["metadata"] = {
+            k: metadata.get(k)
+            for k in ("format", "width", "height", "camera", "takenAt", "gps", "dominantColours")
+        }
     return json.dumps(keep, indent=2)

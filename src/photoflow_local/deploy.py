@@ -84,14 +84,16 @@ class DeployedStack:
 class LocalDeployer:
     """CloudFormation's create-stack, for the local endpoint."""
 
-    def __init__(self, endpoint_url: str, region: str = "us-east-1", stack_name: str = "photoflow") -> None:
+    def __init__(
+        self, endpoint_url: str, region: str = "us-east-1", stack_name: str = "photoflow"
+    ) -> None:
         self.endpoint_url = endpoint_url
         self.region = region
         self.stack_name = stack_name
         session = boto3.session.Session(
             aws_access_key_id="local", aws_secret_access_key="local", region_name=region
         )
-        self._client = lambda service: session.client(service, endpoint_url=endpoint_url)  # noqa: E731
+        self._client = lambda service: session.client(service, endpoint_url=endpoint_url)
         self._handlers: dict[str, Callable[[str, dict[str, Any]], None]] = {
             "AWS::S3::Bucket": self._bucket,
             "AWS::S3::BucketPolicy": self._bucket_policy,
@@ -117,7 +119,9 @@ class LocalDeployer:
         }
 
     # ------------------------------------------------------------ orchestration
-    def deploy(self, template: TranslatedTemplate, parameters: dict[str, Any] | None = None) -> DeployedStack:
+    def deploy(
+        self, template: TranslatedTemplate, parameters: dict[str, Any] | None = None
+    ) -> DeployedStack:
         values = {
             name: str(spec["Default"]) if "Default" in spec else None
             for name, spec in template.parameters.items()
@@ -181,7 +185,7 @@ class LocalDeployer:
             "AWS::Partition": "aws",
             "AWS::StackName": self.stack_name,
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{ACCOUNT_ID}:stack/{self.stack_name}/local",
+            "AWS::StackId": self._arn("cloudformation", f"stack/{self.stack_name}/local"),
         }
         if name in pseudo:
             return pseudo[name]
@@ -211,14 +215,18 @@ class LocalDeployer:
         if self.region == "us-east-1":
             s3.create_bucket(Bucket=name)
         else:
-            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+            s3.create_bucket(
+                Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region}
+            )
         if "BucketEncryption" in props:
             s3.put_bucket_encryption(
                 Bucket=name,
                 ServerSideEncryptionConfiguration={
                     "Rules": [
                         {
-                            "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                            "ApplyServerSideEncryptionByDefault": rule[
+                                "ServerSideEncryptionByDefault"
+                            ],
                             "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
                         }
                         for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
@@ -236,7 +244,10 @@ class LocalDeployer:
             )
         if "CorsConfiguration" in props:
             rules = [
-                {("MaxAgeSeconds" if key == "MaxAge" else key): value for key, value in rule.items()}
+                {
+                    ("MaxAgeSeconds" if key == "MaxAge" else key): value
+                    for key, value in rule.items()
+                }
                 for rule in props["CorsConfiguration"]["CorsRules"]
             ]
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
@@ -258,21 +269,28 @@ class LocalDeployer:
         statements = document.get("Statement", [])
         statements = statements if isinstance(statements, list) else [statements]
         # The local endpoint is plain HTTP on 127.0.0.1, so a TLS-only rule would refuse everything.
-        kept = [s for s in statements if "aws:SecureTransport" not in json.dumps(s.get("Condition", {}))]
+        kept = [
+            s for s in statements if "aws:SecureTransport" not in json.dumps(s.get("Condition", {}))
+        ]
         if len(kept) < len(statements):
             self.stack.not_emulated[logical_id] = (
-                "AWS::S3::BucketPolicy: aws:SecureTransport statements skipped (local endpoint is HTTP)"
+                "AWS::S3::BucketPolicy: aws:SecureTransport statements skipped "
+                "(the local endpoint is HTTP)"
             )
         if kept:
             document["Statement"] = kept
-            self._client("s3").put_bucket_policy(Bucket=props["Bucket"], Policy=json.dumps(document))
+            self._client("s3").put_bucket_policy(
+                Bucket=props["Bucket"], Policy=json.dumps(document)
+            )
         self._created(logical_id, f"{props['Bucket']}-policy")
 
     # ------------------------------------------------------------ SQS / SNS
     def _queue(self, logical_id: str, props: dict[str, Any]) -> None:
         name = props.get("QueueName") or f"{self.stack_name}-{logical_id}"
         attributes = {
-            key: json.dumps(value) if isinstance(value, dict) else str(value).lower()
+            key: json.dumps(value)
+            if isinstance(value, dict)
+            else str(value).lower()
             if isinstance(value, bool)
             else str(value)
             for key, value in props.items()
@@ -296,13 +314,15 @@ class LocalDeployer:
         self._created(logical_id, arn, TopicArn=arn, TopicName=name)
 
     def _subscription(self, logical_id: str, props: dict[str, Any]) -> None:
-        attributes = {}
+        attributes: dict[str, str] = {}
         for key in ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy"):
             if key in props:
                 attributes[key] = json.dumps(props[key])
         for key in ("FilterPolicyScope", "RawMessageDelivery"):
             if key in props:
-                attributes[key] = str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+                attributes[key] = (
+                    str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+                )
         arn = self._client("sns").subscribe(
             TopicArn=props["TopicArn"],
             Protocol=props["Protocol"],
@@ -322,11 +342,18 @@ class LocalDeployer:
             "KeySchema": props["KeySchema"],
             "BillingMode": props.get("BillingMode", "PROVISIONED"),
         }
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput", "StreamSpecification"):
+        for key in (
+            "GlobalSecondaryIndexes",
+            "LocalSecondaryIndexes",
+            "ProvisionedThroughput",
+            "StreamSpecification",
+        ):
             if key in props:
                 request[key] = props[key]
         if "SSESpecification" in props:
-            request["SSESpecification"] = {"Enabled": bool(props["SSESpecification"].get("SSEEnabled"))}
+            request["SSESpecification"] = {
+                "Enabled": bool(props["SSESpecification"].get("SSEEnabled"))
+            }
         description = dynamodb.create_table(**request)["TableDescription"]
         if "TimeToLiveSpecification" in props:
             dynamodb.update_time_to_live(
@@ -339,7 +366,10 @@ class LocalDeployer:
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
             )
         self._created(
-            logical_id, name, Arn=description["TableArn"], StreamArn=description.get("LatestStreamArn")
+            logical_id,
+            name,
+            Arn=description["TableArn"],
+            StreamArn=description.get("LatestStreamArn"),
         )
 
     # ------------------------------------------------------------ IAM
@@ -366,7 +396,9 @@ class LocalDeployer:
             raise ValueError(f"{logical_id}: only local code (CodeUri to a folder) runs locally")
         code_dir = self.template.code_paths[code["S3Key"]]
         name = props.get("FunctionName") or logical_id
-        environment = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+        environment = {
+            k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()
+        }
         response = self._client("lambda").create_function(
             FunctionName=name,
             Runtime=props.get("Runtime", "python3.12"),
@@ -391,7 +423,9 @@ class LocalDeployer:
     def _event_source_mapping(self, logical_id: str, props: dict[str, Any]) -> None:
         source = props["EventSourceArn"]
         if ":sqs:" not in source:
-            self.stack.not_emulated[logical_id] = f"event source {source}: only SQS is polled locally"
+            self.stack.not_emulated[logical_id] = (
+                f"event source {source}: only SQS is polled locally"
+            )
             self._created(logical_id, f"{logical_id}-local")
             return
         function_name = str(props["FunctionName"]).rsplit(":", 1)[-1]
@@ -439,7 +473,9 @@ class LocalDeployer:
         name = props.get("LogGroupName") or f"/{self.stack_name}/{logical_id}"
         logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in props:
-            logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+            logs.put_retention_policy(
+                logGroupName=name, retentionInDays=int(props["RetentionInDays"])
+            )
         self._created(logical_id, name, Arn=self._arn("logs", f"log-group:{name}:*"))
 
     def _alarm(self, logical_id: str, props: dict[str, Any]) -> None:
@@ -463,7 +499,9 @@ class LocalDeployer:
                 match = re.search(r"function:([^/:]+)", str(integration.get("uri", "")))
                 function = match.group(1) if match else ""
                 if ":function:" not in str(integration.get("uri", "")):
-                    function = str(integration.get("uri", "")).split("/functions/")[-1].split("/")[0]
+                    function = (
+                        str(integration.get("uri", "")).split("/functions/")[-1].split("/")[0]
+                    )
                     function = function.rsplit(":", 1)[-1]
                 api.routes.append(ApiRoute(api_id, method.upper(), path, function))
         self.stack.apis[logical_id] = api
@@ -490,7 +528,11 @@ def _s3_notifications(config: dict[str, Any]) -> dict[str, Any]:
             item: dict[str, Any] = {api_target: entry[target], "Events": [entry["Event"]]}
             rules = entry.get("Filter", {}).get("S3Key", {}).get("Rules", [])
             if rules:
-                item["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+                item["Filter"] = {
+                    "Key": {
+                        "FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]
+                    }
+                }
             entries.append(item)
         if entries:
             converted[kind] = entries

@@ -12,6 +12,11 @@ from datetime import datetime
 from typing import Any
 
 _ATTEMPT_EVENTS = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
+_EXECUTION_ENDS = {
+    "ExecutionSucceeded": "SUCCEEDED",
+    "ExecutionTimedOut": "TIMED_OUT",
+    "ExecutionAborted": "ABORTED",
+}
 _FAILURE_EVENTS = {
     "TaskFailed": "taskFailedEventDetails",
     "TaskTimedOut": "taskTimedOutEventDetails",
@@ -91,7 +96,7 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
 
     def owner(event: dict[str, Any]) -> StateRun | None:
         seen = set()
-        current = event
+        current: dict[str, Any] | None = event
         while current is not None and current["id"] not in seen:
             seen.add(current["id"])
             if current["id"] in runs:
@@ -136,10 +141,6 @@ def build_timeline(events: list[dict[str, Any]]) -> Timeline:
                     found.errors.append(pair)
         elif kind == "ExecutionStarted":
             started = when
-        elif kind == "ExecutionSucceeded":
-            status, stopped = "SUCCEEDED", when
-        elif kind == "ExecutionTimedOut":
-            status, stopped = "TIMED_OUT", when
-        elif kind == "ExecutionAborted":
-            status, stopped = "ABORTED", when
+        elif kind in _EXECUTION_ENDS:
+            status, stopped = _EXECUTION_ENDS[kind], when
     return Timeline(ordered, status, started, stopped, error)

@@ -125,13 +125,19 @@ class InProcessLambdas:
         """Run one invocation: (payload JSON, errored, log tail), as moto expects."""
         function = self.functions.get(function_name)
         if function is None:
-            return _error_payload("ResourceNotFoundException", f"no function {function_name}"), True, ""
+            return (
+                _error_payload("ResourceNotFoundException", f"no function {function_name}"),
+                True,
+                "",
+            )
         payload = json.loads(event) if event else {}
         started = time.monotonic()
         with self._lock, self._sandbox(function):
             result, errored, error_type = self._run(function, payload)
         self.invocations.append(
-            Invocation(function_name, started, (time.monotonic() - started) * 1000, errored, error_type)
+            Invocation(
+                function_name, started, (time.monotonic() - started) * 1000, errored, error_type
+            )
         )
         return result, errored, ""
 
@@ -141,7 +147,9 @@ class InProcessLambdas:
         def target() -> None:
             try:
                 entry = function.entry_point()
-                context = LambdaContext(function.name, function.memory_mb, function.timeout_seconds, region=self.region)
+                context = LambdaContext(
+                    function.name, function.memory_mb, function.timeout_seconds, region=self.region
+                )
                 outcome["result"] = entry(payload, context)
             except BaseException as error:  # the runtime reports every failure, as Lambda does
                 outcome["error"] = error

@@ -64,7 +64,7 @@ class _State:
     runtime: LambdaRuntime | None = None
     time_scale: float = 1.0
     applied: bool = False
-    originals: dict[str, Any] = {}  # noqa: RUF012 - module singleton
+    originals: dict[str, Any] = {}
     pending_mock = threading.local()
 
 
@@ -74,7 +74,10 @@ _state = _State()
 # ----------------------------------------------------------------- 1. Lambda in-process
 def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     if _state.runtime is None:
-        payload = {"errorMessage": "no local Lambda runtime", "errorType": "Lambda.ServiceException"}
+        payload = {
+            "errorMessage": "no local Lambda runtime",
+            "errorType": "Lambda.ServiceException",
+        }
         return json.dumps(payload), True, ""
     # moto hands over a str, bytes or an already-parsed dict depending on the caller.
     if isinstance(event, bytes | bytearray):
@@ -117,10 +120,12 @@ def load_mock_test_case(
     state_machine_name: str, test_case_name: str, path: Path | None = None
 ) -> MockTestCase:
     """A test case of the MockConfigFile at ``path`` (default: $SFN_MOCK_CONFIG)."""
-    location = path or (Path(os.environ[MOCK_CONFIG_ENV]) if os.environ.get(MOCK_CONFIG_ENV) else None)
+    location = path or (
+        Path(os.environ[MOCK_CONFIG_ENV]) if os.environ.get(MOCK_CONFIG_ENV) else None
+    )
     if location is None:
         raise MockConfigError(
-            f"test case {test_case_name!r} requested but {MOCK_CONFIG_ENV} names no mock config file"
+            f"test case {test_case_name!r} requested, but {MOCK_CONFIG_ENV} names no file"
         )
     config = json.loads(location.read_text(encoding="utf-8"))
     return mock_test_case_from_config(config, state_machine_name, test_case_name)
@@ -146,7 +151,10 @@ def mock_test_case_from_config(
     for state_name, response_name in test_case.items():
         if response_name not in responses:
             raise MockConfigError(f"state {state_name!r} uses undefined response {response_name!r}")
-        mocked = [_mocked_response(state_name, rng, spec) for rng, spec in responses[response_name].items()]
+        mocked = [
+            _mocked_response(state_name, rng, spec)
+            for rng, spec in responses[response_name].items()
+        ]
         try:
             per_state.append(StateMockedResponses(state_name, response_name, mocked))
         except (RuntimeError, ValueError) as error:
@@ -164,7 +172,9 @@ def _mocked_response(state_name: str, invocations: str, spec: dict[str, Any]) ->
             f"{state_name}: invocation range {invocations!r} is not 'N' or 'N-M'"
         ) from None
     if ("Return" in spec) == ("Throw" in spec):
-        raise MockConfigError(f"{state_name}: response {invocations!r} needs exactly one of Return, Throw")
+        raise MockConfigError(
+            f"{state_name}: response {invocations!r} needs exactly one of Return, Throw"
+        )
     if "Return" in spec:
         return MockedResponseReturn(start, end, spec["Return"])
     throw = spec["Throw"]
@@ -206,9 +216,12 @@ def extract_json(path: str, data: Any) -> Any:
 
 def _patch_extract_json() -> None:
     original = _state.originals["extract_json"]
-    json_path.extract_json = extract_json  # type: ignore[assignment]
+    json_path.extract_json = extract_json
     for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is original:
+        if (
+            name.startswith("moto.stepfunctions.parser")
+            and getattr(module, "extract_json", None) is original
+        ):
             module.extract_json = extract_json  # type: ignore[attr-defined]
 
 
@@ -231,7 +244,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         extract_json=json_path.extract_json,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
-    StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign,assignment]
+    StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
     Execution._get_start_execution_worker = _get_start_execution_worker  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]

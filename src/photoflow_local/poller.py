@@ -43,7 +43,9 @@ class SqsPoller:
         # On AWS a failed message reappears after the queue's visibility timeout
         # (minutes); locally it reappears after this many seconds.
         self.retry_after_seconds = retry_after_seconds
-        self.queue_url = sqs.get_queue_url(QueueName=mapping.queue_arn.rsplit(":", 1)[-1])["QueueUrl"]
+        self.queue_url = sqs.get_queue_url(QueueName=mapping.queue_arn.rsplit(":", 1)[-1])[
+            "QueueUrl"
+        ]
         self.batches: list[BatchOutcome] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(
@@ -97,7 +99,9 @@ class SqsPoller:
             failed = set(by_id)
         elif self.mapping.report_batch_item_failures:
             response = json.loads(payload) if payload else None
-            reported = (response or {}).get("batchItemFailures", []) if isinstance(response, dict) else []
+            reported = (
+                (response or {}).get("batchItemFailures", []) if isinstance(response, dict) else []
+            )
             failed = {item.get("itemIdentifier") for item in reported}
             if failed - set(by_id):  # an unknown id fails the whole batch, as on AWS
                 failed = set(by_id)
@@ -108,7 +112,9 @@ class SqsPoller:
             chunk = succeeded[start : start + 10]
             self.sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(chunk)
+                ],
             )
         for message_id in failed:
             self.sqs.change_message_visibility(

@@ -56,7 +56,12 @@ class StackOptions:
 
 
 class LocalStack:
-    def __init__(self, template_path: Path, options: StackOptions | None = None, log_sink: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        template_path: Path,
+        options: StackOptions | None = None,
+        log_sink: TextIO | None = None,
+    ) -> None:
         self.template_path = template_path
         self.options = options or StackOptions()
         self.log_sink = log_sink
@@ -91,7 +96,7 @@ class LocalStack:
         self.lambdas = InProcessLambdas(environment, log_sink=self.log_sink)
         patches.apply(self.lambdas, time_scale=options.time_scale)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        # The interpreter logs every caught error with its whole parse tree: keep it in the log file.
+        # The interpreter logs each caught error with its parse tree: keep that in the log.
         interpreter_log = logging.getLogger("moto.stepfunctions.parser")
         interpreter_log.propagate = False
         for handler in list(interpreter_log.handlers):
@@ -110,13 +115,18 @@ class LocalStack:
         sqs = self.client("sqs")
         for mapping in self.deployed.event_source_mappings:
             poller = SqsPoller(
-                mapping, self.lambdas, sqs, region=options.region,
+                mapping,
+                self.lambdas,
+                sqs,
+                region=options.region,
                 retry_after_seconds=options.retry_after_seconds,
             )
             poller.start()
             self.pollers.append(poller)
         for logical_id, api in self.deployed.apis.items():
-            front_end = LocalApi(api, self.lambdas, port=options.api_port, static_dir=options.static_dir)
+            front_end = LocalApi(
+                api, self.lambdas, port=options.api_port, static_dir=options.static_dir
+            )
             front_end.start()
             self.apis[logical_id] = front_end
         return self
@@ -136,7 +146,10 @@ class LocalStack:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 

@@ -81,9 +81,7 @@ def translate(
     }
     parameters.update(parameter_overrides or {})
     # The translator only needs a region to build ARNs; no call leaves the machine.
-    translator = Translator(
-        None, Parser(), boto_session=boto3.session.Session(region_name=region)
-    )
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     # Policies here are statements and SAM policy templates; named AWS managed
     # policies would need IAM to resolve, which the local stack does not call.
     cfn = translator.translate(
@@ -95,8 +93,6 @@ def translate(
         conditions=cfn.get("Conditions", {}),
         outputs=cfn.get("Outputs", {}),
         mappings=cfn.get("Mappings", {}),
-        code_paths={
-            f"{logical_id}": code_path for logical_id, code_path in code_paths.items()
-        },
+        code_paths={f"{logical_id}": code_path for logical_id, code_path in code_paths.items()},
         root=path.parent.resolve(),
     )

@@ -29,7 +29,9 @@ def schema() -> dict[str, Any]:
 
 
 def test_uploads_reach_a_terminal_state_and_their_subscribers(
-    client: PhotosClient, completed_queue: QueueWatcher, failed_queue: QueueWatcher,
+    client: PhotosClient,
+    completed_queue: QueueWatcher,
+    failed_queue: QueueWatcher,
     schema: dict[str, Any],
 ) -> None:
     # Given two photos and a corrupt file, uploaded through the API
@@ -83,7 +85,9 @@ def test_presigned_upload_for_large_files(client: PhotosClient) -> None:
 
 
 def test_listing_is_newest_first_and_pages(client: PhotosClient) -> None:
-    ids = [client.upload_bytes(make_photo(300, 200, seed=i), f"p{i}.jpg")["photoId"] for i in range(3)]
+    ids = [
+        client.upload_bytes(make_photo(300, 200, seed=i), f"p{i}.jpg")["photoId"] for i in range(3)
+    ]
     for photo_id in ids:
         client.wait(photo_id, timeout=60)
     first = client.photos(limit=2)

@@ -26,7 +26,11 @@ def aws(local_stack: LocalStack, *args: str) -> Any:
     }
     result = subprocess.run(
         [executable, "--endpoint-url", local_stack.endpoint_url, "--output", "json", *args],
-        capture_output=True, text=True, env=environment, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -37,12 +41,24 @@ def test_executions_and_records_are_visible_to_the_aws_cli(local_stack: LocalSta
     photo_id = client.upload_bytes(make_photo(800, 600), "cli.jpg")["photoId"]
     assert client.wait(photo_id, timeout=60)["status"] == "COMPLETED"
 
-    listed = aws(local_stack, "stepfunctions", "list-executions",
-                 "--state-machine-arn", local_stack.output("PhotoWorkflowArn"))
+    listed = aws(
+        local_stack,
+        "stepfunctions",
+        "list-executions",
+        "--state-machine-arn",
+        local_stack.output("PhotoWorkflowArn"),
+    )
     mine = [e for e in listed["executions"] if photo_id in e["name"]]
     assert [e["status"] for e in mine] == ["SUCCEEDED"]
 
-    item = aws(local_stack, "dynamodb", "get-item", "--table-name", local_stack.output("PhotosTableName"),
-               "--key", json.dumps({"photoId": {"S": photo_id}}))["Item"]
+    item = aws(
+        local_stack,
+        "dynamodb",
+        "get-item",
+        "--table-name",
+        local_stack.output("PhotosTableName"),
+        "--key",
+        json.dumps({"photoId": {"S": photo_id}}),
+    )["Item"]
     assert item["status"]["S"] == "COMPLETED"
     assert item["executionArn"]["S"] == mine[0]["executionArn"]

@@ -33,7 +33,9 @@ def uploaded(local_stack: LocalStack, aws: Any) -> dict[str, Any]:
     return event
 
 
-def test_metadata_step_returns_the_fields_the_asl_selects(local_stack: LocalStack, uploaded: dict[str, Any]) -> None:
+def test_metadata_step_returns_the_fields_the_asl_selects(
+    local_stack: LocalStack, uploaded: dict[str, Any]
+) -> None:
     result, errored = invoke(local_stack, "MetadataFunction", uploaded)
     assert not errored, result
     metadata = result["metadata"]
@@ -42,11 +44,15 @@ def test_metadata_step_returns_the_fields_the_asl_selects(local_stack: LocalStac
     assert set(metadata) >= {"contentType", "orientation", "frames", "camera", "takenAt"}
 
 
-def test_thumbnail_step_writes_every_size(local_stack: LocalStack, aws: Any, uploaded: dict[str, Any]) -> None:
+def test_thumbnail_step_writes_every_size(
+    local_stack: LocalStack, aws: Any, uploaded: dict[str, Any]
+) -> None:
     result, errored = invoke(local_stack, "ThumbnailFunction", uploaded)
     assert not errored, result
     sizes = [int(s) for s in local_stack.stack.parameters["ThumbnailSizes"].split(",")]
-    assert [max(t["width"], t["height"]) for t in result["thumbnails"]] == [min(s, 1200) for s in sizes]
+    assert [max(t["width"], t["height"]) for t in result["thumbnails"]] == [
+        min(s, 1200) for s in sizes
+    ]
     bucket = local_stack.output("PhotosBucketName")
     for thumbnail in result["thumbnails"]:
         head = aws.s3.head_object(Bucket=bucket, Key=thumbnail["key"])
@@ -58,7 +64,9 @@ def test_thumbnail_step_writes_every_size(local_stack: LocalStack, aws: Any, upl
 def test_filter_step_writes_every_filter(local_stack: LocalStack, uploaded: dict[str, Any]) -> None:
     result, errored = invoke(local_stack, "FilterFunction", uploaded)
     assert not errored, result
-    assert [f["name"] for f in result["filters"]] == local_stack.stack.parameters["Filters"].split(",")
+    assert [f["name"] for f in result["filters"]] == local_stack.stack.parameters["Filters"].split(
+        ","
+    )
     edge = int(local_stack.stack.parameters["FilterMaxEdge"])
     assert all(max(f["width"], f["height"]) == edge for f in result["filters"])
 
@@ -81,9 +89,14 @@ def test_start_workflow_starts_once_per_object_and_reports_bad_records(
     notification = json.loads(event["Records"][0]["body"])
     s3_object = notification["Records"][0]["s3"]
     photo_id = new_photo_id()
-    s3_object["object"]["key"] = f"uploads/{photo_id}/sample+photo.jpg"  # URL-encoded, as S3 sends keys
-    aws.s3.put_object(Bucket=s3_object["bucket"]["name"], Key=f"uploads/{photo_id}/sample photo.jpg",
-                      Body=make_photo(400, 300))
+    s3_object["object"]["key"] = (
+        f"uploads/{photo_id}/sample+photo.jpg"  # URL-encoded, as S3 sends keys
+    )
+    aws.s3.put_object(
+        Bucket=s3_object["bucket"]["name"],
+        Key=f"uploads/{photo_id}/sample photo.jpg",
+        Body=make_photo(400, 300),
+    )
     event["Records"][0]["body"] = json.dumps(notification)
     # and a third record that is not an S3 notification at all
     poison = copy.deepcopy(event["Records"][1])

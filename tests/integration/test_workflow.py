@@ -34,7 +34,8 @@ def wait_terminal(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str,
     item = poll(
         lambda: record_of(local_stack, aws, photo_id),
         lambda item: item is not None and item["status"]["S"] in ("COMPLETED", "FAILED"),
-        timeout=60, what=f"terminal record for {photo_id}",
+        timeout=60,
+        what=f"terminal record for {photo_id}",
     )
     assert item is not None
     return item
@@ -44,7 +45,9 @@ def history(aws: Any, item: dict[str, Any]) -> Any:
     arn = item["executionArn"]["S"]
     execution = poll(
         lambda: aws.sfn.describe_execution(executionArn=arn),
-        lambda e: e["status"] != "RUNNING", timeout=30, what=f"end of {arn}",
+        lambda e: e["status"] != "RUNNING",
+        timeout=30,
+        what=f"end of {arn}",
     )
     events = aws.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     return execution, build_timeline(events)

@@ -40,8 +40,12 @@ def test_sub_join_getatt_and_nested_values() -> None:
 
 
 def test_conditions_and_no_value() -> None:
-    resolver = make_resolver({"IsDev": {"Fn::Equals": [{"Ref": "Stage"}, "dev"]},
-                              "IsProd": {"Fn::Not": [{"Condition": "IsDev"}]}})
+    resolver = make_resolver(
+        {
+            "IsDev": {"Fn::Equals": [{"Ref": "Stage"}, "dev"]},
+            "IsProd": {"Fn::Not": [{"Condition": "IsDev"}]},
+        }
+    )
     value = {
         "A": {"Fn::If": ["IsDev", "yes", "no"]},
         "B": {"Fn::If": ["IsProd", "x", {"Ref": "AWS::NoValue"}]},

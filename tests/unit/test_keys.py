@@ -1,4 +1,4 @@
-"""The S3 key scheme: names that cannot escape their folder, stable photo ids and execution names."""
+"""The S3 key scheme: names that stay in their folder, stable ids and execution names."""
 
 import re
 

@@ -47,7 +47,10 @@ def _function(name: str = "fn") -> str:
     iam = boto3.client("iam", region_name="us-east-1")
     role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     arn: str = boto3.client("lambda", region_name="us-east-1").create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
         Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
     )["FunctionArn"]
     return arn
@@ -64,7 +67,9 @@ def _machine(definition: dict[str, Any], name: str = "Machine") -> tuple[Any, st
 def _finished(sfn: Any, execution_arn: str) -> dict[str, Any]:
     result: dict[str, Any] = poll(
         lambda: sfn.describe_execution(executionArn=execution_arn),
-        lambda e: e["status"] != "RUNNING", timeout=20, what=f"end of {execution_arn}",
+        lambda e: e["status"] != "RUNNING",
+        timeout=20,
+        what=f"end of {execution_arn}",
     )
     return result
 
@@ -88,16 +93,24 @@ def test_lambda_invocations_run_in_the_local_runtime(runtime: RecordingRuntime) 
     assert runtime.calls == [("echo", {"hello": "world"})]
 
 
-def test_a_raised_exception_reaches_step_functions_by_its_class_name(runtime: RecordingRuntime) -> None:
+def test_a_raised_exception_reaches_step_functions_by_its_class_name(
+    runtime: RecordingRuntime,
+) -> None:
     function_arn = _function("boom")
     runtime.script = [(json.dumps({"errorType": "CorruptImage", "errorMessage": "bad"}), True)]
-    sfn, machine = _machine({
-        "StartAt": "Work",
-        "States": {
-            "Work": _task(function_arn, Catch=[{"ErrorEquals": ["CorruptImage"], "Next": "Caught"}], End=True),
-            "Caught": {"Type": "Pass", "End": True},
-        },
-    })
+    sfn, machine = _machine(
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": _task(
+                    function_arn,
+                    Catch=[{"ErrorEquals": ["CorruptImage"], "Next": "Caught"}],
+                    End=True,
+                ),
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        }
+    )
     execution = sfn.start_execution(stateMachineArn=machine, name="catch", input="{}")
     assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
     events = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
@@ -140,24 +153,35 @@ def _mock_config(tmp_path: Path) -> Path:
     [("RetryPath", "SUCCEEDED", ["Work"], 3), ("CatchPath", "SUCCEEDED", ["Work", "Caught"], 1)],
 )
 def test_mock_config_test_cases_drive_executions(
-    runtime: RecordingRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    test_case: str, status: str, path: list[str], attempts: int,
+    runtime: RecordingRuntime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    test_case: str,
+    status: str,
+    path: list[str],
+    attempts: int,
 ) -> None:
     monkeypatch.setenv(patches.MOCK_CONFIG_ENV, str(_mock_config(tmp_path)))
     function_arn = _function("real")
     retry = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 5, "MaxAttempts": 3}]
     catch = [{"ErrorEquals": ["CorruptImage"], "Next": "Caught"}]
-    sfn, machine = _machine({
-        "StartAt": "Work",
-        "States": {
-            "Work": _task(function_arn, Retry=retry, Catch=catch, End=True),
-            "Caught": {"Type": "Pass", "End": True},
-        },
-    })
-    execution = sfn.start_execution(stateMachineArn=f"{machine}#{test_case}", name=test_case, input="{}")
+    sfn, machine = _machine(
+        {
+            "StartAt": "Work",
+            "States": {
+                "Work": _task(function_arn, Retry=retry, Catch=catch, End=True),
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    execution = sfn.start_execution(
+        stateMachineArn=f"{machine}#{test_case}", name=test_case, input="{}"
+    )
     assert execution["executionArn"].endswith(f":Machine:{test_case}")
     assert _finished(sfn, execution["executionArn"])["status"] == status
-    timeline = build_timeline(sfn.get_execution_history(executionArn=execution["executionArn"])["events"])
+    timeline = build_timeline(
+        sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    )
     assert timeline.path == path
     assert timeline.states[0].attempts == attempts
     assert runtime.calls == []  # every response came from the mock config, none from the function
@@ -179,15 +203,19 @@ def test_mock_config_errors_are_clear(tmp_path: Path) -> None:
 
 def test_time_scale_compresses_retry_intervals_and_waits(runtime: RecordingRuntime) -> None:
     function_arn = _function("flaky")
-    runtime.script = [(json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": "x"}), True)]
+    runtime.script = [
+        (json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": "x"}), True)
+    ]
     retry = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 30, "MaxAttempts": 2}]
-    sfn, machine = _machine({
-        "StartAt": "Pause",
-        "States": {
-            "Pause": {"Type": "Wait", "Seconds": 60, "Next": "Work"},
-            "Work": _task(function_arn, Retry=retry, End=True),
-        },
-    })
+    sfn, machine = _machine(
+        {
+            "StartAt": "Pause",
+            "States": {
+                "Pause": {"Type": "Wait", "Seconds": 60, "Next": "Work"},
+                "Work": _task(function_arn, Retry=retry, End=True),
+            },
+        }
+    )
     started = time.monotonic()
     execution = sfn.start_execution(stateMachineArn=machine, name="scaled", input="{}")
     # 90 s of Wait and Retry interval at scale 1; the poll allows 20 s.
@@ -206,26 +234,38 @@ def test_time_scale_compresses_retry_intervals_and_waits(runtime: RecordingRunti
         ("$.a[*].b", {"a": [{"b": 1}]}, [1]),
     ],
 )
-def test_definite_paths_through_an_index_yield_the_value(path: str, data: Any, expected: Any) -> None:
+def test_definite_paths_through_an_index_yield_the_value(
+    path: str, data: Any, expected: Any
+) -> None:
     patches.apply(RecordingRuntime())
     assert patches.extract_json(path, data) == expected
 
 
-def test_parallel_results_are_selected_by_branch_without_extra_nesting(runtime: RecordingRuntime) -> None:
-    sfn, machine = _machine({
-        "StartAt": "Both",
-        "States": {
-            "Both": {
-                "Type": "Parallel",
-                "Branches": [
-                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": {"a": [1]}, "End": True}}},
-                    {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": {"b": [2]}, "End": True}}},
-                ],
-                "ResultSelector": {"a.$": "$[0].a", "b.$": "$[1].b"},
-                "End": True,
-            }
-        },
-    })
+def test_parallel_results_are_selected_by_branch_without_extra_nesting(
+    runtime: RecordingRuntime,
+) -> None:
+    sfn, machine = _machine(
+        {
+            "StartAt": "Both",
+            "States": {
+                "Both": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {
+                            "StartAt": "A",
+                            "States": {"A": {"Type": "Pass", "Result": {"a": [1]}, "End": True}},
+                        },
+                        {
+                            "StartAt": "B",
+                            "States": {"B": {"Type": "Pass", "Result": {"b": [2]}, "End": True}},
+                        },
+                    ],
+                    "ResultSelector": {"a.$": "$[0].a", "b.$": "$[1].b"},
+                    "End": True,
+                }
+            },
+        }
+    )
     execution = sfn.start_execution(stateMachineArn=machine, name="parallel", input="{}")
     described = _finished(sfn, execution["executionArn"])
     assert json.loads(described["output"]) == {"a": [1], "b": [2]}
