@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 else:
     DynamoDBClient = S3Client = SFNClient = Any
 
-_RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+_RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30
+)
 
 
 @functools.cache

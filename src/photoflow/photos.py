@@ -158,9 +158,13 @@ class PhotoRepository:
         )
 
     def get(self, photo_id: str) -> PhotoRecord | None:
-        item = clients.dynamodb().get_item(
-            TableName=self.table_name, Key={"photoId": {"S": photo_id}}, ConsistentRead=True
-        ).get("Item")
+        item = (
+            clients.dynamodb()
+            .get_item(
+                TableName=self.table_name, Key={"photoId": {"S": photo_id}}, ConsistentRead=True
+            )
+            .get("Item")
+        )
         return PhotoRecord.from_item(item) if item else None
 
     def list_newest_first(

@@ -79,7 +79,7 @@ class Uploads:
 
     def presign(self, filename: str | None, content_type: str, size: int | None) -> dict[str, Any]:
         """A presigned POST for one large photo, bound to its key, type and size range."""
-        declared = content_type.split(";")[0].strip().lower()
+        declared = content_type.split(";", maxsplit=1)[0].strip().lower()
         if declared not in ACCEPTED_CONTENT_TYPES:
             raise UnsupportedFormat(
                 f"contentType {declared!r} is not one of {', '.join(ACCEPTED_CONTENT_TYPES)}"
