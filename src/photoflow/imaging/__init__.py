@@ -1,0 +1,74 @@
+"""PhotoFlow's imaging core: bytes in, bytes and small dataclasses out.
+
+Pure Pillow (plus pillow-heif for HEIC/HEIF), no AWS and no file system: the
+Lambda handlers fetch and store the bytes. Every entry point takes the
+``Limits`` to enforce and refuses untrusted input before decoding it (see
+``probe``); refusals are ``InvalidPhoto`` subclasses, permanent by design.
+"""
+
+from __future__ import annotations
+
+import pillow_heif
+
+from photoflow.imaging.errors import (
+    CorruptImage,
+    EmptyPhoto,
+    InvalidPhoto,
+    PhotoTooLarge,
+    TooManyPixels,
+    UnsupportedFormat,
+)
+from photoflow.imaging.filters import FILTERS, apply_filters, validate_filter_names
+from photoflow.imaging.limits import DEFAULT_FORMATS, Limits
+from photoflow.imaging.metadata import (
+    GpsPosition,
+    PhotoMetadata,
+    PixelSummary,
+    hamming_distance,
+    read_metadata,
+    summarize_pixels,
+    summarize_rendition,
+)
+from photoflow.imaging.probe import CONTENT_TYPES, PhotoHeader, open_checked, probe
+from photoflow.imaging.rendition import Rendition
+from photoflow.imaging.thumbnails import (
+    decode_fitted,
+    decode_for_size,
+    fitted_size,
+    make_thumbnails,
+    open_for_size,
+)
+
+# Importing the package is the one place the HEIF opener is registered (idempotent anyway).
+pillow_heif.register_heif_opener()
+
+__all__ = [
+    "CONTENT_TYPES",
+    "DEFAULT_FORMATS",
+    "FILTERS",
+    "CorruptImage",
+    "EmptyPhoto",
+    "GpsPosition",
+    "InvalidPhoto",
+    "Limits",
+    "PhotoHeader",
+    "PhotoMetadata",
+    "PhotoTooLarge",
+    "PixelSummary",
+    "Rendition",
+    "TooManyPixels",
+    "UnsupportedFormat",
+    "apply_filters",
+    "decode_fitted",
+    "decode_for_size",
+    "fitted_size",
+    "hamming_distance",
+    "make_thumbnails",
+    "open_checked",
+    "open_for_size",
+    "probe",
+    "read_metadata",
+    "summarize_pixels",
+    "summarize_rendition",
+    "validate_filter_names",
+]

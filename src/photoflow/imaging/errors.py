@@ -1,0 +1,32 @@
+"""Why a photo was refused: permanent failures that no retry can fix.
+
+The state machine's Catch and Retry rules match these class names, and a
+message ends up as the ``cause`` of a FAILED record or in a 4xx response body,
+so names are stable and messages are written for the person who sent the photo.
+"""
+
+from __future__ import annotations
+
+
+class InvalidPhoto(Exception):
+    """The photo itself is unusable; retrying cannot help."""
+
+
+class EmptyPhoto(InvalidPhoto):
+    """The upload has no bytes at all."""
+
+
+class PhotoTooLarge(InvalidPhoto):
+    """The file is bigger than the configured byte limit."""
+
+
+class TooManyPixels(InvalidPhoto):
+    """Width x height is over the pixel limit (a huge photo or a decompression bomb)."""
+
+
+class UnsupportedFormat(InvalidPhoto):
+    """The bytes are not an image, or an image in a format that is not accepted."""
+
+
+class CorruptImage(InvalidPhoto):
+    """The header looked like an accepted image but its pixel data cannot be decoded."""

@@ -1,0 +1,83 @@
+"""Named photo filters, all applied to one decode of the photo.
+
+Filter names come from configuration; ``validate_filter_names`` lets a caller
+reject a bad list once at start-up rather than on every photo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+
+from PIL import Image, ImageFilter, ImageOps
+
+from photoflow.imaging.limits import Limits
+from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
+from photoflow.imaging.thumbnails import decode_fitted
+
+# The classic sepia tone matrix (rows give R, G, B from the source's R, G, B, offset).
+_SEPIA = (
+    0.393, 0.769, 0.189, 0.0,
+    0.349, 0.686, 0.168, 0.0,
+    0.272, 0.534, 0.131, 0.0,
+)  # fmt: skip
+
+
+def _grayscale(image: Image.Image) -> Image.Image:
+    return ImageOps.grayscale(image).convert("RGB")
+
+
+def _sepia(image: Image.Image) -> Image.Image:
+    return image.convert("RGB", _SEPIA)
+
+
+def _blur(image: Image.Image) -> Image.Image:
+    # Scaled to the image so that every output size looks equally soft.
+    return image.filter(ImageFilter.GaussianBlur(radius=max(1.0, max(image.size) / 250)))
+
+
+def _sharpen(image: Image.Image) -> Image.Image:
+    radius = max(1.0, max(image.size) / 1000)
+    return image.filter(ImageFilter.UnsharpMask(radius=radius, percent=120, threshold=3))
+
+
+FILTERS: Mapping[str, Callable[[Image.Image], Image.Image]] = MappingProxyType(
+    {
+        "grayscale": _grayscale,
+        "sepia": _sepia,
+        "blur": _blur,
+        "sharpen": _sharpen,
+    }
+)
+
+
+def validate_filter_names(names: Sequence[str]) -> tuple[str, ...]:
+    """The names as a tuple, or ValueError naming the unknown ones and the known ones."""
+    if isinstance(names, str):
+        raise ValueError(f"filter names must be a list of names, not the string {names!r}")
+    unknown = [name for name in names if name not in FILTERS]
+    if unknown:
+        raise ValueError(
+            f"unknown filter(s) {', '.join(map(repr, unknown))}; "
+            f"known filters: {', '.join(sorted(FILTERS))}"
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"filter(s) listed more than once: {', '.join(repeated)}")
+    return tuple(names)
+
+
+def apply_filters(
+    data: bytes, names: Sequence[str], max_edge: int, limits: Limits, *, quality: int = 85
+) -> list[Rendition]:
+    """One JPEG per filter, in the order given, each named after its filter.
+
+    The photo is decoded once, fitted to ``max_edge`` (never enlarged), and every
+    filter starts from that same image.
+    """
+    chosen = validate_filter_names(names)
+    validate_quality(quality)
+    if not chosen:
+        return []
+    image = decode_fitted(data, max_edge, limits)
+    return [encode_jpeg(FILTERS[name](image), name, quality=quality) for name in chosen]

@@ -1,0 +1,432 @@
+"""Metadata from the header (EXIF, GPS), and pixel summaries (dominant colours, pHash)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import struct
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from PIL import Image
+
+from photoflow.imaging import (
+    GpsPosition,
+    PhotoMetadata,
+    hamming_distance,
+    make_thumbnails,
+    read_metadata,
+    summarize_pixels,
+    summarize_rendition,
+)
+from tests.photos import (
+    ASCII,
+    GENEROUS,
+    RATIONAL,
+    SHORT,
+    ascii_value,
+    decode,
+    encode,
+    exif_block,
+    make_photo,
+    rationals,
+    render_scene,
+    truncated_jpeg,
+)
+
+MAKE, MODEL, DATE_TIME = 0x010F, 0x0110, 0x0132
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """The red, green and blue of "#rrggbb"."""
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+LATITUDE_REF, LATITUDE, LONGITUDE_REF, LONGITUDE = 1, 2, 3, 4
+
+
+def test_camera_lens_time_and_position_are_read() -> None:
+    # Given a photo taken in Valparaiso: southern and western hemisphere
+    data = make_photo(
+        1600,
+        1067,
+        exif_camera=("Canon", "EOS R5"),
+        lens="RF24-105mm F4 L IS USM",
+        taken_at=datetime(2024, 3, 9, 18, 42, 5),
+        gps=(-33.0381, -71.6290, 12.5),
+    )
+
+    metadata = read_metadata(data, GENEROUS)
+
+    assert metadata.gps is not None
+    assert metadata.gps.latitude == pytest.approx(-33.0381, abs=1e-6)
+    assert metadata.gps.longitude == pytest.approx(-71.6290, abs=1e-6)
+    assert metadata == PhotoMetadata(
+        format="JPEG",
+        content_type="image/jpeg",
+        width=1600,
+        height=1067,
+        orientation=1,
+        frames=1,
+        camera_make="Canon",
+        camera_model="EOS R5",
+        lens_model="RF24-105mm F4 L IS USM",
+        taken_at="2024-03-09T18:42:05",
+        gps=GpsPosition(metadata.gps.latitude, metadata.gps.longitude, altitude=12.5),
+    )
+
+
+@pytest.mark.parametrize(
+    ("position", "signs"),
+    [
+        ((48.8584, 2.2945), (1, 1)),  # Paris: north, east
+        ((-33.8568, 151.2153), (-1, 1)),  # Sydney: south, east
+        ((40.6892, -74.0445), (1, -1)),  # New York: north, west
+        ((-22.9519, -43.2105), (-1, -1)),  # Rio de Janeiro: south, west
+    ],
+)
+def test_gps_hemispheres_give_the_signs(
+    position: tuple[float, float], signs: tuple[int, int]
+) -> None:
+    gps = read_metadata(make_photo(320, 240, gps=position), GENEROUS).gps
+
+    assert gps is not None
+    assert (gps.latitude, gps.longitude) == pytest.approx(position, abs=1e-6)
+    assert (gps.latitude > 0, gps.longitude > 0) == (signs[0] > 0, signs[1] > 0)
+    assert gps.altitude is None
+
+
+def test_altitude_below_sea_level_is_negative() -> None:
+    gps = read_metadata(make_photo(320, 240, gps=(31.5, 35.5, -430.5)), GENEROUS).gps
+
+    assert gps is not None and gps.altitude == -430.5
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "TIFF", "HEIF"])
+def test_exif_is_read_from_every_format_that_carries_it(fmt: str) -> None:
+    data = make_photo(
+        400, 300, fmt=fmt, exif_camera=("Nikon", "Z 8"), gps=(-1.5, -78.25), lens="NIKKOR Z"
+    )
+
+    metadata = read_metadata(data, GENEROUS)
+
+    assert (metadata.format, metadata.camera_make, metadata.camera_model) == (fmt, "Nikon", "Z 8")
+    assert metadata.lens_model == "NIKKOR Z"
+    assert metadata.gps is not None
+    assert (metadata.gps.latitude, metadata.gps.longitude) == pytest.approx((-1.5, -78.25))
+
+
+def test_a_photo_without_exif_has_nulls() -> None:
+    metadata = read_metadata(make_photo(160, 120, fmt="GIF", frames=2), GENEROUS)
+
+    assert metadata.to_dict() == {
+        "format": "GIF",
+        "content_type": "image/gif",
+        "width": 160,
+        "height": 120,
+        "orientation": 1,
+        "frames": 2,
+        "camera_make": None,
+        "camera_model": None,
+        "lens_model": None,
+        "taken_at": None,
+        "gps": None,
+    }
+
+
+def test_to_dict_is_json_ready_and_keeps_nulls() -> None:
+    data = make_photo(320, 240, gps=(-33.0381, -71.629), lens=None)
+
+    as_json = json.loads(json.dumps(read_metadata(data, GENEROUS).to_dict()))
+
+    assert as_json["lens_model"] is None
+    assert as_json["gps"] == {"latitude": -33.0381, "longitude": -71.629, "altitude": None}
+    assert as_json["camera_make"] == "Canon"
+
+
+def test_orientation_swaps_the_reported_size() -> None:
+    metadata = read_metadata(make_photo(1200, 1600, orientation=6), GENEROUS)
+
+    assert (metadata.width, metadata.height, metadata.orientation) == (1200, 1600, 6)
+
+
+def test_time_carries_the_cameras_utc_offset_when_recorded() -> None:
+    taken_at = datetime(2024, 7, 21, 9, 15, tzinfo=timezone(timedelta(hours=-3)))
+
+    metadata = read_metadata(make_photo(320, 240, taken_at=taken_at), GENEROUS)
+
+    assert metadata.taken_at == "2024-07-21T09:15:00-03:00"
+
+
+def jpeg_with_raw_exif(
+    ifd0: list[tuple[int, int, int, bytes]],
+    gps: list[tuple[int, int, int, bytes]] | None = None,
+    *,
+    gps_offset: int | None = None,
+) -> bytes:
+    exif = exif_block(ifd0, gps or [], gps_offset=gps_offset)
+    return encode(Image.new("RGB", (64, 48), "grey"), "JPEG", exif=exif)
+
+
+def test_datetime_falls_back_to_the_file_time_when_the_original_is_missing() -> None:
+    data = jpeg_with_raw_exif([(DATE_TIME, ASCII, *ascii_value("2023:01:02 03:04:05"))])
+
+    assert read_metadata(data, GENEROUS).taken_at == "2023-01-02T03:04:05"
+
+
+@pytest.mark.parametrize(
+    "stamp", ["0000:00:00 00:00:00", "2023:13:45 25:00:00", "    :  :     :  :  ", "yesterday"]
+)
+def test_blank_or_impossible_times_are_skipped(stamp: str) -> None:
+    data = jpeg_with_raw_exif([(DATE_TIME, ASCII, *ascii_value(stamp))])
+
+    assert read_metadata(data, GENEROUS).taken_at is None
+
+
+def test_strings_lose_their_nul_padding_and_whitespace() -> None:
+    data = jpeg_with_raw_exif(
+        [
+            (MAKE, ASCII, *ascii_value("  FUJIFILM\x00\x00\x00")),
+            (MODEL, ASCII, *ascii_value("\x00\x00")),
+        ]
+    )
+
+    metadata = read_metadata(data, GENEROUS)
+
+    assert (metadata.camera_make, metadata.camera_model) == ("FUJIFILM", None)
+
+
+S_33_51_31 = rationals((33, 1), (51, 1), (3156, 100))
+W_151_12_55 = rationals((151, 1), (12, 1), (5508, 100))
+
+
+@pytest.mark.parametrize(
+    ("case", "gps"),
+    [
+        (
+            "latitude written as text",
+            [
+                (LATITUDE_REF, ASCII, *ascii_value("S")),
+                (LATITUDE, ASCII, *ascii_value("33 deg 51' 31.56\"")),
+                (LONGITUDE_REF, ASCII, *ascii_value("W")),
+                (LONGITUDE, RATIONAL, 3, W_151_12_55),
+            ],
+        ),
+        (
+            "hemisphere missing",
+            [
+                (LATITUDE, RATIONAL, 3, S_33_51_31),
+                (LONGITUDE_REF, ASCII, *ascii_value("W")),
+                (LONGITUDE, RATIONAL, 3, W_151_12_55),
+            ],
+        ),
+        (
+            "hemisphere nonsense",
+            [
+                (LATITUDE_REF, ASCII, *ascii_value("Q")),
+                (LATITUDE, RATIONAL, 3, S_33_51_31),
+                (LONGITUDE_REF, ASCII, *ascii_value("W")),
+                (LONGITUDE, RATIONAL, 3, W_151_12_55),
+            ],
+        ),
+        (
+            "zero denominator",
+            [
+                (LATITUDE_REF, ASCII, *ascii_value("S")),
+                (LATITUDE, RATIONAL, 3, rationals((33, 0), (0, 1), (0, 1))),
+                (LONGITUDE_REF, ASCII, *ascii_value("W")),
+                (LONGITUDE, RATIONAL, 3, W_151_12_55),
+            ],
+        ),
+        (
+            "out of range",
+            [
+                (LATITUDE_REF, ASCII, *ascii_value("N")),
+                (LATITUDE, RATIONAL, 3, rationals((95, 1), (0, 1), (0, 1))),
+                (LONGITUDE_REF, ASCII, *ascii_value("W")),
+                (LONGITUDE, RATIONAL, 3, W_151_12_55),
+            ],
+        ),
+    ],
+)
+def test_malformed_gps_is_skipped_and_the_rest_still_read(
+    case: str, gps: list[tuple[int, int, int, bytes]]
+) -> None:
+    data = jpeg_with_raw_exif([(MAKE, ASCII, *ascii_value("Canon"))], gps)
+
+    metadata = read_metadata(data, GENEROUS)
+
+    assert metadata.gps is None, case
+    assert metadata.camera_make == "Canon"
+
+
+def test_gps_in_integers_instead_of_rationals_is_still_understood() -> None:
+    # Some writers store degrees as SHORTs: odd, but unambiguous
+    gps = [
+        (LATITUDE_REF, ASCII, *ascii_value("S")),
+        (LATITUDE, SHORT, 3, struct.pack(">HHH", 33, 30, 0) + b"\x00\x00"),
+        (LONGITUDE_REF, ASCII, *ascii_value("W")),
+        (LONGITUDE, RATIONAL, 3, rationals((70, 1), (15, 1), (0, 1))),
+    ]
+
+    position = read_metadata(jpeg_with_raw_exif([], gps), GENEROUS).gps
+
+    assert position is not None
+    assert (position.latitude, position.longitude) == pytest.approx((-33.5, -70.25))
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")  # Pillow's note on the broken link
+def test_a_gps_link_pointing_outside_the_exif_is_skipped() -> None:
+    data = jpeg_with_raw_exif([(MAKE, ASCII, *ascii_value("Sony"))], gps_offset=60_000)
+
+    metadata = read_metadata(data, GENEROUS)
+
+    assert (metadata.camera_make, metadata.gps) == ("Sony", None)
+
+
+def test_wrongly_typed_camera_fields_do_not_crash() -> None:
+    data = jpeg_with_raw_exif(
+        [(MAKE, SHORT, 1, struct.pack(">H", 7)), (DATE_TIME, SHORT, 1, struct.pack(">H", 2024))]
+    )
+
+    metadata = read_metadata(data, GENEROUS)
+
+    assert (metadata.camera_make, metadata.taken_at) == (None, None)
+
+
+def test_metadata_needs_the_header_only() -> None:
+    # Given photos whose pixel data is cut short: decoding them would fail
+    jpeg = truncated_jpeg()
+    png = make_photo(400, 300, fmt="PNG", exif_camera=("Leica", "Q3"))
+    png = png[: len(png) // 2]
+
+    assert read_metadata(jpeg, GENEROUS).camera_model == "EOS R5"
+    assert read_metadata(png, GENEROUS).camera_make == "Leica"
+
+
+# --- pixel summaries ---------------------------------------------------------------------
+
+
+def test_phash_survives_reencoding_at_another_quality_and_size() -> None:
+    # Given the same scene encoded twice, differently, and thumbnailed to different sizes
+    high = make_photo(1200, 800, quality=95, seed=21)
+    low = make_photo(1000, 667, quality=35, seed=21)
+
+    first = summarize_rendition(make_thumbnails(high, [256], GENEROUS)[0].data)
+    second = summarize_rendition(make_thumbnails(low, [200], GENEROUS, quality=50)[0].data)
+
+    assert hamming_distance(first.phash, second.phash) <= 6
+
+
+@pytest.mark.parametrize(("seed", "other_seed"), [(1, 2), (5, 9), (10, 11), (21, 22)])
+def test_phash_tells_different_photos_apart(seed: int, other_seed: int) -> None:
+    first = summarize_pixels(render_scene(512, 341, seed=seed))
+    second = summarize_pixels(render_scene(512, 341, seed=other_seed))
+
+    assert hamming_distance(first.phash, second.phash) >= 20
+
+
+def test_phash_bits_of_unrelated_photos_disagree_about_half_the_time() -> None:
+    # Unrelated photos should differ in about 32 of 64 bits; a hash dominated by one
+    # feature (brightness, a shared border) would sit far lower
+    hashes = [summarize_pixels(render_scene(256, 171, seed=seed)).phash for seed in range(1, 11)]
+
+    distances = [hamming_distance(a, b) for a, b in itertools.combinations(hashes, 2)]
+
+    assert 24 <= sum(distances) / len(distances) <= 40
+
+
+def test_phash_is_sixteen_hex_digits() -> None:
+    phash = summarize_pixels(render_scene(300, 200)).phash
+
+    assert len(phash) == 16
+    assert int(phash, 16) >= 0
+
+
+def test_summary_of_an_image_and_of_its_encoded_rendition_agree() -> None:
+    scene = render_scene(256, 171, seed=8)
+
+    direct = summarize_pixels(scene)
+    encoded = summarize_rendition(encode(scene, "JPEG", quality=85))
+
+    assert hamming_distance(direct.phash, encoded.phash) <= 4
+    # Median cut may split similar colours differently, but each colour found in the
+    # JPEG is close to one found in the original pixels
+    for colour in encoded.dominant_colours:
+        assert (
+            min(
+                max(abs(a - b) for a, b in zip(rgb(colour), rgb(other), strict=True))
+                for other in direct.dominant_colours
+            )
+            <= 24
+        ), (encoded.dominant_colours, direct.dominant_colours)
+
+
+def test_dominant_colours_of_a_two_colour_image() -> None:
+    # Given 70% brick red and 30% navy blue
+    image = Image.new("RGB", (300, 200), (180, 40, 30))
+    image.paste((20, 30, 120), (210, 0, 300, 200))
+
+    colours = summarize_rendition(encode(image, "JPEG", quality=90)).dominant_colours
+
+    assert 2 <= len(colours) <= 5
+    first, second = rgb(colours[0]), rgb(colours[1])
+    assert all(abs(a - b) <= 12 for a, b in zip(first, (180, 40, 30), strict=True)), colours
+    assert all(abs(a - b) <= 12 for a, b in zip(second, (20, 30, 120), strict=True)), colours
+
+
+def test_dominant_colours_are_at_most_five_and_formatted() -> None:
+    colours = summarize_pixels(render_scene(400, 300, seed=2)).dominant_colours
+
+    assert 1 <= len(colours) <= 5
+    assert all(len(c) == 7 and c[0] == "#" and int(c[1:], 16) >= 0 for c in colours)
+    assert len(set(colours)) == len(colours)
+
+
+def test_summarize_pixels_accepts_any_mode() -> None:
+    grey = render_scene(200, 100).convert("L")
+
+    summary = summarize_pixels(grey)
+
+    assert len(summary.phash) == 16
+    assert all(c[1:3] == c[3:5] == c[5:7] for c in summary.dominant_colours)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [
+        ("0000000000000000", "0000000000000000", 0),
+        ("0000000000000000", "ffffffffffffffff", 64),
+        ("8000000000000001", "0000000000000000", 2),
+        ("f0f0f0f0f0f0f0f0", "0f0f0f0f0f0f0f0f", 64),
+    ],
+)
+def test_hamming_distance(a: str, b: str, distance: int) -> None:
+    assert hamming_distance(a, b) == distance == hamming_distance(b, a)
+
+
+def test_hamming_distance_refuses_hashes_of_different_lengths() -> None:
+    with pytest.raises(ValueError, match="different lengths"):
+        hamming_distance("ff", "fff")
+
+
+def test_summarize_rendition_is_cheap_on_a_256px_thumbnail() -> None:
+    thumbnail = make_thumbnails(make_photo(1600, 1067), [256], GENEROUS)[0].data
+
+    timings = []
+    for _ in range(5):
+        started = time.perf_counter()
+        summarize_rendition(thumbnail)
+        timings.append(time.perf_counter() - started)
+
+    # The target is well under 10 ms; the bound leaves room for a busy CI machine
+    assert min(timings) < 0.025
+
+
+def test_summary_of_a_large_rendition_matches_its_full_resolution_summary() -> None:
+    # A 2048 px rendition is decoded at 1/8 scale from its DCT: the hash must not notice
+    scene = decode(make_photo(2048, 1365, quality=85, seed=4))
+    data = encode(scene, "JPEG", quality=85)
+
+    assert hamming_distance(summarize_rendition(data).phash, summarize_pixels(scene).phash) <= 4

@@ -1,0 +1,358 @@
+"""Thumbnails: every format, upright, flattened to RGB on white, fitted, never enlarged, clean."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image, ImageCms, PngImagePlugin
+
+from photoflow.imaging import (
+    apply_filters,
+    decode_fitted,
+    decode_for_size,
+    fitted_size,
+    hamming_distance,
+    make_thumbnails,
+    open_for_size,
+    probe,
+    summarize_pixels,
+    summarize_rendition,
+)
+from tests.photos import (
+    GENEROUS,
+    TOP_LEFT_MARKER,
+    TOP_RIGHT_MARKER,
+    decode,
+    encode,
+    make_photo,
+    patch_colour,
+    render_scene,
+    swapped_primaries_profile,
+    transparent_box,
+)
+
+WHITE = (255, 255, 255)
+
+
+def close_to(actual: tuple[int, ...], expected: tuple[int, ...], tolerance: int) -> bool:
+    return all(abs(a - e) <= tolerance for a, e in zip(actual, expected, strict=True))
+
+
+def markers(image: Image.Image) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """Mean colours just inside the top-left and top-right corners."""
+    inset, side = 2, max(2, min(image.size) // 20)
+    left = patch_colour(image, (inset, inset, inset + side, inset + side))
+    right = patch_colour(
+        image, (image.width - inset - side, inset, image.width - inset, inset + side)
+    )
+    return left, right
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "GIF", "TIFF", "HEIF"])
+def test_every_accepted_format_gives_fitted_jpeg_thumbnails(fmt: str) -> None:
+    # Given a 3:2 photo of 1600x1067 in this format
+    data = make_photo(1600, 1067, fmt=fmt)
+
+    # When thumbnails of three sizes are made
+    renditions = make_thumbnails(data, [256, 1024, 512], GENEROUS)
+
+    # Then they come largest first, named by size, with the fitted dimensions
+    assert [(r.name, r.width, r.height) for r in renditions] == [
+        ("1024", 1024, 683),
+        ("512", 512, 341),
+        ("256", 256, 171),
+    ]
+    for rendition in renditions:
+        output = decode(rendition.data)
+        assert (output.format, output.mode) == ("JPEG", "RGB")
+        assert output.size == (rendition.width, rendition.height)
+        assert rendition.content_type == "image/jpeg"
+        assert close_to(markers(output)[0], TOP_LEFT_MARKER, 40)
+
+
+def test_an_animated_gif_gives_its_first_frame() -> None:
+    # Given a three-frame GIF whose frames are three different scenes
+    data = make_photo(480, 320, fmt="GIF", frames=3, seed=7)
+    first, second = render_scene(480, 320, seed=7), render_scene(480, 320, seed=8)
+
+    thumbnail = make_thumbnails(data, [240], GENEROUS)[0]
+
+    summary = summarize_rendition(thumbnail.data)
+    assert hamming_distance(summary.phash, summarize_pixels(first).phash) <= 6
+    assert hamming_distance(summary.phash, summarize_pixels(second).phash) >= 16
+
+
+@pytest.mark.parametrize(
+    ("fmt", "orientation"),
+    [
+        ("JPEG", 2),
+        ("JPEG", 3),
+        ("JPEG", 4),
+        ("JPEG", 5),
+        ("JPEG", 6),
+        ("JPEG", 7),
+        ("JPEG", 8),
+        ("PNG", 6),
+        ("WEBP", 8),
+        ("TIFF", 6),
+        ("TIFF", 8),
+        ("HEIF", 6),
+        ("HEIF", 8),
+    ],
+)
+def test_thumbnails_are_upright_whatever_the_exif_orientation(fmt: str, orientation: int) -> None:
+    # Given a 600x800 portrait, red marker top-left and blue top-right as seen upright,
+    # stored rotated/mirrored the way a camera does for this orientation
+    data = make_photo(600, 800, fmt=fmt, orientation=orientation)
+
+    thumbnail = make_thumbnails(data, [400], GENEROUS)[0]
+
+    # Then the thumbnail is portrait and the markers are back in the top corners
+    assert (thumbnail.width, thumbnail.height) == (300, 400)
+    top_left, top_right = markers(decode(thumbnail.data))
+    assert close_to(top_left, TOP_LEFT_MARKER, 40), top_left
+    assert close_to(top_right, TOP_RIGHT_MARKER, 40), top_right
+
+
+def test_a_cmyk_jpeg_gives_rgb_thumbnails_with_the_right_colours() -> None:
+    data = make_photo(800, 600, mode="CMYK")
+
+    thumbnail = make_thumbnails(data, [400], GENEROUS)[0]
+
+    output = decode(thumbnail.data)
+    assert output.mode == "RGB"
+    top_left, top_right = markers(output)
+    assert close_to(top_left, TOP_LEFT_MARKER, 40), top_left
+    assert close_to(top_right, TOP_RIGHT_MARKER, 40), top_right
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode"),
+    [("PNG", "P"), ("PNG", "RGBA"), ("PNG", "LA"), ("WEBP", "RGBA"), ("GIF", "P")],
+)
+def test_transparent_areas_are_composited_on_white(fmt: str, mode: str) -> None:
+    # Given a photo whose bottom quarter is fully transparent (for "P": a magenta
+    # palette entry marked transparent, which must not show through)
+    data = make_photo(400, 300, fmt=fmt, mode=mode)
+    assert decode(data).mode == mode
+
+    thumbnail = make_thumbnails(data, [200], GENEROUS)[0]
+
+    output = decode(thumbnail.data)
+    _, top, _, bottom = transparent_box(200, 150)
+    assert close_to(patch_colour(output, (20, top + 6, 180, bottom - 2)), WHITE, 6)
+    # ...while the opaque part keeps its picture (grey for LA: red has a luma of 76)
+    expected = (76, 76, 76) if mode == "LA" else TOP_LEFT_MARKER
+    assert close_to(markers(output)[0], expected, 40)
+
+
+def test_sixteen_bit_grey_is_scaled_not_clipped() -> None:
+    # Given a 16-bit grey PNG and the same scene as 8-bit grey
+    sixteen = make_photo(400, 300, fmt="PNG", mode="I;16")
+    eight = make_photo(400, 300, fmt="PNG", mode="L")
+
+    from_sixteen = decode(make_thumbnails(sixteen, [200], GENEROUS)[0].data).convert("L")
+    from_eight = decode(make_thumbnails(eight, [200], GENEROUS)[0].data).convert("L")
+
+    # Then both look the same (Pillow's plain conversion would clip nearly all to white)
+    assert from_sixteen.getextrema()[0] < 200
+    mean_difference = sum(
+        abs(a - b) for a, b in zip(from_sixteen.tobytes(), from_eight.tobytes(), strict=True)
+    ) / len(from_eight.tobytes())
+    assert mean_difference < 2
+
+
+def test_photos_are_never_enlarged() -> None:
+    # Given a 300x200 photo and sizes above and below it
+    data = make_photo(300, 200)
+
+    renditions = make_thumbnails(data, [2048, 1024, 256], GENEROUS)
+
+    assert [(r.name, r.width, r.height) for r in renditions] == [
+        ("2048", 300, 200),
+        ("1024", 300, 200),
+        ("256", 256, 171),
+    ]
+    assert renditions[0].data == renditions[1].data
+
+
+def test_duplicate_sizes_give_one_rendition_each() -> None:
+    renditions = make_thumbnails(make_photo(400, 300), [128, 256, 128], GENEROUS)
+
+    assert [r.name for r in renditions] == ["256", "128"]
+
+
+@pytest.mark.parametrize("sizes", [[], [0], [256, -1], [True]])
+def test_nonsense_sizes_are_a_configuration_error(sizes: list[int]) -> None:
+    with pytest.raises(ValueError):
+        make_thumbnails(make_photo(64, 48), sizes, GENEROUS)
+
+
+@pytest.mark.parametrize("quality", [0, 96, 100])
+def test_quality_outside_the_useful_range_is_a_configuration_error(quality: int) -> None:
+    with pytest.raises(ValueError, match="quality"):
+        make_thumbnails(make_photo(64, 48), [32], GENEROUS, quality=quality)
+
+
+def test_quality_is_applied_and_the_jpeg_is_baseline() -> None:
+    data = make_photo(800, 600)
+
+    low = make_thumbnails(data, [400], GENEROUS, quality=40)[0]
+    high = make_thumbnails(data, [400], GENEROUS, quality=92)[0]
+
+    assert len(low.data) < len(high.data)
+    assert "progressive" not in decode(high.data).info
+    assert "progression" not in decode(high.data).info
+
+
+def jpeg_with_everything(width: int, height: int) -> bytes:
+    """A photo with camera EXIF, GPS, a comment and an ICC profile."""
+    photo = decode(make_photo(width, height, gps=(-33.86, -70.65, 520.0), lens="RF50mm F1.2"))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return encode(
+        photo,
+        "JPEG",
+        exif=photo.info["exif"],
+        comment=b"taken at home",
+        icc_profile=srgb,
+        quality=90,
+    )
+
+
+@pytest.mark.parametrize("producer", ["thumbnails", "filters"])
+def test_derivatives_carry_no_exif_gps_comment_or_profile(producer: str) -> None:
+    # Given a photo whose metadata reveals where it was taken
+    data = jpeg_with_everything(800, 600)
+    assert decode(data).getexif().get_ifd(0x8825)
+
+    if producer == "thumbnails":
+        renditions = make_thumbnails(data, [400, 100], GENEROUS)
+    else:
+        renditions = apply_filters(data, ["grayscale", "sharpen"], 400, GENEROUS)
+
+    for rendition in renditions:
+        output = decode(rendition.data)
+        assert len(output.getexif()) == 0
+        assert output.getexif().get_ifd(0x8825) == {}
+        assert not {"exif", "comment", "icc_profile", "xmp"} & set(output.info)
+        assert b"Exif" not in rendition.data[:4096]
+
+
+def test_an_srgb_or_broken_profile_leaves_the_colours_alone() -> None:
+    scene = decode(make_photo(400, 300, quality=95))
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = encode(scene, "JPEG", quality=95)
+    tagged = encode(scene, "JPEG", quality=95, icc_profile=srgb)
+    broken = encode(scene, "JPEG", quality=95, icc_profile=b"not an ICC profile" * 10)
+
+    reference = decode(make_thumbnails(plain, [200], GENEROUS)[0].data)
+    for variant in (tagged, broken):
+        output = decode(make_thumbnails(variant, [200], GENEROUS)[0].data)
+        assert output.tobytes() == reference.tobytes()
+
+
+def test_a_non_srgb_profile_is_converted_to_srgb() -> None:
+    # Given a photo tagged with a profile whose red and blue primaries are swapped:
+    # its stored red marker means blue, and its stored blue marker means red
+    scene = decode(make_photo(400, 300, quality=95))
+    tagged = encode(scene, "JPEG", quality=95, icc_profile=swapped_primaries_profile())
+
+    output = decode(make_thumbnails(tagged, [200], GENEROUS)[0].data)
+
+    top_left, top_right = markers(output)
+    assert close_to(top_left, TOP_RIGHT_MARKER, 40), top_left
+    assert close_to(top_right, TOP_LEFT_MARKER, 40), top_right
+    assert "icc_profile" not in output.info
+
+
+def test_a_profile_for_another_colour_space_is_ignored() -> None:
+    # Given RGB pixels tagged with a Lab profile, which cannot describe them
+    scene = decode(make_photo(400, 300, quality=95))
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    tagged = encode(scene, "JPEG", quality=95, icc_profile=lab)
+    plain = encode(scene, "JPEG", quality=95)
+
+    from_tagged = decode(make_thumbnails(tagged, [200], GENEROUS)[0].data)
+    from_plain = decode(make_thumbnails(plain, [200], GENEROUS)[0].data)
+
+    assert from_tagged.tobytes() == from_plain.tobytes()
+
+
+def test_jpeg_draft_decodes_a_3_by_2_photo_at_a_reduced_scale() -> None:
+    # Given a 3000x2000 JPEG and an output of 700 px (fitted: 700x467)
+    data = make_photo(3000, 2000, quality=70)
+
+    # Then the decoder is set to 1/4 scale, which covers 700x467 in both dimensions;
+    # a square 700x700 box would have stopped at 1/2 (2000 // 700 == 2)
+    assert open_for_size(data, 700, GENEROUS).size == (750, 500)
+    assert decode_for_size(data, 700, GENEROUS).size == (750, 500)
+    assert decode_for_size(data, 1024, GENEROUS).size == (1500, 1000)
+    assert decode_fitted(data, 1024, GENEROUS).size == (1024, 683)
+
+
+def test_decode_for_size_is_upright_rgb_without_metadata() -> None:
+    data = make_photo(600, 800, orientation=6, mode="CMYK")
+
+    image = decode_for_size(data, 300, GENEROUS)
+
+    assert image.mode == "RGB"
+    assert image.size == (300, 400)  # drafted to 1/2 of the stored 800x600, then turned upright
+    assert image.info == {}
+    assert close_to(markers(image)[0], TOP_LEFT_MARKER, 40)
+
+
+def test_formats_without_draft_decode_at_full_size() -> None:
+    data = make_photo(1200, 800, fmt="PNG")
+
+    assert decode_for_size(data, 300, GENEROUS).size == (1200, 800)
+    assert decode_fitted(data, 300, GENEROUS).size == (300, 200)
+
+
+@pytest.mark.parametrize(
+    ("size", "max_edge", "expected"),
+    [
+        ((6000, 4000), 2048, (2048, 1365)),
+        ((4000, 6000), 2048, (1365, 2048)),
+        ((4000, 3000), 1024, (1024, 768)),
+        ((1600, 1067), 256, (256, 171)),
+        ((5000, 10), 100, (100, 1)),  # never rounds to zero
+        ((300, 200), 1024, (300, 200)),  # never enlarged
+        ((256, 256), 256, (256, 256)),
+    ],
+)
+def test_fitted_size(size: tuple[int, int], max_edge: int, expected: tuple[int, int]) -> None:
+    assert fitted_size(size, max_edge) == expected
+
+
+def test_cascade_matches_a_direct_resize() -> None:
+    # Given thumbnails made in cascade (2048 -> 1024 by reduce -> 256)
+    data = make_photo(4000, 3000, quality=80)
+    renditions = make_thumbnails(data, [2048, 1024, 256], GENEROUS)
+    assert [(r.width, r.height) for r in renditions] == [(2048, 1536), (1024, 768), (256, 192)]
+
+    # Then the smallest looks like the full photo resized directly
+    direct = decode(data).resize((256, 192), Image.Resampling.LANCZOS)
+    cascaded = decode(renditions[-1].data)
+    difference = sum(
+        abs(a - b) for a, b in zip(direct.tobytes(), cascaded.tobytes(), strict=True)
+    ) / len(direct.tobytes())
+    assert difference < 4
+
+
+def test_a_png_oriented_by_xmp_only_is_turned_upright_and_probed_so() -> None:
+    # Given a PNG stored rotated, whose orientation is stated in XMP rather than EXIF
+    upright = decode(make_photo(600, 800, fmt="PNG", exif_camera=None))
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/></rdf:RDF></x:xmpmeta>'
+    )
+    text = PngImagePlugin.PngInfo()
+    text.add_itxt("XML:com.adobe.xmp", xmp)
+    data = encode(upright.transpose(Image.Transpose.ROTATE_90), "PNG", pnginfo=text)
+
+    header = probe(data, GENEROUS)
+    thumbnail = make_thumbnails(data, [400], GENEROUS)[0]
+
+    assert (header.width, header.height, header.orientation) == (600, 800, 6)
+    assert (thumbnail.width, thumbnail.height) == (300, 400)
+    assert close_to(markers(decode(thumbnail.data))[0], TOP_LEFT_MARKER, 40)
