@@ -14,8 +14,14 @@ from tests.support import ROOT, QueueWatcher
 
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
-    """The whole template on the local stack, with Retry intervals compressed 100x."""
-    options = StackOptions(time_scale=0.01, static_dir=ROOT / "web")
+    """The whole template on the local stack, with Retry intervals compressed 100x,
+    failed SQS messages redelivered at once, and the MockConfigFile's test cases."""
+    options = StackOptions(
+        time_scale=0.01,
+        retry_after_seconds=0,
+        static_dir=ROOT / "web",
+        mock_config=ROOT / "statemachine" / "test" / "MockConfigFile.json",
+    )
     with LocalStack(ROOT / "template.yaml", options, log_sink=io.StringIO()) as stack:
         yield stack
 

@@ -68,6 +68,38 @@ class QueueWatcher:
         self._receive()
         return [m for m in self.messages if m["body"].get("photoId") == photo_id]
 
+    def fail_consumer(self, photo_id: str, dead_letter: QueueWatcher, timeout: float = 30.0) -> int:
+        """Be a consumer that keeps failing on ``photo_id``'s message until SQS dead-letters it.
+
+        Other photos' messages are taken as usual. Returns how often the message was received.
+        """
+        receives = 0
+
+        def attempt() -> list[dict[str, Any]]:
+            nonlocal receives
+            batch = self.sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=0,
+                VisibilityTimeout=0,
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            for message in batch:
+                body = json.loads(message["Body"])
+                if body.get("photoId") == photo_id:
+                    receives += 1  # and never deleted: this consumer keeps failing
+                    continue
+                self.sqs.delete_message(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+                self.messages.append(
+                    {"body": body, "attributes": message.get("MessageAttributes", {})}
+                )
+            return dead_letter.for_photo(photo_id)
+
+        poll(attempt, bool, timeout=timeout, what=f"{photo_id} dead-lettered from {self.queue_url}")
+        return receives
+
     def wait_for(
         self, photo_id: str, count: int = 1, timeout: float = 15.0
     ) -> list[dict[str, Any]]:

@@ -15,9 +15,10 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
     from mypy_boto3_stepfunctions import SFNClient
 else:
-    DynamoDBClient = S3Client = SFNClient = Any
+    DynamoDBClient = S3Client = SFNClient = SNSClient = Any
 
 _RETRIES = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30
@@ -38,3 +39,8 @@ def dynamodb() -> DynamoDBClient:
 @functools.cache
 def stepfunctions() -> SFNClient:
     return boto3.client("stepfunctions", config=_RETRIES)
+
+
+@functools.cache
+def sns() -> SNSClient:
+    return boto3.client("sns", config=_RETRIES)

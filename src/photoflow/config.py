@@ -63,6 +63,10 @@ class ApiConfig(_EnvModel):
     page_size_max: int = Field(alias="PAGE_SIZE_MAX", ge=1, le=100)
 
 
+class NotificationConfig(_EnvModel):
+    topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:[\w-]+:sns:")
+
+
 class WorkflowConfig(_EnvModel):
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:[\w-]+:states:")
 

@@ -110,6 +110,7 @@ class LocalDeployer:
             "AWS::ApiGateway::RestApi": self._rest_api,
             "AWS::ApiGateway::Stage": self._api_stage,
             "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::Events::Rule": self._event_rule,
         }
         # Created by CloudFormation on AWS but with no behaviour to emulate here.
         self._references_only = {
@@ -484,6 +485,34 @@ class LocalDeployer:
         request["AlarmName"] = name
         self._client("cloudwatch").put_metric_alarm(**request)
         self._created(logical_id, name, Arn=self._arn("cloudwatch", f"alarm:{name}"))
+
+    def _event_rule(self, logical_id: str, props: dict[str, Any]) -> None:
+        events = self._client("events")
+        name = props.get("Name") or f"{self.stack_name}-{logical_id}"[:64]
+        bus = props.get("EventBusName", "default")
+        request: dict[str, Any] = {
+            "Name": name,
+            "EventBusName": bus,
+            "State": props.get("State", "ENABLED"),
+        }
+        if "EventPattern" in props:
+            request["EventPattern"] = json.dumps(props["EventPattern"])
+        if "ScheduleExpression" in props:
+            request["ScheduleExpression"] = props["ScheduleExpression"]
+        if "Description" in props:
+            request["Description"] = props["Description"]
+        arn = events.put_rule(**request)["RuleArn"]
+        targets = [
+            {
+                k: v
+                for k, v in target.items()
+                if k in {"Id", "Arn", "Input", "InputPath", "SqsParameters"}
+            }
+            for target in props.get("Targets", [])
+        ]
+        if targets:
+            events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+        self._created(logical_id, name, Arn=arn)
 
     # ------------------------------------------------------------ API Gateway
     def _rest_api(self, logical_id: str, props: dict[str, Any]) -> None:

@@ -15,6 +15,12 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    tests and soak runs fast without changing the ASL.
 5. A definite JSONPath that goes through an array index (``$[1].filters``,
    ``$.a[0].b``) returns its value wrapped in a list; on AWS it returns the value.
+6. Executions emit no EventBridge events; on AWS every status change sends a
+   "Step Functions Execution Status Change" event to the default bus. Ended
+   executions now send theirs, so rules on them work locally.
+7. A MockConfigFile ``Throw`` on a service integration (dynamodb:updateItem,
+   sns:publish, ...) loses its error name (it becomes e.g.
+   DynamoDB.AmazonDynamoDBException); Step Functions Local keeps it, so do we.
 """
 
 from __future__ import annotations
@@ -32,13 +38,21 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from moto.awslambda.models import LambdaFunction
+from moto.events.models import events_backends
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every component
 from moto.stepfunctions.parser.asl.utils import json_path
-from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.mocking.mock_config import (
     MockedResponse,
     MockedResponseReturn,
@@ -225,6 +239,66 @@ def _patch_extract_json() -> None:
             module.extract_json = extract_json  # type: ignore[attr-defined]
 
 
+# ----------------------------------------------------------------- 6. status-change events
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def status_change_detail(execution: Execution) -> dict[str, Any]:
+    """The detail of the EventBridge event AWS sends when ``execution`` changes status."""
+
+    def millis(moment: Any) -> int | None:
+        return int(moment.timestamp() * 1000) if moment is not None else None
+
+    output = execution.output
+    return {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine.arn,
+        "name": execution.name,
+        "status": getattr(execution.exec_status, "value", execution.exec_status),
+        "startDate": millis(execution.start_date),
+        "stopDate": millis(execution.stop_date),
+        "input": json.dumps(execution.input_data),
+        "output": json.dumps(output) if output is not None else None,
+        "inputDetails": {"included": True},
+        "outputDetails": {"included": True} if output is not None else None,
+        "error": execution.error,
+        "cause": execution.cause,
+    }
+
+
+def _terminated(self: BaseExecutionWorkerCommunication) -> None:
+    _state.originals["terminated"](self)
+    execution = self.execution
+    events_backends[execution.account_id][execution.region_name].put_events(
+        [
+            {
+                "Source": "aws.states",
+                "DetailType": STATUS_CHANGE,
+                "Detail": json.dumps(status_change_detail(execution)),
+                "Resources": [execution.exec_arn],
+            }
+        ]
+    )
+
+
+# ----------------------------------------------------------------- 7. mocked service errors
+def _keeps_failure_events(original: Callable[..., FailureEvent]) -> Callable[..., FailureEvent]:
+    def _from_error(self: Any, env: Any, ex: Exception) -> FailureEvent:
+        if isinstance(ex, FailureEventException):
+            return ex.failure_event
+        return original(self, env, ex)
+
+    return _from_error
+
+
+def _service_classes(base: type) -> list[type]:
+    found: list[type] = []
+    for subclass in base.__subclasses__():
+        found.append(subclass)
+        found.extend(_service_classes(subclass))
+    return found
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -242,6 +316,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         retrier_time=retrier_decl.time,
         _wait_interval=WaitFunction._wait_interval,
         extract_json=json_path.extract_json,
+        terminated=BaseExecutionWorkerCommunication.terminated,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
@@ -249,6 +324,10 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
     _patch_extract_json()
+    BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
+    for service in _service_classes(state_task_service.StateTaskService):
+        if "_from_error" in vars(service):
+            service._from_error = _keeps_failure_events(service._from_error)  # type: ignore[attr-defined]
     _state.applied = True
 
 

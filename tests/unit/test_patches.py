@@ -269,3 +269,91 @@ def test_parallel_results_are_selected_by_branch_without_extra_nesting(
     execution = sfn.start_execution(stateMachineArn=machine, name="parallel", input="{}")
     described = _finished(sfn, execution["executionArn"])
     assert json.loads(described["output"]) == {"a": [1], "b": [2]}
+
+
+def test_ended_executions_send_status_change_events(runtime: RecordingRuntime) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    events = boto3.client("events", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="ended")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    pattern = {
+        "source": ["aws.states"],
+        "detail-type": [patches.STATUS_CHANGE],
+        "detail": {"status": ["FAILED"]},
+    }
+    events.put_rule(Name="ended", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="ended", Targets=[{"Id": "q", "Arn": queue_arn}])
+    sfn, machine = _machine(
+        {"StartAt": "Stop", "States": {"Stop": {"Type": "Fail", "Error": "Nope", "Cause": "why"}}}
+    )
+
+    execution = sfn.start_execution(
+        stateMachineArn=machine, name="ends", input='{"photo": {"id": "x"}}'
+    )
+    _finished(sfn, execution["executionArn"])
+
+    messages = poll(
+        lambda: sqs.receive_message(QueueUrl=queue).get("Messages", []), bool, what="event"
+    )
+    event = json.loads(messages[0]["Body"])
+    assert event["source"] == "aws.states"
+    assert event["detail"]["status"] == "FAILED"
+    assert (event["detail"]["error"], event["detail"]["cause"]) == ("Nope", "why")
+    assert event["detail"]["executionArn"] == execution["executionArn"]
+    assert json.loads(event["detail"]["input"]) == {"photo": {"id": "x"}}
+
+
+def test_mocked_service_integration_errors_keep_their_names(
+    runtime: RecordingRuntime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {
+        "StateMachines": {"Machine": {"TestCases": {"Throttled": {"Write": "Throttled"}}}},
+        "MockedResponses": {
+            "Throttled": {
+                "0": {
+                    "Throw": {
+                        "Error": "DynamoDB.ProvisionedThroughputExceededException",
+                        "Cause": "x",
+                    }
+                }
+            }
+        },
+    }
+    path = tmp_path / "mocks.json"
+    path.write_text(json.dumps(config))
+    monkeypatch.setenv(patches.MOCK_CONFIG_ENV, str(path))
+    sfn, machine = _machine(
+        {
+            "StartAt": "Write",
+            "States": {
+                "Write": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:updateItem",
+                    "Parameters": {
+                        "TableName": "t",
+                        "Key": {"id": {"S": "1"}},
+                        "UpdateExpression": "SET a = :a",
+                        "ExpressionAttributeValues": {":a": {"S": "b"}},
+                    },
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException"],
+                            "Next": "Caught",
+                        }
+                    ],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    execution = sfn.start_execution(
+        stateMachineArn=f"{machine}#Throttled", name="throttled", input="{}"
+    )
+    _finished(sfn, execution["executionArn"])
+    path_taken = build_timeline(
+        sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    ).path
+    assert path_taken == ["Write", "Caught"]

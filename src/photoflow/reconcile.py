@@ -1,0 +1,154 @@
+"""Finish photos whose execution ended outside the state machine's own failure path.
+
+The ASL records FAILED and announces PhotoFailed on every caught error. What it
+cannot catch (an execution timed out or aborted, a runtime error in the ASL
+itself, or the failure path failing) ends with a Step Functions status-change
+event. The reconciler reads those events and makes sure the photo ends in
+exactly one terminal state that a client can read, with its notification:
+
+- ``PhotoFailed``: the failure path finished; nothing to do.
+- ``PhotoFailed.NotificationNotSent``: the record is FAILED; announce it.
+- anything else: write FAILED unless the record is already terminal, and
+  announce it if this write is what made it terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from photoflow import clients
+from photoflow.photos import LIST_PARTITION, PhotoRepository, PhotoStatus, utc_now
+
+DONE = "PhotoFailed"
+NOTIFICATION_NOT_SENT = "PhotoFailed.NotificationNotSent"
+TERMINAL_EVENT_STATUSES = {"FAILED", "TIMED_OUT", "ABORTED"}
+
+
+@dataclass(frozen=True)
+class EndedExecution:
+    """The fields of a Step Functions Execution Status Change event that matter here."""
+
+    execution_arn: str
+    status: str
+    error: str | None
+    cause: str | None
+    photo: dict[str, Any]
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> EndedExecution:
+        raw_input = detail.get("input") or "{}"
+        photo = json.loads(raw_input).get("photo") if isinstance(raw_input, str) else None
+        if not isinstance(photo, dict) or "id" not in photo:
+            raise ValueError(f"execution {detail.get('executionArn')} has no photo in its input")
+        return cls(
+            execution_arn=detail["executionArn"],
+            status=detail["status"],
+            error=detail.get("error"),
+            cause=detail.get("cause"),
+            photo=photo,
+        )
+
+    @property
+    def error_name(self) -> str:
+        """The error to record: the Lambda error's type when the cause carries one."""
+        if self.status == "TIMED_OUT":
+            return "States.Timeout"
+        if self.status == "ABORTED":
+            return "States.Aborted"
+        try:
+            parsed = json.loads(self.cause or "")
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("errorType"), str):
+            return str(parsed["errorType"])
+        return self.error or "States.Runtime"
+
+
+def failure_event(
+    photo: dict[str, Any], execution_arn: str, error: str, cause: str
+) -> dict[str, Any]:
+    """The PhotoFailed message, shaped as the state machine's NotifyFailure state shapes it."""
+    return {
+        "schemaVersion": "1",
+        "eventType": "PhotoFailed",
+        "status": "FAILED",
+        "photoId": photo["id"],
+        "source": {"bucket": photo.get("bucket"), "key": photo.get("key")},
+        "executionArn": execution_arn,
+        "occurredAt": utc_now(),
+        "error": {"name": error, "cause": cause},
+    }
+
+
+class Reconciler:
+    def __init__(self, table_name: str, topic_arn: str) -> None:
+        self.table_name = table_name
+        self.topic_arn = topic_arn
+        self.photos = PhotoRepository(table_name)
+
+    def reconcile(self, ended: EndedExecution) -> str:
+        """Bring the photo to a terminal state; returns what was done (for logs and tests)."""
+        if ended.status not in TERMINAL_EVENT_STATUSES or ended.error == DONE:
+            return "nothing to do"
+        if ended.error == NOTIFICATION_NOT_SENT:
+            record = self.photos.get(ended.photo["id"])
+            if record is None or record.status is not PhotoStatus.FAILED:
+                return "nothing to announce"
+            self.announce(ended, record.error or ended.error_name, record.cause or "")
+            return "announced"
+        if not self._record_failure(ended):
+            return "already terminal"
+        self.announce(ended, ended.error_name, ended.cause or ended.status)
+        return "recorded and announced"
+
+    def _record_failure(self, ended: EndedExecution) -> bool:
+        now = utc_now()
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"photoId": {"S": ended.photo["id"]}},
+                UpdateExpression=(
+                    "SET #status = :failed, #error = :error, cause = :cause, failedAt = :now, "
+                    "updatedAt = :now, createdAt = if_not_exists(createdAt, :now), "
+                    "listPartition = :listPartition, sourceKey = :key, executionArn = :arn "
+                    "REMOVE expiresAt"
+                ),
+                # Never overwrite a terminal state, nor a newer execution's record.
+                ConditionExpression=(
+                    "(attribute_not_exists(#status)"
+                    " OR (#status <> :failed AND #status <> :completed))"
+                    " AND (attribute_not_exists(executionArn) OR executionArn = :arn)"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeValues={
+                    ":failed": {"S": PhotoStatus.FAILED.value},
+                    ":completed": {"S": PhotoStatus.COMPLETED.value},
+                    ":error": {"S": ended.error_name},
+                    ":cause": {"S": ended.cause or ended.status},
+                    ":now": {"S": now},
+                    ":listPartition": {"S": LIST_PARTITION},
+                    ":key": {"S": str(ended.photo.get("key", ""))},
+                    ":arn": {"S": ended.execution_arn},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def announce(self, ended: EndedExecution, error: str, cause: str) -> None:
+        message = failure_event(ended.photo, ended.execution_arn, error, cause)
+        clients.sns().publish(
+            TopicArn=self.topic_arn,
+            Message=json.dumps(message),
+            MessageAttributes={
+                "eventType": {"DataType": "String", "StringValue": "PhotoFailed"},
+                "status": {"DataType": "String", "StringValue": "FAILED"},
+                "error": {"DataType": "String", "StringValue": error},
+            },
+        )

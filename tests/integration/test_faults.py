@@ -1,0 +1,232 @@
+"""Faults injected with Step Functions Local's MockConfigFile (statemachine/test/), and real ones.
+
+Every Retry and Catch branch of the ASL, each asserting the execution's path,
+the attempts made, the photo's terminal record and the notifications sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from photoflow.keys import new_photo_id
+from photoflow_local.history import Timeline, build_timeline
+from photoflow_local.stack import LocalStack
+from tests.photos import make_photo
+from tests.support import QueueWatcher, load_event, poll
+
+
+@dataclass(frozen=True)
+class Expected:
+    status: str
+    error: str | None = None
+    attempts: tuple[tuple[str, int], ...] = ()
+    execution_error: str | None = None
+
+
+CASES = {
+    "HappyPath": Expected("COMPLETED", attempts=(("ExtractMetadata", 1), ("MakeThumbnails", 1))),
+    "MetadataRetryPath": Expected("COMPLETED", attempts=(("ExtractMetadata", 3),)),
+    "ThumbnailRetryPath": Expected("COMPLETED", attempts=(("MakeThumbnails", 2),)),
+    "TimeoutRetriedPath": Expected("COMPLETED", attempts=(("MakeThumbnails", 2),)),
+    "RetriesExhaustedPath": Expected(
+        "FAILED", "Lambda.ServiceException", (("ExtractMetadata", 5),)
+    ),
+    "TimeoutPath": Expected("FAILED", "Sandbox.Timedout", (("MakeThumbnails", 2),)),
+    "OutOfMemoryPath": Expected("FAILED", "Runtime.ExitError", (("ApplyFilters", 2),)),
+    "CatchPath": Expected("FAILED", "CorruptImage", (("ExtractMetadata", 1),)),
+    "FilterCatchPath": Expected("FAILED", "UnsupportedFormat", (("ApplyFilters", 1),)),
+    "RecordResultFailsPath": Expected(
+        "FAILED", "DynamoDB.ProvisionedThroughputExceededException", (("RecordResult", 4),)
+    ),
+    "NotifyProcessedFailsPath": Expected(
+        "FAILED", "SNS.InternalErrorException", (("NotifyProcessed", 4),)
+    ),
+    "RecordFailureFailsPath": Expected(
+        "FAILED", "CorruptImage", (("RecordFailure", 7),), "PhotoFailed.RecordNotWritten"
+    ),
+    "NotifyFailureFailsPath": Expected(
+        "FAILED", "CorruptImage", (("NotifyFailure", 7),), "PhotoFailed.NotificationNotSent"
+    ),
+}
+
+
+def record(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = aws.dynamodb.get_item(
+        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
+    ).get("Item")
+    return item
+
+
+def terminal_record(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any]:
+    item = poll(
+        lambda: record(local_stack, aws, photo_id),
+        lambda i: i is not None and i["status"]["S"] in ("COMPLETED", "FAILED"),
+        timeout=30,
+        what=f"terminal record of {photo_id}",
+    )
+    assert item is not None
+    return item
+
+
+def run_test_case(
+    local_stack: LocalStack, aws: Any, test_case: str
+) -> tuple[str, dict[str, Any], Timeline]:
+    """StartExecution on <stateMachineArn>#<TestCase>, as with Step Functions Local."""
+    event = load_event("step_input.json")
+    photo_id = new_photo_id()
+    event["photo"].update(id=photo_id, key=f"uploads/{photo_id}/{test_case}.jpg")
+    started = aws.sfn.start_execution(
+        stateMachineArn=f"{local_stack.output('PhotoWorkflowArn')}#{test_case}",
+        name=f"{test_case}-{photo_id}",
+        input=json.dumps(event),
+    )
+    execution = poll(
+        lambda: aws.sfn.describe_execution(executionArn=started["executionArn"]),
+        lambda e: e["status"] != "RUNNING",
+        timeout=30,
+        what=f"end of {test_case}",
+    )
+    events = aws.sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)
+    return photo_id, execution, build_timeline(events["events"])
+
+
+@pytest.mark.parametrize("test_case", sorted(CASES))
+def test_every_retry_and_catch_branch(
+    local_stack: LocalStack,
+    aws: Any,
+    test_case: str,
+    completed_queue: QueueWatcher,
+    failed_queue: QueueWatcher,
+) -> None:
+    expected = CASES[test_case]
+
+    photo_id, execution, timeline = run_test_case(local_stack, aws, test_case)
+
+    # The execution took the expected path with the expected attempts ...
+    attempts = {state.name: state.attempts for state in timeline.states}
+    for state, count in expected.attempts:
+        assert attempts.get(state) == count, (state, attempts)
+    if expected.status == "COMPLETED":
+        assert execution["status"] == "SUCCEEDED"
+        assert timeline.path[-1] == "Processed"
+    else:
+        assert execution["status"] == "FAILED"
+        assert "RecordFailure" in timeline.path
+        assert execution.get("error") == (expected.execution_error or "PhotoFailed")
+
+    # ... the photo ended in exactly one terminal state, with the error named ...
+    item = terminal_record(local_stack, aws, photo_id)
+    assert item["status"]["S"] == expected.status, item
+    assert item.get("error", {}).get("S") == expected.error
+    if expected.error:
+        assert item["cause"]["S"]
+
+    # ... and exactly one notification went to the one subscriber whose filter matches.
+    if expected.status == "COMPLETED":
+        [message] = completed_queue.wait_for(photo_id)
+        assert failed_queue.for_photo(photo_id) == []
+    else:
+        [message] = failed_queue.wait_for(photo_id)
+        assert message["body"]["error"]["name"] in (expected.error, item["error"]["S"])
+        assert completed_queue.for_photo(photo_id) == []
+    assert message["body"]["executionArn"] == execution["executionArn"]
+
+
+def test_a_real_handler_timeout_is_retried_once_then_recorded(
+    local_stack: LocalStack, aws: Any, failed_queue: QueueWatcher
+) -> None:
+    # Given a thumbnail function that cannot finish within its timeout
+    function = local_stack.lambdas.functions["ThumbnailFunction"]
+    saved, function.timeout_seconds = function.timeout_seconds, 0.001
+    try:
+        photo_id = new_photo_id()
+        aws.s3.put_object(
+            Bucket=local_stack.output("PhotosBucketName"),
+            Key=f"uploads/{photo_id}/slow.jpg",
+            Body=make_photo(3000, 2000),
+        )
+        item = terminal_record(local_stack, aws, photo_id)
+    finally:
+        function.timeout_seconds = saved
+    # Then the photo failed with Lambda's timeout error, after one retry
+    assert item["status"]["S"] == "FAILED"
+    assert item["error"]["S"] == "Sandbox.Timedout"
+    history = aws.sfn.get_execution_history(executionArn=item["executionArn"]["S"], maxResults=1000)
+    attempts = {s.name: s.attempts for s in build_timeline(history["events"]).states}
+    assert attempts["MakeThumbnails"] == 2
+    assert len(failed_queue.wait_for(photo_id)) == 1
+
+
+def test_duplicate_events_and_redeliveries_start_one_execution(
+    local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher
+) -> None:
+    # Given a photo in the bucket and its S3 notification sent again, twice (at-least-once delivery)
+    photo_id = new_photo_id()
+    bucket = local_stack.output("PhotosBucketName")
+    key = f"uploads/{photo_id}/twice.jpg"
+    etag = aws.s3.put_object(Bucket=bucket, Key=key, Body=make_photo(640, 480))["ETag"].strip('"')
+    notification = json.loads(load_event("start_workflow_sqs.json")["Records"][0]["body"])
+    notification["Records"][0]["s3"]["bucket"]["name"] = bucket
+    notification["Records"][0]["s3"]["object"].update(key=key, eTag=etag, size=1)
+    ingest = local_stack.physical_id("IngestQueue")
+    for _ in range(2):
+        aws.sqs.send_message(QueueUrl=ingest, MessageBody=json.dumps(notification))
+
+    # When everything has been consumed
+    poll(
+        lambda: aws.sqs.get_queue_attributes(QueueUrl=ingest, AttributeNames=["All"])["Attributes"],
+        lambda a: (
+            a["ApproximateNumberOfMessages"] == a["ApproximateNumberOfMessagesNotVisible"] == "0"
+        ),
+        what="ingest queue drained",
+    )
+    item = terminal_record(local_stack, aws, photo_id)
+
+    # Then one execution ran, one record completed and one notification went out
+    listed = aws.sfn.list_executions(
+        stateMachineArn=local_stack.output("PhotoWorkflowArn"), maxResults=1000
+    )
+    assert [e["status"] for e in listed["executions"] if photo_id in e["name"]] == ["SUCCEEDED"]
+    assert item["status"]["S"] == "COMPLETED"
+    assert len(completed_queue.wait_for(photo_id)) == 1
+    assert len(completed_queue.for_photo(photo_id)) == 1
+
+
+def test_a_poison_message_lands_in_the_ingest_dead_letter_queue(
+    local_stack: LocalStack, aws: Any
+) -> None:
+    ingest = local_stack.physical_id("IngestQueue")
+    dead_letters = local_stack.output("IngestDeadLetterQueueUrl")
+    sent = aws.sqs.send_message(QueueUrl=ingest, MessageBody="this is not an S3 notification")
+
+    def dead_lettered() -> list[dict[str, Any]]:
+        messages = aws.sqs.receive_message(
+            QueueUrl=dead_letters,
+            MaxNumberOfMessages=10,
+            AttributeNames=["All"],
+            VisibilityTimeout=0,
+        ).get("Messages", [])
+        return [m for m in messages if m["MessageId"] == sent["MessageId"]]
+
+    [message] = poll(dead_lettered, bool, timeout=30, what="poison message in the ingest DLQ")
+    max_receives = int(local_stack.stack.parameters["IngestMaxReceives"])
+    assert int(message["Attributes"]["ApproximateReceiveCount"]) >= max_receives
+    assert message["Body"] == "this is not an S3 notification"
+
+
+def test_a_failing_subscriber_ends_in_its_dead_letter_queue(
+    local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher
+) -> None:
+    photo_id, _, _ = run_test_case(local_stack, aws, "HappyPath")
+    terminal_record(local_stack, aws, photo_id)
+    dead_letter = QueueWatcher(aws.sqs, local_stack.physical_id("CompletedPhotosDeadLetterQueue"))
+
+    receives = completed_queue.fail_consumer(photo_id, dead_letter)
+
+    [message] = dead_letter.for_photo(photo_id)
+    assert message["body"]["eventType"] == "PhotoProcessed"
+    assert receives == 5  # the queue's maxReceiveCount
