@@ -293,6 +293,7 @@ def _keeps_failure_events(original: Callable[..., FailureEvent]) -> Callable[...
 
 def _service_classes(base: type) -> list[type]:
     found: list[type] = []
+    subclass: type
     for subclass in base.__subclasses__():
         found.append(subclass)
         found.extend(_service_classes(subclass))
