@@ -7,6 +7,7 @@ one to complete. The exit code says whether that is what happened.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
         return 1
     STATE_DIR.mkdir(exist_ok=True)
     derivatives_dir = STATE_DIR / "derivatives"
+    shutil.rmtree(derivatives_dir, ignore_errors=True)
     web = Path("web")
     options = StackOptions(static_dir=web if web.is_dir() else None)
     started = time.monotonic()
