@@ -138,19 +138,31 @@ def status(
 def executions(
     endpoint_url: Annotated[str | None, typer.Option(help="Step Functions endpoint")] = None,
     limit: int = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON, one object per execution")
+    ] = False,
 ) -> None:
     """List the executions of every state machine, newest first."""
     sfn = _sfn(endpoint_url)
+    executions = [
+        execution
+        for machine in sfn.list_state_machines()["stateMachines"]
+        for execution in sfn.list_executions(
+            stateMachineArn=machine["stateMachineArn"], maxResults=limit
+        )["executions"]
+    ]
+    executions.sort(key=lambda e: e["startDate"], reverse=True)
+    if as_json:
+        console.print_json(data=executions, default=str)
+        return
     table = Table("name", "status", "started", "arn")
-    for machine in sfn.list_state_machines()["stateMachines"]:
-        listed = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], maxResults=limit)
-        for execution in listed["executions"]:
-            table.add_row(
-                execution["name"],
-                execution["status"],
-                str(execution["startDate"]),
-                execution["executionArn"],
-            )
+    for execution in executions:
+        table.add_row(
+            execution["name"],
+            execution["status"],
+            str(execution["startDate"]),
+            execution["executionArn"],
+        )
     console.print(table)
 
 
