@@ -6,6 +6,9 @@ photoflow upload FILE...     upload through the HTTP API
 photoflow status ID          a photo's record
 photoflow executions         the state machine's executions
 photoflow history ARN        one execution as a per-state timeline
+photoflow replay HISTORY     re-run a recorded execution here and compare, state by state
+photoflow mocks generate     a MockConfigFile with a test case per path worth testing
+photoflow mocks check FILE   validate a MockConfigFile against the state machine
 """
 
 from __future__ import annotations
@@ -170,11 +173,104 @@ def executions(
 def history(
     execution_arn: str,
     endpoint_url: Annotated[str | None, typer.Option(help="Step Functions endpoint")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the raw history, as the AWS CLI does")
+    ] = False,
 ) -> None:
     """One execution as a per-state timeline with durations, retries and errors."""
     sfn = _sfn(endpoint_url)
-    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+        events.extend(page["events"])
+    if as_json:
+        console.print_json(data={"events": events}, default=str)
+        return
     print_timeline(build_timeline(events))
+
+
+@app.command()
+def replay(
+    history_file: Annotated[
+        Path | None, typer.Argument(exists=True, dir_okay=False, help="get-execution-history JSON")
+    ] = None,
+    describe: Annotated[
+        Path | None,
+        typer.Option(exists=True, help="describe-execution JSON, for a truncated input"),
+    ] = None,
+    execution_arn: Annotated[
+        str | None, typer.Option(help="fetch this execution's history")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="Step Functions endpoint to fetch from (default: AWS)")
+    ] = None,
+    recorded: Annotated[
+        bool, typer.Option("--recorded/--live", help="Task results from the history, or run live")
+    ] = True,
+    photo: Annotated[
+        Path | None, typer.Option(exists=True, help="live mode: the photo the input refers to")
+    ] = None,
+    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    state_machine: Annotated[
+        str | None, typer.Option(help="logical id of the state machine")
+    ] = None,
+) -> None:
+    """Re-run a recorded execution on the local stack; exit 1 on any difference."""
+    from photoflow_local.replay import Recording, ReplayError
+    from photoflow_local.replay import replay as run_replay
+    from photoflow_local.stack import LocalStack, StackOptions
+
+    try:
+        if execution_arn:
+            recording = Recording.fetch(execution_arn, endpoint_url)
+        elif history_file:
+            recording = Recording.load(history_file, describe)
+        else:
+            raise typer.BadParameter("give a HISTORY file or --execution-arn")
+        STATE_DIR.mkdir(exist_ok=True)
+        with (
+            (STATE_DIR / "functions.log").open("a", encoding="utf-8") as log,
+            LocalStack(template, StackOptions(time_scale=0.01), log_sink=log) as stack,
+        ):
+            result = run_replay(
+                recording,
+                stack,
+                "recorded" if recorded else "live",
+                state_machine=state_machine,
+                photo=photo,
+            )
+    except ReplayError as error:
+        console.print(f"[red]cannot replay: {error}[/]")
+        raise typer.Exit(2) from None
+    print_replay(result)
+    raise typer.Exit(0 if result.identical else 1)
+
+
+def print_replay(result: Any) -> None:
+    for warning in result.warnings:
+        console.print(f"[yellow]{warning}[/]")
+    left, right = result.recorded.canonical(), result.replayed.canonical()
+    differing = {d.position for d in result.differences}
+    table = Table("#", "recorded", "attempts", "replayed", "attempts", "", box=None)
+    for position in range(max(len(left), len(right))):
+        a = left[position] if position < len(left) else None
+        b = right[position] if position < len(right) else None
+        mark = "[red]≠[/]" if position in differing else "="
+        table.add_row(
+            str(position + 1),
+            ("  " * a.depth + a.name) if a else "-",
+            str(a.attempts or "") if a else "",
+            ("  " * b.depth + b.name) if b else "-",
+            str(b.attempts or "") if b else "",
+            mark,
+        )
+    console.print(table)
+    console.print(
+        f"recorded: {result.recorded.status}   replayed ({result.mode}): {result.replayed.status}"
+    )
+    if result.identical:
+        console.print("[green]replayed identically[/]")
+    else:
+        console.print(f"[red]{result.differences[0].describe()}[/]")
 
 
 def print_timeline(timeline: Timeline) -> None:
@@ -198,6 +294,77 @@ def demo(
     from photoflow_local.demo import run_demo
 
     raise typer.Exit(run_demo(photos, template, timeout, console))
+
+
+mocks_app = typer.Typer(help="MockConfigFiles (Step Functions Local format) for the state machine.")
+app.add_typer(mocks_app, name="mocks")
+
+
+@mocks_app.command("generate")
+def mocks_generate(
+    output: Annotated[Path, typer.Option(help="where to write the MockConfigFile")] = Path(
+        "MockConfigFile.json"
+    ),
+    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    state_machine: Annotated[
+        str | None, typer.Option(help="logical id of the state machine")
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="state machine name in the file (default: the logical id)")
+    ] = None,
+    results_from: Annotated[
+        Path | None,
+        typer.Option(exists=True, help="a recorded history whose Task results to reuse"),
+    ] = None,
+) -> None:
+    """Write a MockConfigFile with a test case per path worth testing, and list them."""
+    from photoflow_local import mocks
+    from photoflow_local.replay import Recording
+
+    logical_id, definition = mocks.load_definition(template, state_machine)
+    cases = mocks.generate(definition)
+    results = None
+    if results_from is not None:
+        timeline = Recording.load(results_from).timeline
+        results = {
+            s.name: s.outcomes[-1].output
+            for s in timeline.states
+            if s.kind == "Task" and s.outcomes and not s.outcomes[-1].failed
+        }
+    config = mocks.mock_config(definition, name or logical_id, cases, results)
+    output.write_text(json.dumps(config, indent=2) + "\n")
+    table = Table("test case", "ends in", "status", "error", "injected", box=None)
+    for case in cases:
+        injected = ", ".join(f"{s}: {e} x{n}" for s, (e, n) in case.injections.items())
+        table.add_row(case.name, case.last_state, case.status, case.error or "", injected)
+    console.print(table)
+    console.print(f"{len(cases)} test cases written to {output}")
+
+
+@mocks_app.command("check")
+def mocks_check(
+    mock_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    state_machine: Annotated[
+        str | None, typer.Option(help="logical id of the state machine")
+    ] = None,
+    name: Annotated[list[str] | None, typer.Option(help="other names of the state machine")] = None,
+) -> None:
+    """Validate a MockConfigFile against the state machine; exit 1 with every problem found."""
+    from photoflow_local import mocks
+
+    logical_id, definition = mocks.load_definition(template, state_machine)
+    try:
+        config = json.loads(mock_file.read_text(encoding="utf-8"))
+    except ValueError as error:
+        console.print(f"[red]{mock_file}: not JSON: {error}[/]")
+        raise typer.Exit(1) from None
+    problems = mocks.check(config, definition, {logical_id, *(name or [])})
+    for problem in problems:
+        console.print(f"[red]{mock_file}: {problem}[/]")
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{mock_file}: valid for {logical_id}")
 
 
 if __name__ == "__main__":

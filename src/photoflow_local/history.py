@@ -1,4 +1,4 @@
-"""Execution histories as a per-state timeline: durations, attempts, errors.
+"""Execution histories as a per-state timeline: durations, attempts, results, errors.
 
 Works on GetExecutionHistory events as the API (or ``aws stepfunctions
 get-execution-history --output json``) returns them, from AWS or local.
@@ -12,33 +12,69 @@ from datetime import datetime
 from typing import Any
 
 _ATTEMPT_EVENTS = {"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"}
+_SUCCESS_EVENTS = {
+    "TaskSucceeded": "taskSucceededEventDetails",
+    "LambdaFunctionSucceeded": "lambdaFunctionSucceededEventDetails",
+    "ActivitySucceeded": "activitySucceededEventDetails",
+}
+_FAILURE_EVENTS = {
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+    "TaskSubmitFailed": "taskSubmitFailedEventDetails",
+    "TaskStartFailed": "taskStartFailedEventDetails",
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "LambdaFunctionStartFailed": "lambdaFunctionStartFailedEventDetails",
+    "LambdaFunctionScheduleFailed": "lambdaFunctionScheduleFailedEventDetails",
+    "ActivityFailed": "activityFailedEventDetails",
+    "ActivityTimedOut": "activityTimedOutEventDetails",
+}
 _EXECUTION_ENDS = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionTimedOut": "TIMED_OUT",
     "ExecutionAborted": "ABORTED",
 }
-_FAILURE_EVENTS = {
-    "TaskFailed": "taskFailedEventDetails",
-    "TaskTimedOut": "taskTimedOutEventDetails",
-    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
-    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
-    "TaskSubmitFailed": "taskSubmitFailedEventDetails",
-    "TaskStartFailed": "taskStartFailedEventDetails",
-    "ExecutionFailed": "executionFailedEventDetails",
+_CONTAINERS = {"Parallel", "Map"}
+_CONTAINER_ENDS = {
+    "ParallelStateFailed",
+    "MapStateFailed",
+    "ParallelStateAborted",
+    "MapStateAborted",
 }
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """One attempt of a Task: what it returned, or the error it raised."""
+
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    truncated: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
 
 
 @dataclass
 class StateRun:
     name: str
-    kind: str  # Task, Parallel, Pass, ...
+    kind: str  # Task, Parallel, Map, Pass, ...
     entered: datetime
     entered_event_id: int
+    parent: StateRun | None = None  # the Parallel or Map state it ran inside
     exited: datetime | None = None
     input: Any = None
     output: Any = None
+    input_truncated: bool = False
+    output_truncated: bool = False
     attempts: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    outcomes: list[TaskOutcome] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        return [(o.error or "", o.cause or "") for o in self.outcomes if o.failed]
 
     @property
     def duration_ms(self) -> float | None:
@@ -50,6 +86,10 @@ class StateRun:
     def retries(self) -> int:
         return max(0, self.attempts - 1)
 
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.depth + 1
+
 
 @dataclass
 class Timeline:
@@ -58,6 +98,8 @@ class Timeline:
     started: datetime | None
     stopped: datetime | None
     error: tuple[str, str] | None
+    input: Any = None
+    input_truncated: bool = False
 
     @property
     def path(self) -> list[str]:
@@ -68,6 +110,30 @@ class Timeline:
         if self.started is None or self.stopped is None:
             return None
         return (self.stopped - self.started).total_seconds() * 1000
+
+    def canonical(self) -> list[StateRun]:
+        """The states in a stable order: branches and iterations of a Parallel or Map,
+        which run concurrently, follow their parent sorted by name."""
+        children: dict[int, list[StateRun]] = {}
+        roots: list[StateRun] = []
+        for state in self.states:
+            if state.parent is None:
+                roots.append(state)
+            else:
+                children.setdefault(id(state.parent), []).append(state)
+
+        ordered: list[StateRun] = []
+
+        def emit(run: StateRun) -> None:
+            ordered.append(run)
+            for child in sorted(
+                children.get(id(run), []), key=lambda c: (c.name, c.entered_event_id)
+            ):
+                emit(child)
+
+        for root in roots:
+            emit(root)
+        return ordered
 
 
 def _timestamp(value: Any) -> datetime:
@@ -87,60 +153,109 @@ def _json(text: Any) -> Any:
         return text
 
 
-def build_timeline(events: list[dict[str, Any]]) -> Timeline:
-    by_id = {event["id"]: event for event in events}
-    runs: dict[int, StateRun] = {}
-    open_by_name: dict[str, list[StateRun]] = {}
-    ordered: list[StateRun] = []
-    status, started, stopped, error = "RUNNING", None, None, None
+def _truncated(details: dict[str, Any], key: str) -> bool:
+    return bool(details.get(key, {}).get("truncated"))
 
-    def owner(event: dict[str, Any]) -> StateRun | None:
+
+class _Builder:
+    """Folds history events, in id order, into a Timeline."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.by_id = {event["id"]: event for event in events}
+        self.runs: dict[int, StateRun] = {}
+        self.open_by_name: dict[str, list[StateRun]] = {}
+        self.open_containers: list[StateRun] = []
+        self.timeline = Timeline([], "RUNNING", None, None, None)
+
+    def owner(self, event: dict[str, Any]) -> StateRun | None:
+        """The state an event belongs to, found through its previousEventId chain."""
         seen = set()
         current: dict[str, Any] | None = event
         while current is not None and current["id"] not in seen:
             seen.add(current["id"])
-            if current["id"] in runs:
-                return runs[current["id"]]
-            current = by_id.get(current.get("previousEventId", 0))
+            if current["id"] in self.runs:
+                return self.runs[current["id"]]
+            current = self.by_id.get(current.get("previousEventId", 0))
         return None
 
-    for event in sorted(events, key=lambda e: e["id"]):
+    def entered(self, event: dict[str, Any], kind: str, when: datetime) -> None:
+        details = event.get("stateEnteredEventDetails", {})
+        run = StateRun(
+            name=details.get("name", "?"),
+            kind=kind[: -len("StateEntered")],
+            entered=when,
+            entered_event_id=event["id"],
+            parent=self.open_containers[-1] if self.open_containers else None,
+            input=_json(details.get("input")),
+            input_truncated=_truncated(details, "inputDetails"),
+        )
+        self.runs[event["id"]] = run
+        self.open_by_name.setdefault(run.name, []).append(run)
+        self.timeline.states.append(run)
+        if run.kind in _CONTAINERS:
+            self.open_containers.append(run)
+
+    def exited(self, event: dict[str, Any], when: datetime) -> None:
+        details = event.get("stateExitedEventDetails", {})
+        stack = self.open_by_name.get(details.get("name", "?"), [])
+        if stack:
+            run = stack.pop(0)
+            run.exited = when
+            run.output = _json(details.get("output"))
+            run.output_truncated = _truncated(details, "outputDetails")
+            if run in self.open_containers:
+                self.open_containers.remove(run)
+
+    def outcome(self, event: dict[str, Any], kind: str) -> None:
+        found = self.owner(event)
+        if found is None:
+            return
+        if kind in _ATTEMPT_EVENTS:
+            found.attempts += 1
+        elif kind in _SUCCESS_EVENTS:
+            details = event.get(_SUCCESS_EVENTS[kind], {})
+            output = _json(details.get("output"))
+            found.outcomes.append(
+                TaskOutcome(output=output, truncated=_truncated(details, "outputDetails"))
+            )
+        else:
+            details = event.get(_FAILURE_EVENTS[kind], {})
+            found.outcomes.append(
+                TaskOutcome(error=details.get("error", ""), cause=details.get("cause", ""))
+            )
+
+    def execution(self, event: dict[str, Any], kind: str, when: datetime) -> None:
+        timeline = self.timeline
+        if kind == "ExecutionStarted":
+            details = event.get("executionStartedEventDetails", {})
+            timeline.started = when
+            timeline.input = _json(details.get("input"))
+            timeline.input_truncated = _truncated(details, "inputDetails")
+        elif kind == "ExecutionFailed":
+            details = event.get("executionFailedEventDetails", {})
+            timeline.status, timeline.stopped = "FAILED", when
+            timeline.error = (details.get("error", ""), details.get("cause", ""))
+        elif kind in _EXECUTION_ENDS:
+            timeline.status, timeline.stopped = _EXECUTION_ENDS[kind], when
+
+    def add(self, event: dict[str, Any]) -> None:
         kind: str = event["type"]
         when = _timestamp(event["timestamp"])
         if kind.endswith("StateEntered"):
-            details = event.get("stateEnteredEventDetails", {})
-            run = StateRun(
-                name=details.get("name", "?"),
-                kind=kind[: -len("StateEntered")],
-                entered=when,
-                entered_event_id=event["id"],
-                input=_json(details.get("input")),
-            )
-            runs[event["id"]] = run
-            open_by_name.setdefault(run.name, []).append(run)
-            ordered.append(run)
+            self.entered(event, kind, when)
         elif kind.endswith("StateExited"):
-            details = event.get("stateExitedEventDetails", {})
-            stack = open_by_name.get(details.get("name", "?"), [])
-            if stack:
-                run = stack.pop(0)
-                run.exited = when
-                run.output = _json(details.get("output"))
-        elif kind in _ATTEMPT_EVENTS:
-            found = owner(event)
-            if found is not None:
-                found.attempts += 1
-        elif kind in _FAILURE_EVENTS:
-            details = event.get(_FAILURE_EVENTS[kind], {})
-            pair = (details.get("error", ""), details.get("cause", ""))
-            if kind == "ExecutionFailed":
-                status, stopped, error = "FAILED", when, pair
-            else:
-                found = owner(event)
-                if found is not None:
-                    found.errors.append(pair)
-        elif kind == "ExecutionStarted":
-            started = when
-        elif kind in _EXECUTION_ENDS:
-            status, stopped = _EXECUTION_ENDS[kind], when
-    return Timeline(ordered, status, started, stopped, error)
+            self.exited(event, when)
+        elif kind in _CONTAINER_ENDS:
+            if self.open_containers:
+                self.open_containers.pop()
+        elif kind in _ATTEMPT_EVENTS or kind in _SUCCESS_EVENTS or kind in _FAILURE_EVENTS:
+            self.outcome(event, kind)
+        elif kind.startswith("Execution"):
+            self.execution(event, kind, when)
+
+
+def build_timeline(events: list[dict[str, Any]]) -> Timeline:
+    builder = _Builder(events)
+    for event in sorted(events, key=lambda e: e["id"]):
+        builder.add(event)
+    return builder.timeline

@@ -168,5 +168,17 @@ class InProcessLambdas:
 
 
 def _error_payload(error_type: str, message: str, error: BaseException | None = None) -> str:
-    stack = traceback.format_tb(error.__traceback__) if error is not None else []
+    stack = [_frame(f) for f in traceback.extract_tb(error.__traceback__)] if error else []
     return json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": stack})
+
+
+def _frame(frame: traceback.FrameSummary) -> str:
+    """A stack frame as Lambda shows it, with paths relative to the code, not to this machine."""
+    path = Path(frame.filename)
+    if "site-packages" in path.parts:
+        shown = "/".join(path.parts[path.parts.index("site-packages") + 1 :])
+    elif path.is_relative_to(Path.cwd()):
+        shown = path.relative_to(Path.cwd()).as_posix()
+    else:
+        shown = path.name
+    return f'  File "{shown}", line {frame.lineno}, in {frame.name}\n    {frame.line or ""}\n'

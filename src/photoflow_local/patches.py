@@ -21,6 +21,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 7. A MockConfigFile ``Throw`` on a service integration (dynamodb:updateItem,
    sns:publish, ...) loses its error name (it becomes e.g.
    DynamoDB.AmazonDynamoDBException); Step Functions Local keeps it, so do we.
+8. Mocked responses are picked by the state's retry count, so every iteration
+   of a Map gets the same ones. Replays need each invocation's own recorded
+   result: an ``InvocationOrderedTestCase`` hands them out in invocation order.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every component
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
@@ -80,6 +84,7 @@ class _State:
     applied: bool = False
     originals: dict[str, Any] = {}
     pending_mock = threading.local()
+    registered: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {}
 
 
 _state = _State()
@@ -133,7 +138,13 @@ def _get_start_execution_worker(self: Execution) -> Any:
 def load_mock_test_case(
     state_machine_name: str, test_case_name: str, path: Path | None = None
 ) -> MockTestCase:
-    """A test case of the MockConfigFile at ``path`` (default: $SFN_MOCK_CONFIG)."""
+    """A test case registered in this process, or from the MockConfigFile at ``path``
+    (default: $SFN_MOCK_CONFIG)."""
+    registered = _state.registered.get((state_machine_name, test_case_name))
+    if registered is not None:
+        config, ordered = registered
+        build = ordered_test_case if ordered else mock_test_case_from_config
+        return build(config, state_machine_name, test_case_name)
     location = path or (
         Path(os.environ[MOCK_CONFIG_ENV]) if os.environ.get(MOCK_CONFIG_ENV) else None
     )
@@ -143,6 +154,14 @@ def load_mock_test_case(
         )
     config = json.loads(location.read_text(encoding="utf-8"))
     return mock_test_case_from_config(config, state_machine_name, test_case_name)
+
+
+def register_test_case(
+    config: dict[str, Any], state_machine_name: str, test_case_name: str, *, ordered: bool = False
+) -> None:
+    """Make a test case available to ``<stateMachineArn>#<test_case_name>`` without a file."""
+    mock_test_case_from_config(config, state_machine_name, test_case_name)  # validate now
+    _state.registered[(state_machine_name, test_case_name)] = (config, ordered)
 
 
 def mock_test_case_from_config(
@@ -166,8 +185,7 @@ def mock_test_case_from_config(
         if response_name not in responses:
             raise MockConfigError(f"state {state_name!r} uses undefined response {response_name!r}")
         mocked = [
-            _mocked_response(state_name, rng, spec)
-            for rng, spec in responses[response_name].items()
+            mocked_response(state_name, rng, spec) for rng, spec in responses[response_name].items()
         ]
         try:
             per_state.append(StateMockedResponses(state_name, response_name, mocked))
@@ -176,7 +194,7 @@ def mock_test_case_from_config(
     return MockTestCase(state_machine_name, test_case_name, per_state)
 
 
-def _mocked_response(state_name: str, invocations: str, spec: dict[str, Any]) -> MockedResponse:
+def mocked_response(state_name: str, invocations: str, spec: dict[str, Any]) -> MockedResponse:
     start_text, _, end_text = invocations.partition("-")
     try:
         start = int(start_text)
@@ -300,6 +318,48 @@ def _service_classes(base: type) -> list[type]:
     return found
 
 
+# ----------------------------------------------------------------- 8. invocation order
+class InvocationOrderedTestCase(MockTestCase):
+    """A test case whose responses for a state are used in invocation order, across retries
+    and Map iterations alike (a replay of recorded results)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._invocations: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def next_response(self, state_name: str) -> MockedResponse:
+        with self._lock:
+            index = self._invocations.get(state_name, 0)
+            self._invocations[state_name] = index + 1
+        responses = self.state_mocked_responses[state_name].mocked_responses
+        if index >= len(responses):
+            raise MockConfigError(
+                f"state {state_name!r} was invoked {index + 1} times; "
+                f"the recording has {len(responses)}"
+            )
+        return responses[index]
+
+
+def _get_current_mocked_response(self: Environment) -> MockedResponse:
+    case = self.mock_test_case
+    if isinstance(case, InvocationOrderedTestCase) and self.is_mocked_mode():
+        return case.next_response(str(self.next_state_name))
+    response: MockedResponse = _state.originals["get_current_mocked_response"](self)
+    return response
+
+
+def ordered_test_case(
+    config: dict[str, Any], state_machine_name: str, test_case_name: str
+) -> MockTestCase:
+    """A MockConfigFile test case whose responses are used in invocation order."""
+    case = mock_test_case_from_config(config, state_machine_name, test_case_name)
+    ordered = InvocationOrderedTestCase(
+        case.state_machine_name, case.test_case_name, list(case.state_mocked_responses.values())
+    )
+    return ordered
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -318,6 +378,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         _wait_interval=WaitFunction._wait_interval,
         extract_json=json_path.extract_json,
         terminated=BaseExecutionWorkerCommunication.terminated,
+        get_current_mocked_response=Environment.get_current_mocked_response,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
@@ -326,6 +387,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
     _patch_extract_json()
     BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
+    Environment.get_current_mocked_response = _get_current_mocked_response  # type: ignore[method-assign]
     for service in _service_classes(state_task_service.StateTaskService):
         if "_from_error" in vars(service):
             service._from_error = _keeps_failure_events(service._from_error)  # type: ignore[attr-defined]

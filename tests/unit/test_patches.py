@@ -357,3 +357,56 @@ def test_mocked_service_integration_errors_keep_their_names(
         sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     ).path
     assert path_taken == ["Write", "Caught"]
+
+
+def test_replayed_map_iterations_get_their_own_recorded_results(runtime: RecordingRuntime) -> None:
+    # Given a Map whose iterations returned different results when recorded
+    from photoflow_local.replay import Recording, compare, mock_config
+
+    function_arn = _function("per-item")
+    runtime.script = [(json.dumps({"item": n}), False) for n in (10, 20, 30)]
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemsPath": "$.items",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "StartAt": "Work",
+                    "States": {"Work": _task(function_arn, End=True)},
+                },
+                "End": True,
+            }
+        },
+    }
+    sfn, machine = _machine(definition, name="MapMachine")
+    first = sfn.start_execution(
+        stateMachineArn=machine, name="recorded", input='{"items": [1, 2, 3]}'
+    )
+    assert json.loads(_finished(sfn, first["executionArn"])["output"]) == [
+        {"item": 10},
+        {"item": 20},
+        {"item": 30},
+    ]
+    recorded = Recording.from_documents(
+        sfn.get_execution_history(executionArn=first["executionArn"])
+    )
+
+    # When it is replayed from the recording (the function would now answer differently)
+    runtime.script = []
+    config, warnings = mock_config(recorded, "MapMachine")
+    patches.register_test_case(config, "MapMachine", "Replay", ordered=True)
+    again = sfn.start_execution(
+        stateMachineArn=f"{machine}#Replay", name="replayed", input='{"items": [1, 2, 3]}'
+    )
+    described = _finished(sfn, again["executionArn"])
+
+    # Then every iteration got its own recorded result, and nothing differs
+    assert warnings == []
+    assert json.loads(described["output"]) == [{"item": 10}, {"item": 20}, {"item": 30}]
+    replayed = build_timeline(
+        sfn.get_execution_history(executionArn=again["executionArn"])["events"]
+    )
+    assert compare(recorded.timeline, replayed) == []
+    assert [s.name for s in replayed.canonical()].count("Work") == 3

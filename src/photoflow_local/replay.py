@@ -1,0 +1,293 @@
+"""Replay a recorded execution on the local stack and compare the two, state by state.
+
+A recording is an execution history as ``aws stepfunctions get-execution-history
+--output json`` prints it (from AWS, the local stack or Step Functions Local),
+optionally with ``describe-execution`` output beside it for an input the
+history truncated. Two modes:
+
+- recorded: every Task's results (returns and errors, attempt by attempt,
+  iteration by iteration) come from the history through a generated
+  MockConfigFile test case, so the state machine's own logic is what is replayed;
+- live: the local handlers and services run for real on the recorded input.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import boto3
+
+from photoflow_local import patches
+from photoflow_local.history import StateRun, Timeline, build_timeline
+from photoflow_local.stack import LocalStack
+
+Mode = Literal["recorded", "live"]
+TEST_CASE = "Replay"
+
+
+class ReplayError(ValueError):
+    """A recording that cannot be replayed (and why)."""
+
+
+@dataclass
+class Recording:
+    events: list[dict[str, Any]]
+    timeline: Timeline
+    input: Any
+    source: str
+
+    @classmethod
+    def from_documents(
+        cls,
+        history: dict[str, Any],
+        describe: dict[str, Any] | None = None,
+        source: str = "history",
+    ) -> Recording:
+        events = history.get("events")
+        if not isinstance(events, list) or not events:
+            raise ReplayError(f"{source}: no events (expected get-execution-history output)")
+        timeline = build_timeline(events)
+        execution_input = timeline.input
+        if timeline.input_truncated or execution_input is None:
+            if describe is None or describe.get("inputDetails", {}).get("included") is False:
+                raise ReplayError(
+                    f"{source}: the execution input is truncated in the history; "
+                    "pass the describe-execution output beside it"
+                )
+            execution_input = json.loads(describe["input"])
+        return cls(events, timeline, execution_input, source)
+
+    @classmethod
+    def load(cls, history_path: Path, describe_path: Path | None = None) -> Recording:
+        history = json.loads(history_path.read_text(encoding="utf-8"))
+        describe = json.loads(describe_path.read_text(encoding="utf-8")) if describe_path else None
+        return cls.from_documents(history, describe, source=str(history_path))
+
+    @classmethod
+    def fetch(
+        cls, execution_arn: str, endpoint_url: str | None, region: str | None = None
+    ) -> Recording:
+        """Read an execution's history from any Step Functions endpoint (AWS when None)."""
+        sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url, region_name=region)
+        events: list[dict[str, Any]] = []
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
+            events.extend(page["events"])
+        describe = sfn.describe_execution(executionArn=execution_arn)
+        return cls.from_documents({"events": events}, describe, source=execution_arn)
+
+
+def mock_config(recording: Recording, state_machine_name: str) -> tuple[dict[str, Any], list[str]]:
+    """A MockConfigFile whose one test case returns every Task's recorded results.
+
+    Returns the file's content and warnings for states left to run live (their
+    results were truncated in the history).
+    """
+    per_state: dict[str, list[dict[str, Any]]] = {}
+    truncated: set[str] = set()
+    for state in recording.timeline.states:
+        if state.kind != "Task" or not state.outcomes:
+            continue
+        if any(outcome.truncated for outcome in state.outcomes):
+            truncated.add(state.name)
+        for outcome in state.outcomes:
+            if outcome.failed:
+                response = {"Throw": {"Error": outcome.error, "Cause": outcome.cause or ""}}
+            else:
+                response = {"Return": outcome.output}
+            per_state.setdefault(state.name, []).append(response)
+    warnings = [
+        f"{name}: its recorded result is truncated; it runs live in this replay"
+        for name in sorted(truncated)
+    ]
+    responses = {
+        f"{name}Recorded": {str(index): response for index, response in enumerate(sequence)}
+        for name, sequence in per_state.items()
+        if name not in truncated
+    }
+    test_case = {name: f"{name}Recorded" for name in per_state if name not in truncated}
+    config = {
+        "StateMachines": {state_machine_name: {"TestCases": {TEST_CASE: test_case}}},
+        "MockedResponses": responses,
+    }
+    return config, warnings
+
+
+@dataclass(frozen=True)
+class Difference:
+    position: int
+    kind: str  # path, attempts, input, output, status
+    state: str
+    recorded: Any
+    replayed: Any
+
+    def describe(self) -> str:
+        return (
+            f"first difference at step {self.position + 1} ({self.state}): {self.kind} "
+            f"recorded {_short(self.recorded)}, replayed {_short(self.replayed)}"
+        )
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def comparable(value: Any) -> Any:
+    """``value`` without what legitimately differs between runs: the stack traces in
+    Lambda error causes (a Parallel reports whichever failing branch failed first)."""
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items() if k != "stackTrace"}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    if isinstance(value, str) and value.startswith("{") and '"stackTrace"' in value:
+        try:
+            return comparable(json.loads(value))
+        except ValueError:
+            return value
+    return value
+
+
+def compare(recorded: Timeline, replayed: Timeline) -> list[Difference]:
+    """Every difference in path, attempts, inputs and outputs, then in the outcome.
+
+    States that ran concurrently (Parallel branches, Map iterations) are
+    compared in a stable order; payloads a history truncated are not compared.
+    """
+    differences: list[Difference] = []
+    left, right = recorded.canonical(), replayed.canonical()
+    for position in range(max(len(left), len(right))):
+        a: StateRun | None = left[position] if position < len(left) else None
+        b: StateRun | None = right[position] if position < len(right) else None
+        if a is None or b is None or a.name != b.name:
+            differences.append(
+                Difference(
+                    position,
+                    "path",
+                    (a or b).name if (a or b) else "?",  # type: ignore[union-attr]
+                    a.name if a else None,
+                    b.name if b else None,
+                )
+            )
+            break  # past a fork the rest cannot line up
+        if a.attempts != b.attempts:
+            differences.append(Difference(position, "attempts", a.name, a.attempts, b.attempts))
+        if not (a.input_truncated or b.input_truncated) and comparable(a.input) != comparable(
+            b.input
+        ):
+            differences.append(Difference(position, "input", a.name, a.input, b.input))
+        if not (a.output_truncated or b.output_truncated) and comparable(a.output) != comparable(
+            b.output
+        ):
+            differences.append(Difference(position, "output", a.name, a.output, b.output))
+    if (recorded.status, recorded.error and recorded.error[0]) != (
+        replayed.status,
+        replayed.error and replayed.error[0],
+    ):
+        differences.append(
+            Difference(
+                len(left),
+                "status",
+                "(execution)",
+                [recorded.status, recorded.error and recorded.error[0]],
+                [replayed.status, replayed.error and replayed.error[0]],
+            )
+        )
+    return differences
+
+
+@dataclass
+class ReplayResult:
+    mode: Mode
+    recorded: Timeline
+    replayed: Timeline
+    execution_arn: str
+    differences: list[Difference]
+    warnings: list[str]
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
+
+
+def replay(
+    recording: Recording,
+    stack: LocalStack,
+    mode: Mode,
+    *,
+    state_machine: str | None = None,
+    photo: Path | None = None,
+    timeout: float = 120.0,
+) -> ReplayResult:
+    """Run the recording's input on the local stack and compare the execution with it."""
+    machine_arn = _state_machine_arn(stack, state_machine)
+    machine_name = machine_arn.rsplit(":", 1)[-1]
+    warnings: list[str] = []
+    target = machine_arn
+    if mode == "recorded":
+        config, warnings = mock_config(recording, machine_name)
+        patches.register_test_case(config, machine_name, TEST_CASE, ordered=True)
+        target = f"{machine_arn}#{TEST_CASE}"
+    elif photo is not None:
+        _seed_photo(stack, recording.input, photo)
+    sfn = stack.client("stepfunctions")
+    started = sfn.start_execution(
+        stateMachineArn=target,
+        name=f"replay-{uuid.uuid4().hex[:12]}",
+        input=json.dumps(recording.input),
+    )
+    arn = started["executionArn"]
+    wait_for_execution(sfn, arn, timeout)
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    replayed = build_timeline(events)
+    return ReplayResult(
+        mode, recording.timeline, replayed, arn, compare(recording.timeline, replayed), warnings
+    )
+
+
+def _state_machine_arn(stack: LocalStack, logical_id: str | None) -> str:
+    machines = stack.stack.of_type("AWS::StepFunctions::StateMachine")
+    if logical_id is None:
+        if len(machines) != 1:
+            raise ReplayError(
+                f"the template has {len(machines)} state machines; name one of {sorted(machines)}"
+            )
+        return next(iter(machines.values()))
+    if logical_id not in machines:
+        raise ReplayError(
+            f"no state machine {logical_id!r} in the template (has {sorted(machines)})"
+        )
+    return machines[logical_id]
+
+
+def _seed_photo(stack: LocalStack, execution_input: Any, photo: Path) -> None:
+    """Put the photo where the recorded input says it is, so live steps can read it."""
+    source = execution_input.get("photo", {}) if isinstance(execution_input, dict) else {}
+    bucket, key = source.get("bucket"), source.get("key")
+    if not bucket or not key:
+        raise ReplayError(
+            "the recorded input has no photo.bucket and photo.key to put the photo at"
+        )
+    s3 = stack.client("s3")
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if bucket not in existing:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=photo.read_bytes())
+
+
+def wait_for_execution(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
+    """DescribeExecution until it is no longer RUNNING, for at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+    delay = 0.05
+    while described["status"] == "RUNNING":
+        if time.monotonic() > deadline:
+            raise ReplayError(f"replay {arn} still RUNNING after {timeout}s")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 1.0)
+        described = sfn.describe_execution(executionArn=arn)
+    return described
