@@ -109,3 +109,36 @@ class QueueWatcher:
             timeout=timeout,
             what=f"{count} message(s) for {photo_id} on {self.queue_url}",
         )
+
+
+def photo_record(stack: Any, photo_id: str) -> dict[str, Any] | None:
+    """The photo's DynamoDB item as the table holds it (None before it exists)."""
+    item: dict[str, Any] | None = (
+        stack.client("dynamodb")
+        .get_item(TableName=stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}})
+        .get("Item")
+    )
+    return item
+
+
+def terminal_record(stack: Any, photo_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The photo's item once it is COMPLETED or FAILED (bounded; fails with the last seen)."""
+    item = poll(
+        lambda: photo_record(stack, photo_id),
+        lambda i: i is not None and i["status"]["S"] in ("COMPLETED", "FAILED"),
+        timeout=timeout,
+        what=f"terminal record of {photo_id}",
+    )
+    assert item is not None
+    return item
+
+
+def put_upload(stack: Any, data: bytes, name: str) -> str:
+    """Put a photo straight into the bucket under a new photo id; returns the id."""
+    from photoflow.keys import new_photo_id
+
+    photo_id = new_photo_id()
+    stack.client("s3").put_object(
+        Bucket=stack.output("PhotosBucketName"), Key=f"uploads/{photo_id}/{name}", Body=data
+    )
+    return photo_id

@@ -71,6 +71,7 @@ class StateRun:
     output_truncated: bool = False
     attempts: int = 0
     outcomes: list[TaskOutcome] = field(default_factory=list)
+    failed: bool = False  # a Parallel or Map that failed (a branch or iteration failed)
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -247,7 +248,7 @@ class _Builder:
             self.exited(event, when)
         elif kind in _CONTAINER_ENDS:
             if self.open_containers:
-                self.open_containers.pop()
+                self.open_containers.pop().failed = True
         elif kind in _ATTEMPT_EVENTS or kind in _SUCCESS_EVENTS or kind in _FAILURE_EVENTS:
             self.outcome(event, kind)
         elif kind.startswith("Execution"):

@@ -152,6 +152,22 @@ def comparable(value: Any) -> Any:
     return value
 
 
+def _compared_runs(timeline: Timeline) -> list[StateRun]:
+    """The canonical runs, less the branches of a Parallel or Map that failed: once one
+    branch fails the others are cancelled wherever they were, which no replay can repeat."""
+    failed_containers = {id(run) for run in timeline.states if run.failed}
+
+    def inside_failed(run: StateRun) -> bool:
+        parent = run.parent
+        while parent is not None:
+            if id(parent) in failed_containers:
+                return True
+            parent = parent.parent
+        return False
+
+    return [run for run in timeline.canonical() if not inside_failed(run)]
+
+
 def compare(recorded: Timeline, replayed: Timeline) -> list[Difference]:
     """Every difference in path, attempts, inputs and outputs, then in the outcome.
 
@@ -159,7 +175,7 @@ def compare(recorded: Timeline, replayed: Timeline) -> list[Difference]:
     compared in a stable order; payloads a history truncated are not compared.
     """
     differences: list[Difference] = []
-    left, right = recorded.canonical(), replayed.canonical()
+    left, right = _compared_runs(recorded), _compared_runs(replayed)
     for position in range(max(len(left), len(right))):
         a: StateRun | None = left[position] if position < len(left) else None
         b: StateRun | None = right[position] if position < len(right) else None

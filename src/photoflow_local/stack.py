@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 import boto3
+from botocore.config import Config
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
@@ -182,4 +183,7 @@ class LocalStack:
             region_name=self.options.region,
             aws_access_key_id="local",
             aws_secret_access_key="local",
+            # Reads can race the interpreter's late writes (a cancelled branch finishing after
+            # its execution ended) and get a 500; retry those, as any AWS client would.
+            config=Config(retries={"mode": "standard", "max_attempts": 8}),
         )

@@ -16,7 +16,7 @@ from photoflow.keys import new_photo_id
 from photoflow_local.history import Timeline, build_timeline
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo
-from tests.support import QueueWatcher, load_event, poll
+from tests.support import QueueWatcher, load_event, poll, terminal_record
 
 
 @dataclass(frozen=True)
@@ -52,24 +52,6 @@ CASES = {
         "FAILED", "CorruptImage", (("NotifyFailure", 7),), "PhotoFailed.NotificationNotSent"
     ),
 }
-
-
-def record(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = aws.dynamodb.get_item(
-        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
-    ).get("Item")
-    return item
-
-
-def terminal_record(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any]:
-    item = poll(
-        lambda: record(local_stack, aws, photo_id),
-        lambda i: i is not None and i["status"]["S"] in ("COMPLETED", "FAILED"),
-        timeout=30,
-        what=f"terminal record of {photo_id}",
-    )
-    assert item is not None
-    return item
 
 
 def run_test_case(
@@ -119,7 +101,7 @@ def test_every_retry_and_catch_branch(
         assert execution.get("error") == (expected.execution_error or "PhotoFailed")
 
     # ... the photo ended in exactly one terminal state, with the error named ...
-    item = terminal_record(local_stack, aws, photo_id)
+    item = terminal_record(local_stack, photo_id)
     assert item["status"]["S"] == expected.status, item
     assert item.get("error", {}).get("S") == expected.error
     if expected.error:
@@ -149,7 +131,7 @@ def test_a_real_handler_timeout_is_retried_once_then_recorded(
             Key=f"uploads/{photo_id}/slow.jpg",
             Body=make_photo(3000, 2000),
         )
-        item = terminal_record(local_stack, aws, photo_id)
+        item = terminal_record(local_stack, photo_id)
     finally:
         function.timeout_seconds = saved
     # Then the photo failed with Lambda's timeout error, after one retry
@@ -184,7 +166,7 @@ def test_duplicate_events_and_redeliveries_start_one_execution(
         ),
         what="ingest queue drained",
     )
-    item = terminal_record(local_stack, aws, photo_id)
+    item = terminal_record(local_stack, photo_id)
 
     # Then one execution ran, one record completed and one notification went out
     listed = aws.sfn.list_executions(
@@ -222,7 +204,7 @@ def test_a_failing_subscriber_ends_in_its_dead_letter_queue(
     local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher
 ) -> None:
     photo_id, _, _ = run_test_case(local_stack, aws, "HappyPath")
-    terminal_record(local_stack, aws, photo_id)
+    terminal_record(local_stack, photo_id)
     dead_letter = QueueWatcher(aws.sqs, local_stack.physical_id("CompletedPhotosDeadLetterQueue"))
 
     receives = completed_queue.fail_consumer(photo_id, dead_letter)

@@ -36,7 +36,9 @@ def test_recorded_histories_replay_identically_from_their_results(
 ) -> None:
     result = replay(recording(name), local_stack, "recorded")
     assert result.identical, [d.describe() for d in result.differences]
-    assert result.replayed.path == result.recorded.path
+    assert [s.name for s in result.replayed.states if s.parent is None] == [
+        s.name for s in result.recorded.states if s.parent is None
+    ]
     assert result.warnings == []
 
 

@@ -8,37 +8,10 @@ from typing import Any
 
 from PIL import Image
 
-from photoflow.keys import new_photo_id
 from photoflow_local.history import build_timeline
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo, truncated_jpeg
-from tests.support import QueueWatcher, poll
-
-
-def put_upload(local_stack: LocalStack, aws: Any, data: bytes, name: str) -> str:
-    photo_id = new_photo_id()
-    aws.s3.put_object(
-        Bucket=local_stack.output("PhotosBucketName"), Key=f"uploads/{photo_id}/{name}", Body=data
-    )
-    return photo_id
-
-
-def record_of(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any] | None:
-    item: dict[str, Any] | None = aws.dynamodb.get_item(
-        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
-    ).get("Item")
-    return item
-
-
-def wait_terminal(local_stack: LocalStack, aws: Any, photo_id: str) -> dict[str, Any]:
-    item = poll(
-        lambda: record_of(local_stack, aws, photo_id),
-        lambda item: item is not None and item["status"]["S"] in ("COMPLETED", "FAILED"),
-        timeout=60,
-        what=f"terminal record for {photo_id}",
-    )
-    assert item is not None
-    return item
+from tests.support import QueueWatcher, poll, put_upload, terminal_record
 
 
 def history(aws: Any, item: dict[str, Any]) -> Any:
@@ -58,10 +31,10 @@ def test_a_photo_is_processed_end_to_end(
 ) -> None:
     # Given a 3:2 JPEG with EXIF, uploaded into the bucket
     photo = make_photo(1800, 1200, gps=(-33.8568, 151.2153))
-    photo_id = put_upload(local_stack, aws, photo, "harbour.jpg")
+    photo_id = put_upload(local_stack, photo, "harbour.jpg")
 
     # When the workflow has run
-    item = wait_terminal(local_stack, aws, photo_id)
+    item = terminal_record(local_stack, photo_id)
     execution, timeline = history(aws, item)
 
     # Then every step ran with the real handlers, in order, and the execution succeeded
@@ -103,10 +76,10 @@ def test_a_corrupt_photo_ends_failed_with_one_failure_notification(
     local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher, failed_queue: QueueWatcher
 ) -> None:
     # Given a JPEG cut short after its header
-    photo_id = put_upload(local_stack, aws, truncated_jpeg(), "broken.jpg")
+    photo_id = put_upload(local_stack, truncated_jpeg(), "broken.jpg")
 
     # When the workflow has run
-    item = wait_terminal(local_stack, aws, photo_id)
+    item = terminal_record(local_stack, photo_id)
     execution, timeline = history(aws, item)
 
     # Then the record is FAILED with the domain error's name and message
