@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The browser tests drive Debian's Chromium (no browser download is possible or wanted).
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help setup run up test lint typecheck cfn unit integration e2e bench soak clean
 
@@ -40,8 +42,15 @@ cfn: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/python -m photoflow_local.template_check template.yaml
 
-test: lint cfn
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
+	fi
+
+test: lint cfn $(CHROMIUM)
+	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
@@ -49,8 +58,8 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
-e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+e2e: $(STAMP) $(CHROMIUM)
+	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts

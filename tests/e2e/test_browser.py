@@ -1,0 +1,367 @@
+"""The web page in a real browser: upload, live status, results, errors, keyboard, phones.
+
+Headless Chromium (Debian's package; CHROMIUM_PATH overrides where it is) driven by
+Playwright, against the page and API served by the local stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+
+from photoflow_local.client import PhotosClient
+from photoflow_local.stack import LocalStack
+from tests.photos import make_photo, truncated_jpeg
+from tests.support import ROOT
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+WORKFLOW_TIMEOUT_MS = 60_000  # upload to a terminal state, through the whole workflow
+UI_TIMEOUT_MS = 10_000  # anything the page does without the workflow
+
+HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+TIMES = "\N{MULTIPLICATION SIGN}"  # as the page writes dimensions
+OpenPage = Callable[..., Page]
+
+
+@dataclass
+class Chromium:
+    """One browser for the module, launched by the first test that needs it.
+
+    Launching inside the test (not in a fixture) makes a missing browser a test
+    failure with the reason, rather than a set-up error or a skip.
+    """
+
+    playwright: Playwright
+    browser: Browser | None = None
+
+    def launch(self) -> Browser:
+        if self.browser is None:
+            if not CHROMIUM.is_file():
+                pytest.fail(
+                    f"no Chromium at {CHROMIUM}: install Debian's package "
+                    "(apt-get install -y chromium) or point CHROMIUM_PATH at a Chromium binary",
+                    pytrace=False,
+                )
+            self.browser = self.playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+        return self.browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    with sync_playwright() as playwright:
+        launcher = Chromium(playwright)
+        yield launcher
+        if launcher.browser is not None:
+            launcher.browser.close()
+
+
+@pytest.fixture
+def open_page(chromium: Chromium, local_stack: LocalStack) -> Iterator[OpenPage]:
+    """Open the page in a fresh browser context; ``config`` is set before config.js runs."""
+    contexts = []
+    script_errors: list[str] = []
+
+    def open_(
+        *, width: int = 1280, height: int = 900, config: dict[str, Any] | None = None
+    ) -> Page:
+        context = chromium.launch().new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        if config is not None:
+            settings = json.dumps({"apiBaseUrl": "", **config})
+            page.add_init_script(f"window.PHOTOFLOW_CONFIG = {settings};")
+        page.goto(local_stack.api_url + "/")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
+    assert script_errors == [], f"uncaught errors in the page: {script_errors}"
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
+    paths = []
+    for name, data in files.items():
+        path = folder / name
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def card(page: Page, filename: str) -> Locator:
+    return page.locator(f'[data-testid="photo-card"][data-filename="{filename}"]')
+
+
+def wait_for_images(page: Page, scope: Locator | None = None) -> None:
+    """Every <img> (in ``scope``, else on the page) has finished loading and has pixels."""
+    handle = (scope or page.locator("body")).element_handle()
+    page.wait_for_function(
+        """root => [...root.querySelectorAll("img")]
+            .every(img => img.complete && img.naturalWidth > 0)""",
+        arg=handle,
+        timeout=UI_TIMEOUT_MS,
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+
+@pytest.mark.browser
+def test_uploads_show_progress_then_results_or_the_failure(
+    open_page: OpenPage, tmp_path: Path
+) -> None:
+    # Given the page, and two photos and a corrupt JPEG on disk
+    page = open_page()
+    files = write_files(
+        tmp_path,
+        {
+            "beach.jpg": make_photo(
+                1600, 1000, gps=(40.0, -3.7), taken_at=datetime(2024, 3, 9, 18, 42, 5)
+            ),
+            "logo.png": make_photo(600, 400, fmt="PNG", mode="RGBA"),
+            "broken.jpg": truncated_jpeg(),
+        },
+    )
+
+    # When they are chosen in the file picker
+    page.get_by_test_id("file-input").set_input_files(files)
+
+    # Then each gets a card whose progress bar fills as the upload goes
+    beach, logo, broken = (card(page, path.name) for path in files)
+    for uploaded in (beach, logo, broken):
+        expect(uploaded).to_be_visible()
+        progress = uploaded.get_by_role("progressbar", include_hidden=True)
+        expect(progress).to_have_accessible_name(
+            f"Upload of {uploaded.get_attribute('data-filename')}"
+        )
+        expect(progress).to_have_js_property("value", 100)
+
+    # and the photos complete, with their thumbnails loaded
+    for completed in (beach, logo):
+        expect(completed).to_have_attribute("data-status", "COMPLETED", timeout=WORKFLOW_TIMEOUT_MS)
+        thumbnail = completed.get_by_test_id("thumbnail")
+        wait_for_images(page, completed)
+        assert thumbnail.evaluate("img => img.naturalWidth") == 256
+    expect(beach.get_by_test_id("thumbnail")).to_have_attribute(
+        "alt", "Thumbnail of beach.jpg, 256 px"
+    )
+    expect(beach.get_by_test_id("full-size-link")).to_contain_text(f"1600 {TIMES} 1000")
+    expect(beach.get_by_test_id("status-text")).to_contain_text("Processed in")
+
+    # and the metadata: dimensions, camera, time taken, location, colours
+    expect(beach.get_by_test_id("dimensions")).to_have_text(f"1600 {TIMES} 1000 px")
+    expect(logo.get_by_test_id("dimensions")).to_have_text(f"600 {TIMES} 400 px")
+    expect(beach.get_by_test_id("camera")).to_have_text("Canon EOS R5")
+    expect(beach.get_by_test_id("taken-at")).to_have_text("2024-03-09 18:42:05")
+    expect(beach.get_by_test_id("location")).to_have_text("lat 40.00000, lon -3.70000")
+    expect(beach.get_by_test_id("location-link")).to_have_attribute(
+        "href",
+        "https://www.openstreetmap.org/?mlat=40.00000&mlon=-3.70000#map=15/40.00000/-3.70000",
+    )
+    swatches = beach.get_by_test_id("colour-swatch")
+    expect(swatches.first).to_have_text(HEX_COLOUR)
+
+    # and the filtered versions, each described
+    filters = beach.get_by_test_id("filter-image")
+    expect(filters).to_have_count(4)
+    expect(beach.get_by_alt_text("beach.jpg with sepia filter")).to_be_visible()
+
+    # and the corrupt file failed, its reason shown as an alert
+    expect(broken).to_have_attribute("data-status", "FAILED", timeout=WORKFLOW_TIMEOUT_MS)
+    error = broken.get_by_test_id("photo-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_attribute("role", "alert")
+    expect(error).to_contain_text("CorruptImage")
+    expect(error).to_contain_text(re.compile(r"truncated|damaged"))
+
+    # and the status changes were announced, and the gallery shows the new photos
+    expect(page.get_by_test_id("announcer")).not_to_be_empty()
+    for completed in (beach, logo):
+        photo_id = completed.get_attribute("data-photo-id")
+        expect(
+            page.locator(f'[data-testid="gallery-item"][data-photo-id="{photo_id}"]')
+        ).to_be_visible()
+    wait_for_images(page)
+    screenshot(page, "upload.png")
+
+
+@pytest.mark.browser
+def test_a_text_file_named_like_a_photo_is_refused_with_the_servers_reason(
+    open_page: OpenPage, tmp_path: Path
+) -> None:
+    page = open_page()
+    [fake] = write_files(tmp_path, {"photo.jpg": b"hello, I am text, not a photo\n" * 20})
+
+    page.get_by_test_id("file-input").set_input_files(fake)
+
+    refused = card(page, "photo.jpg")
+    expect(refused).to_have_attribute("data-status", "REJECTED", timeout=UI_TIMEOUT_MS)
+    error = refused.get_by_test_id("photo-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_attribute("role", "alert")
+    expect(error).to_contain_text("UnsupportedFormat")
+    expect(refused.get_by_test_id("thumbnail")).to_have_count(0)
+
+
+@pytest.mark.browser
+def test_files_that_are_not_images_or_too_large_never_leave_the_browser(
+    open_page: OpenPage, tmp_path: Path
+) -> None:
+    # Given a page whose size limit is 1000 bytes
+    page = open_page(config={"maxBytes": 1000})
+    uploads: list[str] = []
+    page.on(
+        "request",
+        lambda request: uploads.append(request.url) if request.method == "POST" else None,
+    )
+    expect(page.get_by_test_id("dropzone")).to_contain_text("up to 1000 bytes")
+    files = write_files(
+        tmp_path, {"big.jpg": make_photo(400, 300), "notes.txt": b"shopping: milk, eggs\n"}
+    )
+
+    # When both are chosen
+    page.get_by_test_id("file-input").set_input_files(files)
+
+    # Then each card says why, and nothing was sent
+    big, notes = card(page, "big.jpg"), card(page, "notes.txt")
+    expect(big).to_have_attribute("data-status", "REJECTED")
+    expect(big.get_by_role("alert")).to_contain_text("too large (")
+    expect(big.get_by_role("alert")).to_contain_text("limit 1000 bytes)")
+    expect(notes).to_have_attribute("data-status", "REJECTED")
+    expect(notes.get_by_role("alert")).to_contain_text("not an image")
+    assert uploads == []
+
+
+@pytest.mark.browser
+def test_the_keyboard_reaches_the_picker_and_load_more(
+    open_page: OpenPage, local_stack: LocalStack, tmp_path: Path
+) -> None:
+    # Given more photos than one gallery page holds
+    client = PhotosClient(local_stack.api_url)
+    for seed in range(2):
+        client.upload_bytes(make_photo(320, 240, seed=seed), f"keyboard-{seed}.jpg")
+    page = open_page(config={"galleryPageSize": 1})
+    # Playwright intercepts file choosers only once something listens for them, and
+    # switching that on races a key press that follows at once (a click is slower).
+    page.on("filechooser", lambda _: None)
+    expect(page.get_by_test_id("load-more")).to_be_visible()
+
+    # When Tab is pressed from the top, the drop zone is the first stop, visibly focused
+    page.keyboard.press("Tab")
+    dropzone = page.get_by_test_id("dropzone")
+    expect(dropzone).to_be_focused()
+    assert dropzone.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+
+    # and Enter opens the file picker, whose photo is then uploaded
+    [photo] = write_files(tmp_path, {"by-keyboard.jpg": make_photo(300, 200)})
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(photo)
+    by_keyboard = card(page, "by-keyboard.jpg")
+    expect(by_keyboard).to_have_attribute("data-status", "COMPLETED", timeout=WORKFLOW_TIMEOUT_MS)
+    # its completion reloads the gallery's first page: let that settle before paging
+    expect(page.get_by_test_id("gallery-item").first).to_have_attribute(
+        "data-photo-id", by_keyboard.get_attribute("data-photo-id") or ""
+    )
+
+    # and more Tabs reach "Load more", which Enter follows
+    load_more = page.get_by_test_id("load-more")
+    for _ in range(30):
+        if load_more.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(load_more).to_be_focused()
+    items = page.get_by_test_id("gallery-item")
+    shown = items.count()
+    page.keyboard.press("Enter")
+    expect(items).to_have_count(shown + 1)
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_page_is_one_column_without_sideways_scrolling(
+    open_page: OpenPage, tmp_path: Path
+) -> None:
+    page = open_page(width=360, height=740)
+    long_name = "IMG_20240309_184205_from_a_phone_with_a_very_long_file_name.jpg"
+    files = write_files(
+        tmp_path,
+        {long_name: make_photo(1200, 900, gps=(51.5, -0.12)), "photo.jpg": b"not a photo"},
+    )
+
+    page.get_by_test_id("file-input").set_input_files(files)
+
+    expect(card(page, long_name)).to_have_attribute(
+        "data-status", "COMPLETED", timeout=WORKFLOW_TIMEOUT_MS
+    )
+    expect(card(page, "photo.jpg")).to_have_attribute("data-status", "REJECTED")
+    wait_for_images(page)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    boxes = [c.bounding_box() for c in page.get_by_test_id("photo-card").all()]
+    lefts = {round(box["x"]) for box in boxes if box}
+    assert len(boxes) == 2 and len(lefts) == 1, f"cards side by side: {boxes}"
+    screenshot(page, "narrow.png")
+
+
+@pytest.mark.browser
+def test_large_files_go_through_a_presigned_upload(open_page: OpenPage, tmp_path: Path) -> None:
+    # Given a page that sends anything over 1 KB through a presigned upload
+    page = open_page(config={"directUploadMaxBytes": 1024})
+    posted: list[str] = []
+    page.on(
+        "request", lambda request: posted.append(request.url) if request.method == "POST" else None
+    )
+    [photo] = write_files(tmp_path, {"large.jpg": make_photo(800, 600)})
+
+    page.get_by_test_id("file-input").set_input_files(photo)
+
+    # Then the file goes to storage (another origin), not the API, and is processed
+    large = card(page, "large.jpg")
+    expect(large).to_have_attribute("data-status", "COMPLETED", timeout=WORKFLOW_TIMEOUT_MS)
+    expect(large.get_by_test_id("dimensions")).to_have_text(f"800 {TIMES} 600 px")
+    page_origin = page.url  # the local stack serves the page and the API together
+    assert len(posted) == 2, posted
+    grant, upload = posted
+    assert grant == page_origin + "photos/uploads"
+    assert not upload.startswith(page_origin), upload
+
+
+@pytest.mark.browser
+def test_a_photo_still_processing_when_the_wait_ends_says_so(
+    open_page: OpenPage, tmp_path: Path
+) -> None:
+    # Given a page that follows a photo for no time at all (the real bound is 3 minutes)
+    page = open_page(config={"pollTimeoutMs": 0})
+    [photo] = write_files(tmp_path, {"slow.jpg": make_photo(300, 200)})
+
+    page.get_by_test_id("file-input").set_input_files(photo)
+
+    # Then the card says to come back later, and offers to look again
+    slow = card(page, "slow.jpg")
+    expect(slow.get_by_test_id("status-text")).to_have_text("Still processing, refresh later.")
+    expect(slow.get_by_test_id("check-again")).to_be_visible()
+    expect(slow).not_to_have_attribute("data-status", "FAILED")

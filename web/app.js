@@ -1,0 +1,800 @@
+/* PhotoFlow web page: upload photos, follow each one through the workflow,
+ * show its results, and browse recent photos.
+ *
+ * Plain DOM, no framework and no build step. Everything that comes from the
+ * server or from a file name reaches the page through textContent or a
+ * checked attribute, never as HTML.
+ */
+(function () {
+  "use strict";
+
+  // Defaults follow template.yaml's parameters (MaxPhotoBytes, DirectUploadMaxBytes);
+  // config.js overrides them for a deployment. The server checks every upload again
+  // and its verdict is what the page shows, so these only save a pointless upload.
+  const DEFAULTS = {
+    apiBaseUrl: "",
+    maxBytes: 52428800,
+    directUploadMaxBytes: 4718592,
+    galleryPageSize: 12,
+    parallelUploads: 3,
+    pollFirstDelayMs: 300,
+    pollMaxDelayMs: 3000,
+    pollTimeoutMs: 3 * 60 * 1000,
+  };
+  const config = Object.assign({}, DEFAULTS, window.PHOTOFLOW_CONFIG || {});
+  const apiBase = String(config.apiBaseUrl || "").replace(/\/+$/, "");
+
+  // Browsers leave File.type empty for some photo formats (HEIC on most desktops).
+  const TYPE_BY_EXTENSION = {
+    jpg: "image/jpeg",
+    jpeg: "image/jpeg",
+    png: "image/png",
+    webp: "image/webp",
+    gif: "image/gif",
+    tif: "image/tiff",
+    tiff: "image/tiff",
+    heic: "image/heic",
+    heif: "image/heif",
+  };
+  const TERMINAL = new Set(["COMPLETED", "FAILED"]);
+  const STATUS = {
+    QUEUED: { badge: "Queued", text: "Waiting for other uploads to finish" },
+    UPLOADING: { badge: "Uploading", text: "Uploading" },
+    AWAITING_UPLOAD: { badge: "Uploading", text: "Upload sent, waiting for it to arrive" },
+    ACCEPTED: { badge: "Accepted", text: "Uploaded, waiting to be processed" },
+    PROCESSING: { badge: "Processing", text: "Making thumbnails, filters and metadata" },
+    COMPLETED: { badge: "Completed", text: "Processed" },
+    FAILED: { badge: "Failed", text: "Processing failed" },
+    REJECTED: { badge: "Not uploaded", text: "" },
+  };
+
+  const elements = {
+    input: document.getElementById("file-input"),
+    dropzone: document.getElementById("dropzone"),
+    maxSize: document.getElementById("max-size"),
+    uploadList: document.getElementById("upload-list"),
+    uploadsEmpty: document.getElementById("uploads-empty"),
+    gallery: document.getElementById("gallery"),
+    galleryHeading: document.getElementById("gallery-heading"),
+    galleryStatus: document.getElementById("gallery-status"),
+    galleryRefresh: document.getElementById("gallery-refresh"),
+    loadMore: document.getElementById("load-more"),
+    announcer: document.getElementById("announcer"),
+  };
+
+  // ------------------------------------------------------------------ helpers
+
+  /** An element with attributes, listeners (onclick: fn) and text or node children. */
+  function h(tag, attributes, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : String(value));
+    }
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  /** The URL if it is http(s), else null: a server value never becomes a javascript: link. */
+  function safeUrl(value) {
+    try {
+      const url = new URL(String(value), window.location.href);
+      return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function isNumber(value) {
+    return typeof value === "number" && Number.isFinite(value);
+  }
+
+  function formatBytes(bytes) {
+    const oneDecimal = (n) => String(Math.round(n * 10) / 10);
+    if (bytes >= 1024 * 1024) return `${oneDecimal(bytes / (1024 * 1024))} MB`;
+    if (bytes >= 1024) return `${oneDecimal(bytes / 1024)} KB`;
+    return `${bytes} bytes`;
+  }
+
+  /** A camera's local time as recorded: no conversion to the viewer's time zone. */
+  function formatTakenAt(value) {
+    const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(
+      String(value),
+    );
+    if (!match) return String(value);
+    const zone = match[3] ? ` (UTC${match[3] === "Z" ? "" : match[3]})` : "";
+    return `${match[1]} ${match[2]}${zone}`;
+  }
+
+  const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  function formatInstant(value) {
+    const date = new Date(String(value));
+    return Number.isNaN(date.getTime()) ? "" : dateTime.format(date);
+  }
+
+  /** "Processed in 1.6 s", from the photo's timestamps. */
+  function processingTime(photo) {
+    const seconds = (Date.parse(photo.completedAt) - Date.parse(photo.createdAt)) / 1000;
+    if (!Number.isFinite(seconds) || seconds < 0) return "Processed";
+    return `Processed in ${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  }
+
+  function extensionOf(name) {
+    const dot = name.lastIndexOf(".");
+    return dot < 0 ? "" : name.slice(dot + 1).toLowerCase();
+  }
+
+  function contentTypeOf(file) {
+    if (file.type.startsWith("image/")) return file.type;
+    return TYPE_BY_EXTENSION[extensionOf(file.name)] || "application/octet-stream";
+  }
+
+  function wait(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  /** At most `size` tasks at a time; the others wait their turn. */
+  function pool(size) {
+    let running = 0;
+    const waiting = [];
+    function next() {
+      if (running >= size || waiting.length === 0) return;
+      running += 1;
+      const { task, resolve, reject } = waiting.shift();
+      Promise.resolve()
+        .then(task)
+        .then(resolve, reject)
+        .finally(() => {
+          running -= 1;
+          next();
+        });
+    }
+    return (task) =>
+      new Promise((resolve, reject) => {
+        waiting.push({ task, resolve, reject });
+        next();
+      });
+  }
+
+  // Several cards can change in the same instant: gather them into one announcement.
+  let pendingAnnouncements = [];
+  let announceTimer = null;
+  function announce(message) {
+    pendingAnnouncements.push(message);
+    clearTimeout(announceTimer);
+    announceTimer = setTimeout(() => {
+      elements.announcer.textContent = pendingAnnouncements.join(". ");
+      pendingAnnouncements = [];
+    }, 150);
+  }
+
+  // ------------------------------------------------------------------ API
+
+  class ApiError extends Error {
+    constructor(status, name, message) {
+      super(message);
+      this.status = status;
+      this.name = name;
+    }
+  }
+
+  /** The API's {"error", "message"} body as an ApiError; other bodies as best we can. */
+  function apiError(status, text) {
+    let body = null;
+    try {
+      body = JSON.parse(text);
+    } catch (_) {
+      // not JSON: API Gateway or a proxy answered, not the photos API
+    }
+    const name = body && typeof body.error === "string" ? body.error : `HTTP ${status}`;
+    const message =
+      body && typeof body.message === "string"
+        ? body.message
+        : (text || "").trim().slice(0, 300) || "The server refused the request.";
+    return new ApiError(status, name, message);
+  }
+
+  /** S3's XML error (<Code>, <Message>) as an ApiError. */
+  function storageError(status, text) {
+    let code = `HTTP ${status}`;
+    let message = "The storage service refused the upload.";
+    try {
+      const xml = new DOMParser().parseFromString(text || "", "application/xml");
+      code = xml.querySelector("Code")?.textContent || code;
+      message = xml.querySelector("Message")?.textContent || message;
+    } catch (_) {
+      // keep the generic message
+    }
+    return new ApiError(status, code, message);
+  }
+
+  async function apiRequest(path, options) {
+    let response;
+    try {
+      response = await fetch(apiBase + path, {
+        cache: "no-store",
+        ...options,
+        headers: { Accept: "application/json", ...((options && options.headers) || {}) },
+      });
+    } catch (_) {
+      throw new ApiError(0, "NetworkError", "Could not reach PhotoFlow. Check your connection.");
+    }
+    const text = await response.text();
+    if (!response.ok) throw apiError(response.status, text);
+    try {
+      return JSON.parse(text);
+    } catch (_) {
+      throw new ApiError(response.status, "BadResponse", "The server sent an unreadable answer.");
+    }
+  }
+
+  /** XMLHttpRequest, for its upload progress events (fetch has none). */
+  function send(method, url, body, { headers = {}, onProgress } = {}) {
+    return new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open(method, url);
+      for (const [name, value] of Object.entries(headers)) request.setRequestHeader(name, value);
+      if (onProgress) {
+        request.upload.addEventListener("progress", (event) => {
+          if (event.lengthComputable) onProgress(event.loaded / event.total);
+        });
+      }
+      request.addEventListener("load", () =>
+        resolve({ status: request.status, text: request.responseText }),
+      );
+      const failed = () =>
+        reject(new ApiError(0, "NetworkError", "The upload was interrupted. Check your connection."));
+      request.addEventListener("error", failed);
+      request.addEventListener("abort", failed);
+      request.addEventListener("timeout", failed);
+      request.send(body);
+    });
+  }
+
+  async function uploadDirect(file, onProgress) {
+    const url = `${apiBase}/photos?filename=${encodeURIComponent(file.name)}`;
+    const response = await send("POST", url, file, {
+      headers: { "Content-Type": contentTypeOf(file) },
+      onProgress,
+    });
+    if (response.status >= 400 || response.status === 0) throw apiError(response.status, response.text);
+    return JSON.parse(response.text);
+  }
+
+  /** Large files: ask the API for a presigned form, then post the file straight to S3. */
+  async function uploadPresigned(file, onProgress) {
+    const grant = await apiRequest("/photos/uploads", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ filename: file.name, contentType: contentTypeOf(file), size: file.size }),
+    });
+    if (isNumber(grant.maxBytes)) config.maxBytes = grant.maxBytes;
+    const target = grant.upload && safeUrl(grant.upload.url);
+    if (!target) throw new ApiError(0, "BadResponse", "The server sent no upload address.");
+    const form = new FormData();
+    for (const [name, value] of Object.entries(grant.upload.fields || {})) form.append(name, value);
+    form.append("file", file); // S3 ignores every field after the file
+    const response = await send("POST", target, form, { onProgress });
+    if (response.status < 200 || response.status >= 300) {
+      throw storageError(response.status, response.text);
+    }
+    return { photoId: grant.photoId, status: "AWAITING_UPLOAD", statusUrl: grant.statusUrl };
+  }
+
+  // ------------------------------------------------------------------ photo views
+
+  function thumbnailsOf(photo) {
+    const thumbnails = Array.isArray(photo.thumbnails) ? photo.thumbnails.filter((t) => safeUrl(t.url)) : [];
+    return thumbnails.sort((a, b) => (b.width || 0) - (a.width || 0));
+  }
+
+  /** The 256 px thumbnail (or the smallest there is) and the largest one. */
+  function pickThumbnails(photo) {
+    const thumbnails = thumbnailsOf(photo);
+    if (thumbnails.length === 0) return null;
+    const small = thumbnails.find((t) => String(t.name) === "256") || thumbnails[thumbnails.length - 1];
+    return { small, large: thumbnails[0] };
+  }
+
+  function edgeLabel(thumbnail) {
+    return /^\d+$/.test(String(thumbnail.name))
+      ? `${thumbnail.name} px`
+      : `${Math.max(thumbnail.width || 0, thumbnail.height || 0)} px`;
+  }
+
+  function newTabHint() {
+    return h("span", { class: "visually-hidden" }, " (opens in a new tab)");
+  }
+
+  function metadataRow(label, ...value) {
+    return [h("dt", {}, label), h("dd", {}, ...value)];
+  }
+
+  function metadataList(photo) {
+    const metadata = photo.metadata || {};
+    const rows = [];
+    if (isNumber(metadata.width) && isNumber(metadata.height)) {
+      rows.push(
+        metadataRow("Dimensions", h("span", { "data-testid": "dimensions" }, `${metadata.width} × ${metadata.height} px`)),
+      );
+    }
+    const camera = metadata.camera || {};
+    const cameraName = [camera.make, camera.model].filter((part) => typeof part === "string" && part).join(" ");
+    rows.push(
+      metadataRow(
+        "Camera",
+        h("span", { "data-testid": "camera" }, cameraName || "Not recorded"),
+        typeof camera.lens === "string" && camera.lens ? h("span", { class: "muted" }, ` · ${camera.lens}`) : null,
+      ),
+    );
+    rows.push(
+      metadataRow(
+        "Taken",
+        metadata.takenAt
+          ? h("time", { datetime: String(metadata.takenAt), "data-testid": "taken-at" }, formatTakenAt(metadata.takenAt))
+          : h("span", { "data-testid": "taken-at", class: "muted" }, "Not recorded"),
+      ),
+    );
+    const format = [metadata.format, isNumber(photo.size) ? formatBytes(photo.size) : null]
+      .filter(Boolean)
+      .join(" · ");
+    if (format) rows.push(metadataRow("Format", format));
+    const gps = metadata.gps;
+    if (gps && isNumber(gps.latitude) && isNumber(gps.longitude)) {
+      const lat = gps.latitude.toFixed(5);
+      const lon = gps.longitude.toFixed(5);
+      const map = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=15/${lat}/${lon}`;
+      rows.push(
+        metadataRow(
+          "Location",
+          h("span", { "data-testid": "location" }, `lat ${lat}, lon ${lon}`),
+          isNumber(gps.altitude) ? h("span", { class: "muted" }, ` · ${Math.round(gps.altitude)} m`) : null,
+          h("br"),
+          h(
+            "a",
+            { href: map, target: "_blank", rel: "noopener noreferrer", "data-testid": "location-link" },
+            "Show on OpenStreetMap",
+            newTabHint(),
+          ),
+        ),
+      );
+    } else {
+      rows.push(metadataRow("Location", h("span", { class: "muted" }, "Not recorded")));
+    }
+    const colours = (Array.isArray(metadata.dominantColours) ? metadata.dominantColours : []).filter((c) =>
+      /^#[0-9a-f]{6}$/i.test(String(c)),
+    );
+    if (colours.length > 0) {
+      rows.push(
+        metadataRow(
+          "Colours",
+          h(
+            "ul",
+            { class: "swatches", "aria-label": "Dominant colours" },
+            colours.map((colour) => {
+              const chip = h("span", { class: "swatch__chip", "aria-hidden": "true" });
+              chip.style.backgroundColor = colour;
+              return h("li", { class: "swatch", "data-testid": "colour-swatch" }, chip, h("code", {}, colour.toLowerCase()));
+            }),
+          ),
+        ),
+      );
+    }
+    return h("dl", { class: "meta", "data-testid": "metadata" }, rows);
+  }
+
+  function filterList(photo, name) {
+    const filters = (Array.isArray(photo.filters) ? photo.filters : []).filter((f) => safeUrl(f.url));
+    if (filters.length === 0) return null;
+    return h(
+      "div",
+      { class: "filters" },
+      h("h4", { class: "subheading" }, "Filtered versions"),
+      h(
+        "ul",
+        { class: "filters__list" },
+        filters.map((filter) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              { class: "filters__link", href: safeUrl(filter.url), target: "_blank", rel: "noopener noreferrer" },
+              h("img", {
+                src: safeUrl(filter.url),
+                alt: `${name} with ${filter.name} filter`,
+                width: filter.width,
+                height: filter.height,
+                "data-testid": "filter-image",
+                "data-filter": filter.name,
+              }),
+              h("span", { class: "filters__name", "aria-hidden": "true" }, String(filter.name)),
+              newTabHint(),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function completedView(photo) {
+    const name = photo.filename || "photo";
+    const picked = pickThumbnails(photo);
+    const preview = picked
+      ? h(
+          "figure",
+          { class: "preview" },
+          h(
+            "div",
+            { class: "preview__stage" },
+            h("img", {
+              src: safeUrl(picked.small.url),
+              alt: `Thumbnail of ${name}, ${edgeLabel(picked.small)}`,
+              width: picked.small.width,
+              height: picked.small.height,
+              "data-testid": "thumbnail",
+            }),
+          ),
+          h(
+            "figcaption",
+            {},
+            h(
+              "a",
+              { href: safeUrl(picked.large.url), target: "_blank", rel: "noopener noreferrer", "data-testid": "full-size-link" },
+              `Full size (${picked.large.width} × ${picked.large.height} px)`,
+              newTabHint(),
+            ),
+          ),
+        )
+      : null;
+    return h(
+      "div",
+      { class: "results", "data-testid": "photo-results" },
+      preview,
+      h("h4", { class: "subheading" }, "Details"),
+      metadataList(photo),
+      filterList(photo, name),
+    );
+  }
+
+  function errorView(name, message) {
+    return h(
+      "div",
+      { class: "alert", role: "alert", "data-testid": "photo-error" },
+      h("p", { class: "alert__message" }, message || "No reason was given."),
+      h("p", { class: "alert__name" }, "Error: ", h("code", {}, name || "Unknown")),
+    );
+  }
+
+  // ------------------------------------------------------------------ upload cards
+
+  let cardCount = 0;
+
+  class UploadCard {
+    constructor(file) {
+      this.file = file;
+      this.status = null;
+      this.photoId = null;
+      cardCount += 1;
+      const titleId = `card-title-${cardCount}`;
+      this.title = h("h3", { class: "card__title", id: titleId }, file.name);
+      this.badge = h("span", { class: "badge", "data-testid": "photo-status" });
+      this.statusText = h("p", { class: "card__status", "data-testid": "status-text" });
+      this.progress = h("progress", {
+        max: "100",
+        value: "0",
+        "aria-label": `Upload of ${file.name}`,
+        "data-testid": "upload-progress",
+      });
+      this.progressLabel = h("span", { class: "progress__value", "aria-hidden": "true" }, "0%");
+      this.progressRow = h("div", { class: "progress" }, this.progress, this.progressLabel);
+      this.body = h("div", { class: "card__body" });
+      this.root = h(
+        "li",
+        { class: "card", "data-testid": "photo-card", "data-filename": file.name },
+        h(
+          "article",
+          { "aria-labelledby": titleId },
+          h(
+            "header",
+            { class: "card__header" },
+            h(
+              "div",
+              { class: "card__heading" },
+              this.title,
+              h("p", { class: "card__sub" }, [formatBytes(file.size), contentTypeOf(file)].join(" · ")),
+            ),
+            this.badge,
+          ),
+          this.progressRow,
+          this.statusText,
+          this.body,
+        ),
+      );
+      this.setStatus("QUEUED", { quiet: true });
+    }
+
+    setStatus(status, { text, quiet = false } = {}) {
+      const known = STATUS[status] || { badge: status, text: status };
+      const changed = status !== this.status;
+      this.status = status;
+      this.root.dataset.status = status;
+      this.badge.dataset.status = status;
+      this.badge.textContent = known.badge;
+      this.statusText.textContent = text ?? known.text;
+      if (changed && !quiet) announce(`${this.file.name}: ${known.badge.toLowerCase()}`);
+    }
+
+    setProgress(fraction) {
+      const percent = Math.round(Math.min(1, Math.max(0, fraction)) * 100);
+      this.progress.value = percent;
+      this.progressLabel.textContent = `${percent}%`;
+    }
+
+    setPhotoId(photoId) {
+      this.photoId = photoId;
+      this.root.dataset.photoId = photoId;
+    }
+
+    reject(name, message) {
+      this.progressRow.hidden = true;
+      this.setStatus("REJECTED");
+      this.body.replaceChildren(errorView(name, message));
+    }
+
+    /** A photo as GET /photos/{id} shows it. */
+    show(photo) {
+      const status = String(photo.status || "");
+      if (status === this.status) return;
+      if (TERMINAL.has(status)) this.progressRow.hidden = true;
+      this.setStatus(status, { text: status === "COMPLETED" ? processingTime(photo) : undefined });
+      if (status === "COMPLETED") this.body.replaceChildren(completedView(photo));
+      if (status === "FAILED") {
+        const error = photo.error || {};
+        this.body.replaceChildren(errorView(error.name, error.message));
+      }
+    }
+
+    stalled(resume) {
+      this.statusText.textContent = "Still processing, refresh later.";
+      announce(`${this.file.name}: still processing, refresh later`);
+      const again = h("button", { type: "button", class: "button button--ghost", "data-testid": "check-again" }, "Check again");
+      again.addEventListener("click", () => {
+        again.remove();
+        resume();
+      });
+      this.body.replaceChildren(again);
+    }
+  }
+
+  // ------------------------------------------------------------------ uploading
+
+  const uploadSlot = pool(Math.max(1, Number(config.parallelUploads) || 1));
+
+  /** Why a file should not be uploaded, or null. */
+  function problemWith(file) {
+    const type = file.type || "";
+    // Either will do: some systems type HEIC files as application/octet-stream.
+    const looksLikeImage = type.startsWith("image/") || extensionOf(file.name) in TYPE_BY_EXTENSION;
+    if (!looksLikeImage) {
+      return {
+        name: "NotAnImage",
+        message: `${file.name} is not an image${type ? ` (${type})` : ""}. Choose a JPEG, PNG, WebP, GIF, TIFF or HEIC photo.`,
+      };
+    }
+    if (file.size === 0) return { name: "EmptyPhoto", message: `${file.name} is empty.` };
+    if (file.size > config.maxBytes) {
+      return {
+        name: "PhotoTooLarge",
+        message: `${file.name} is too large (${formatBytes(file.size)}, limit ${formatBytes(config.maxBytes)}).`,
+      };
+    }
+    return null;
+  }
+
+  async function upload(file, card) {
+    card.setStatus("UPLOADING");
+    const onProgress = (fraction) => card.setProgress(fraction);
+    let accepted;
+    try {
+      accepted =
+        file.size > config.directUploadMaxBytes
+          ? await uploadPresigned(file, onProgress)
+          : await uploadDirect(file, onProgress);
+    } catch (error) {
+      const known = error instanceof ApiError;
+      card.reject(known ? error.name : "UploadFailed", known ? error.message : "The upload failed.");
+      return;
+    }
+    card.setProgress(1);
+    card.setPhotoId(accepted.photoId);
+    card.show({ status: accepted.status || "ACCEPTED" });
+    follow(card);
+  }
+
+  /** Poll the photo with back-off until it finishes, for at most pollTimeoutMs. */
+  async function follow(card) {
+    const started = Date.now();
+    let delay = config.pollFirstDelayMs;
+    while (Date.now() - started < config.pollTimeoutMs) {
+      await wait(delay);
+      delay = Math.min(delay * 1.6, config.pollMaxDelayMs);
+      let photo;
+      try {
+        photo = await apiRequest(`/photos/${encodeURIComponent(card.photoId)}`);
+      } catch (error) {
+        // A dropped connection or a 5xx may pass; a 4xx will not.
+        if (error.status >= 400 && error.status < 500) {
+          card.progressRow.hidden = true;
+          card.setStatus("FAILED", { text: "Could not read the photo's status" });
+          card.body.replaceChildren(errorView(error.name, error.message));
+          return;
+        }
+        continue;
+      }
+      card.show(photo);
+      if (photo.status === "COMPLETED") gallery.refreshSoon();
+      if (TERMINAL.has(photo.status)) return;
+    }
+    card.stalled(() => follow(card));
+  }
+
+  function handleFiles(fileList) {
+    const files = Array.from(fileList || []);
+    if (files.length === 0) return;
+    elements.uploadsEmpty.hidden = true;
+    for (const file of files) {
+      const card = new UploadCard(file);
+      elements.uploadList.append(card.root);
+      const problem = problemWith(file);
+      if (problem) {
+        card.reject(problem.name, problem.message);
+        continue;
+      }
+      uploadSlot(() => upload(file, card));
+    }
+  }
+
+  // ------------------------------------------------------------------ recent photos
+
+  function galleryItem(photo) {
+    const name = photo.filename || "photo";
+    const status = String(photo.status || "");
+    const picked = status === "COMPLETED" ? pickThumbnails(photo) : null;
+    const visual = picked
+      ? h(
+          "a",
+          { class: "tile__link", href: safeUrl(picked.large.url), target: "_blank", rel: "noopener noreferrer" },
+          h("img", {
+            src: safeUrl(picked.small.url),
+            alt: `Thumbnail of ${name}, ${edgeLabel(picked.small)}`,
+            width: picked.small.width,
+            height: picked.small.height,
+            "data-testid": "gallery-image",
+          }),
+          h("span", { class: "visually-hidden" }, ", full size (opens in a new tab)"),
+        )
+      : h(
+          "div",
+          { class: "tile__placeholder", "data-status": status },
+          (STATUS[status] || { badge: status }).badge,
+        );
+    return h(
+      "li",
+      { class: "tile", "data-testid": "gallery-item", "data-photo-id": photo.photoId, "data-status": status },
+      h(
+        "figure",
+        {},
+        visual,
+        h(
+          "figcaption",
+          {},
+          h("span", { class: "tile__name", title: name }, name),
+          h("span", { class: "tile__time" }, formatInstant(photo.createdAt)),
+        ),
+      ),
+    );
+  }
+
+  const gallery = {
+    cursor: null,
+    loading: false,
+    refreshTimer: null,
+
+    async load({ reset }) {
+      if (this.loading) return;
+      this.loading = true;
+      elements.loadMore.setAttribute("aria-disabled", "true");
+      elements.loadMore.textContent = "Loading…";
+      if (reset && elements.gallery.children.length === 0) elements.galleryStatus.textContent = "Loading…";
+      const query = new URLSearchParams({ limit: String(config.galleryPageSize) });
+      if (!reset && this.cursor) query.set("cursor", this.cursor);
+      let page;
+      try {
+        page = await apiRequest(`/photos?${query}`);
+      } catch (error) {
+        elements.galleryStatus.textContent = `Could not load recent photos: ${error.message}`;
+        this.loading = false;
+        this.updateMore();
+        return;
+      }
+      const photos = Array.isArray(page.photos) ? page.photos : [];
+      const items = photos.map(galleryItem);
+      if (reset) elements.gallery.replaceChildren(...items);
+      else elements.gallery.append(...items);
+      this.cursor = typeof page.nextCursor === "string" && page.nextCursor ? page.nextCursor : null;
+      elements.galleryStatus.textContent =
+        elements.gallery.children.length === 0 ? "No photos yet. Upload one above." : "";
+      this.loading = false;
+      this.updateMore();
+      return items;
+    },
+
+    updateMore() {
+      elements.loadMore.removeAttribute("aria-disabled");
+      elements.loadMore.textContent = "Load more";
+      elements.loadMore.hidden = this.cursor === null;
+    },
+
+    async more() {
+      const hadFocus = document.activeElement === elements.loadMore;
+      const items = await this.load({ reset: false });
+      // The button disappears after the last page: keep keyboard users in place.
+      if (hadFocus && elements.loadMore.hidden) {
+        const link = items && items[0] && items[0].querySelector("a");
+        (link || elements.galleryHeading).focus();
+      }
+    },
+
+    /** Completions often come in bursts: one reload for the burst. */
+    refreshSoon() {
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => this.load({ reset: true }), 300);
+    },
+  };
+
+  // ------------------------------------------------------------------ wiring
+
+  elements.maxSize.textContent = formatBytes(config.maxBytes);
+
+  // A native <button>: Enter and Space already click it.
+  elements.dropzone.addEventListener("click", () => elements.input.click());
+  elements.input.addEventListener("change", () => {
+    handleFiles(elements.input.files);
+    elements.input.value = ""; // choosing the same file again still fires "change"
+  });
+
+  for (const type of ["dragenter", "dragover"]) {
+    elements.dropzone.addEventListener(type, (event) => {
+      event.preventDefault();
+      if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+      elements.dropzone.classList.add("is-dragging");
+    });
+  }
+  elements.dropzone.addEventListener("dragleave", (event) => {
+    if (!elements.dropzone.contains(event.relatedTarget)) elements.dropzone.classList.remove("is-dragging");
+  });
+  elements.dropzone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    elements.dropzone.classList.remove("is-dragging");
+    handleFiles(event.dataTransfer && event.dataTransfer.files);
+  });
+  // A photo dropped beside the zone would otherwise replace the page.
+  for (const type of ["dragover", "drop"]) {
+    window.addEventListener(type, (event) => {
+      if (!elements.dropzone.contains(event.target)) event.preventDefault();
+    });
+  }
+
+  elements.loadMore.addEventListener("click", () => {
+    if (elements.loadMore.getAttribute("aria-disabled") !== "true") gallery.more();
+  });
+  elements.galleryRefresh.addEventListener("click", () => gallery.load({ reset: true }));
+
+  gallery.load({ reset: true });
+})();

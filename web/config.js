@@ -1,0 +1,15 @@
+// Deployment settings of the PhotoFlow page; a deployment rewrites this file.
+//
+// apiBaseUrl: base URL of the photos API, e.g. the stack's ApiUrl output
+//   ("https://abc123.execute-api.eu-west-1.amazonaws.com/dev"). Empty: the API
+//   is on the same origin as this page (as on the local stack).
+//
+// Optional, when the stack's parameters differ from the template defaults:
+//   maxBytes              the MaxPhotoBytes parameter (largest photo)
+//   directUploadMaxBytes  the DirectUploadMaxBytes parameter (larger files go
+//                         through a presigned upload)
+//   galleryPageSize       photos per page of "Recent photos"
+//
+// Values set before this file loads win, so a host page (or a test) can set
+// window.PHOTOFLOW_CONFIG first.
+window.PHOTOFLOW_CONFIG = Object.assign({ apiBaseUrl: "" }, window.PHOTOFLOW_CONFIG);
