@@ -61,5 +61,15 @@ integration: $(STAMP)
 e2e: $(STAMP) $(CHROMIUM)
 	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
+soak: $(STAMP)
+	$(BIN)/photoflow soak $(SOAK_ARGS)
+
+bench: $(STAMP) $(VENV)/.bench-installed
+	$(BIN)/python -m bench
+
+$(VENV)/.bench-installed: requirements/bench.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
+	touch $@
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts

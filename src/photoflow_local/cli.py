@@ -19,6 +19,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -294,6 +295,41 @@ def demo(
     from photoflow_local.demo import run_demo
 
     raise typer.Exit(run_demo(photos, template, timeout, console))
+
+
+@app.command()
+def soak(
+    photos: Annotated[int, typer.Option(help="how many photos to upload")] = 300,
+    fault_rate: Annotated[float, typer.Option(help="chance that a step or consumer fails")] = 0.1,
+    corrupt_share: Annotated[float, typer.Option(help="share of corrupt photos")] = 0.05,
+    timeout: Annotated[float, typer.Option(help="seconds to wait for every outcome")] = 600.0,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+) -> None:
+    """Many photos with faults injected; exit 1 unless nothing was lost or duplicated."""
+    from photoflow_local.soak import run_soak
+
+    started = time.monotonic()
+    report = run_soak(template, photos, fault_rate, corrupt_share, timeout, seed)
+    table = Table("measure", "value", box=None)
+    for label, value in (
+        ("accepted", report.accepted),
+        ("completed", report.completed),
+        ("failed as expected", report.failed_as_expected),
+        ("failed unexpectedly (must be 0)", report.failed_unexpectedly),
+        ("lost (must be 0)", report.lost),
+        ("duplicated terminal records (must be 0)", report.duplicated),
+        ("notifications missing (must be 0)", report.notifications_missing),
+        ("notifications dead-lettered by failing consumers", report.dead_lettered),
+        ("faults injected", report.faults_injected),
+        ("latency upload to notification p50", f"{report.percentile(50) * 1000:.0f} ms"),
+        ("latency upload to notification p95", f"{report.percentile(95) * 1000:.0f} ms"),
+        ("wall time", f"{time.monotonic() - started:.1f} s"),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    console.print("[green]nothing lost[/]" if report.ok else "[red]SOAK FAILED[/]")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 mocks_app = typer.Typer(help="MockConfigFiles (Step Functions Local format) for the state machine.")

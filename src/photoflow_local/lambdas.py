@@ -99,6 +99,8 @@ class InProcessLambdas:
         self.invocations: list[Invocation] = []
         self._lock = threading.RLock()
         self.region = base_environment.get("AWS_DEFAULT_REGION", "us-east-1")
+        # Fault injection (soak runs): given a function name, an error type to fail with, or None.
+        self.fault: Callable[[str], str | None] | None = None
 
     def register(self, function: LocalFunction) -> None:
         self.functions[function.name] = function
@@ -132,6 +134,10 @@ class InProcessLambdas:
             )
         payload = json.loads(event) if event else {}
         started = time.monotonic()
+        injected = self.fault(function_name) if self.fault else None
+        if injected:
+            self.invocations.append(Invocation(function_name, started, 0.0, True, injected))
+            return _error_payload(injected, f"{injected} injected by the fault injector"), True, ""
         with self._lock, self._sandbox(function):
             result, errored, error_type = self._run(function, payload)
         self.invocations.append(
