@@ -14,7 +14,7 @@
   const DEFAULTS = {
     apiBaseUrl: "",
     maxBytes: 52428800,
-    directUploadMaxBytes: 4718592,
+    directUploadMaxBytes: 4194304,
     galleryPageSize: 12,
     parallelUploads: 3,
     pollFirstDelayMs: 300,

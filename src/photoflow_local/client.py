@@ -12,7 +12,7 @@ from typing import Any
 import requests
 
 TERMINAL = {"COMPLETED", "FAILED"}
-DIRECT_UPLOAD_MAX_BYTES = 4718592  # the template's DirectUploadMaxBytes default
+DIRECT_UPLOAD_MAX_BYTES = 4194304  # the template's DirectUploadMaxBytes default
 
 
 class ApiError(RuntimeError):
