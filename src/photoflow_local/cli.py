@@ -328,6 +328,8 @@ def soak(
     ):
         table.add_row(label, str(value))
     console.print(table)
+    for line in report.unexpected:
+        console.print(f"[red]{line}[/]")
     console.print("[green]nothing lost[/]" if report.ok else "[red]SOAK FAILED[/]")
     raise typer.Exit(0 if report.ok else 1)
 

@@ -51,6 +51,7 @@ class SoakReport:
     dead_lettered: int = 0
     faults_injected: int = 0
     latencies: list[float] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)  # what went wrong, photo by photo
 
     @property
     def ok(self) -> bool:
@@ -217,6 +218,11 @@ def _tally(
             report.lost += 1
         elif status != want:
             report.failed_unexpectedly += 1
+            record = records[photo_id]
+            report.unexpected.append(
+                f"{photo_id}: {status}, expected {want}: "
+                f"{record.get('error', {}).get('S')} {record.get('cause', {}).get('S', '')[:200]}"
+            )
         elif status == "COMPLETED":
             report.completed += 1
         else:
