@@ -105,23 +105,41 @@ class InProcessLambdas:
     def register(self, function: LocalFunction) -> None:
         self.functions[function.name] = function
 
+    def _variables(self, function: LocalFunction) -> dict[str, str]:
+        return {
+            **self.base_environment,
+            **function.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+        }
+
+    def prepare_environment(self) -> None:
+        """Give the process every variable any function sets, once, before any runs.
+
+        Other threads (the interpreter, the local API, boto3) read os.environ
+        while a function runs; a variable deleted under them is a KeyError in
+        the middle of their iteration. So a function's variables are set and
+        reset, never deleted: the price is that each function also sees the
+        variables only other functions declare.
+        """
+        for function in self.functions.values():
+            for name, value in self._variables(function).items():
+                os.environ.setdefault(name, value)
+
     @contextlib.contextmanager
     def _sandbox(self, function: LocalFunction) -> Iterator[None]:
-        saved = dict(os.environ)
-        os.environ.update(self.base_environment)
-        os.environ.update(function.environment)
-        os.environ.update(
-            AWS_LAMBDA_FUNCTION_NAME=function.name,
-            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(function.memory_mb),
-            AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-            AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/{function.name}",
-        )
+        variables = self._variables(function)
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
         try:
             with contextlib.redirect_stdout(self.log_sink):
                 yield
         finally:
-            os.environ.clear()
-            os.environ.update(saved)
+            for name, value in saved.items():
+                if value is not None:
+                    os.environ[name] = value
 
     def invoke(self, function_name: str, event: str) -> tuple[str, bool, str]:
         """Run one invocation: (payload JSON, errored, log tail), as moto expects."""

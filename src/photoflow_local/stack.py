@@ -115,6 +115,7 @@ class LocalStack:
         self.deployed = deployer.deploy(template, options.parameters)
         for function in self.deployed.functions.values():
             self.lambdas.register(function)
+        self.lambdas.prepare_environment()
 
         sqs = self.client("sqs")
         for mapping in self.deployed.event_source_mappings:
