@@ -55,10 +55,7 @@ def test_an_exception_is_reported_by_its_class_name(lambdas: InProcessLambdas) -
     payload, errored = invoke(lambdas, "first", read="COLOUR", fail=True)
     assert errored
     assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "asked to fail")
-    assert all(
-        "/" not in line.split('"')[1] or not line.split('"')[1].startswith("/")
-        for line in payload["stackTrace"]
-    )  # no absolute paths of this machine
+    assert not any('File "/' in line for line in payload["stackTrace"])  # no machine paths
 
 
 def test_a_handler_over_its_timeout_is_a_sandbox_timeout(lambdas: InProcessLambdas) -> None:
