@@ -13,6 +13,7 @@
   // and its verdict is what the page shows, so these only save a pointless upload.
   const DEFAULTS = {
     apiBaseUrl: "",
+    authToken: "",
     maxBytes: 52428800,
     directUploadMaxBytes: 4194304,
     galleryPageSize: 12,
@@ -213,13 +214,22 @@
     return new ApiError(status, code, message);
   }
 
+  /** The API's credentials (ApiAuth COGNITO): sent to the API only, never to storage. */
+  function authHeaders() {
+    return config.authToken ? { Authorization: `Bearer ${config.authToken}` } : {};
+  }
+
   async function apiRequest(path, options) {
     let response;
     try {
       response = await fetch(apiBase + path, {
         cache: "no-store",
         ...options,
-        headers: { Accept: "application/json", ...((options && options.headers) || {}) },
+        headers: {
+          Accept: "application/json",
+          ...authHeaders(),
+          ...((options && options.headers) || {}),
+        },
       });
     } catch (_) {
       throw new ApiError(0, "NetworkError", "Could not reach PhotoFlow. Check your connection.");
@@ -259,7 +269,7 @@
   async function uploadDirect(file, onProgress) {
     const url = `${apiBase}/photos?filename=${encodeURIComponent(file.name)}`;
     const response = await send("POST", url, file, {
-      headers: { "Content-Type": contentTypeOf(file) },
+      headers: { "Content-Type": contentTypeOf(file), ...authHeaders() },
       onProgress,
     });
     if (response.status >= 400 || response.status === 0) throw apiError(response.status, response.text);

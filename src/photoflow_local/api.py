@@ -4,28 +4,169 @@ Routes come from the translated template's RestApi. Each request becomes the
 event API Gateway would send (binary bodies base64-encoded according to the
 API's binary media types, path parameters, query strings, headers) and the
 function's proxy response becomes the HTTP response.
+
+Each method's authorization is honoured as API Gateway would, with one local
+test identity: AWS_IAM methods take requests SigV4-signed (service
+execute-api) with access key ``local`` and secret ``local``, the signature
+checked; COGNITO_USER_POOLS methods take ``Authorization: Bearer
+local-test-token``. Anything else gets API Gateway's 401 or 403, with the
+headers of the API's gateway responses (CORS).
 """
 
 from __future__ import annotations
 
 import base64
+import calendar
 import fnmatch
+import hmac
 import json
 import mimetypes
+import re
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from photoflow_local.deploy import ApiDefinition, ApiRoute
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from photoflow_local.deploy import ACCOUNT_ID, ApiDefinition, ApiRoute
 from photoflow_local.lambdas import InProcessLambdas
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway REST payload quota
 LAMBDA_MAX_REQUEST = 6 * 1024 * 1024  # synchronous invoke payload quota
+
+# The local test identity: the only caller the local API authenticates.
+LOCAL_TEST_TOKEN = "local-test-token"  # documented, local only
+LOCAL_ACCESS_KEY_ID = "local"
+LOCAL_SECRET_ACCESS_KEY = "local"  # the local stack's published credentials
+LOCAL_TEST_USER = "local-test-user"
+SIGNATURE_MAX_SKEW_SECONDS = 15 * 60  # SigV4 signatures are valid for 15 minutes
+_SIGV4 = re.compile(
+    r"^AWS4-HMAC-SHA256\s+Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/"
+    r"(?P<service>[^/]+)/aws4_request,\s*SignedHeaders=(?P<headers>[a-z0-9;-]+),\s*"
+    r"Signature=(?P<signature>[0-9a-f]{64})$"
+)
+
+
+class Refused(Exception):
+    """API Gateway refuses the request before any integration runs."""
+
+    def __init__(self, status: HTTPStatus, message: str, response_type: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.response_type = response_type
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What an authorizer adds to the proxy event's requestContext."""
+
+    identity: dict[str, Any]
+    authorizer: dict[str, Any] | None = None
+
+
+ANONYMOUS = Caller(identity={})
+
+
+def authorize(
+    route: ApiRoute,
+    method: str,
+    url: str,
+    headers: dict[str, list[str]],
+    body: bytes,
+    now: float | None = None,
+) -> Caller:
+    """The caller of ``route`` as API Gateway would establish it, or :class:`Refused`.
+
+    ``url`` is the full URL the client called and ``headers`` are lowercase names.
+    """
+    authorization = headers.get("authorization", [""])[-1].strip()
+    if route.authorization == "NONE":
+        return ANONYMOUS
+    if route.authorization == "COGNITO_USER_POOLS":
+        token = authorization.removeprefix("Bearer ").strip()
+        if not token or not hmac.compare_digest(token, LOCAL_TEST_TOKEN):
+            raise Refused(HTTPStatus.UNAUTHORIZED, "Unauthorized", "UNAUTHORIZED")
+        claims = {
+            "sub": "00000000-0000-4000-8000-000000000000",
+            "cognito:username": LOCAL_TEST_USER,
+            "email": f"{LOCAL_TEST_USER}@example.com",
+            "token_use": "id",
+        }
+        return Caller(identity={}, authorizer={"claims": claims})
+    if route.authorization == "AWS_IAM":
+        return _check_sigv4(method, url, headers, body, authorization, now or time.time())
+    raise Refused(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error", "AUTHORIZER_FAILURE")
+
+
+def _check_sigv4(
+    method: str,
+    url: str,
+    headers: dict[str, list[str]],
+    body: bytes,
+    authorization: str,
+    now: float,
+) -> Caller:
+    if not authorization:
+        raise Refused(
+            HTTPStatus.FORBIDDEN, "Missing Authentication Token", "MISSING_AUTHENTICATION_TOKEN"
+        )
+    found = _SIGV4.match(authorization)
+    amz_date = headers.get("x-amz-date", [""])[-1]
+    if found is None or not re.fullmatch(r"\d{8}T\d{6}Z", amz_date):
+        raise Refused(
+            HTTPStatus.FORBIDDEN,
+            "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature', "
+            "and the request an 'X-Amz-Date' header.",
+            "INCOMPLETE_SIGNATURE",
+        )
+    if found["key"] != LOCAL_ACCESS_KEY_ID:
+        raise Refused(
+            HTTPStatus.FORBIDDEN,
+            "The security token included in the request is invalid.",
+            "INVALID_SIGNATURE",
+        )
+    signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    if abs(now - signed_at) > SIGNATURE_MAX_SKEW_SECONDS or found["service"] != "execute-api":
+        raise Refused(
+            HTTPStatus.FORBIDDEN, "Signature expired or not for execute-api.", "EXPIRED_TOKEN"
+        )
+    signed = found["headers"].split(";")
+    request = AWSRequest(
+        method=method,
+        url=url,
+        data=body,
+        headers={name: headers.get(name, [""])[-1] for name in signed},
+    )
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(
+        Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY), "execute-api", found["region"]
+    )
+    canonical = signer.canonical_request(request)
+    expected = signer.signature(signer.string_to_sign(request, canonical), request)
+    if not hmac.compare_digest(expected, found["signature"]):
+        raise Refused(
+            HTTPStatus.FORBIDDEN,
+            "The request signature we calculated does not match the signature you provided.",
+            "INVALID_SIGNATURE",
+        )
+    return Caller(
+        identity={
+            "accessKey": LOCAL_ACCESS_KEY_ID,
+            "accountId": ACCOUNT_ID,
+            "caller": LOCAL_TEST_USER,
+            "user": LOCAL_TEST_USER,
+            "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/{LOCAL_TEST_USER}",
+        }
+    )
 
 
 class LocalApi:
@@ -80,6 +221,7 @@ class LocalApi:
         headers: dict[str, list[str]],
         body: bytes,
         source_ip: str,
+        caller: Caller = ANONYMOUS,
     ) -> dict[str, Any]:
         parts = urlsplit(target)
         query = parse_qs(parts.query, keep_blank_values=True)
@@ -117,9 +259,11 @@ class LocalApi:
                 "identity": {
                     "sourceIp": source_ip,
                     "userAgent": headers.get("user-agent", [""])[-1],
+                    **caller.identity,
                 },
                 "domainName": "localhost",
                 "apiId": self.api.api_id,
+                **({"authorizer": caller.authorizer} if caller.authorizer else {}),
             },
             "body": body_text,
             "isBase64Encoded": bool(body and binary),
@@ -138,29 +282,54 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         if length > API_GATEWAY_MAX_BODY:
             self._drain(length)
-            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Too Long"})
+            self._json(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                {"message": "Request Too Long"},
+                "REQUEST_TOO_LARGE",
+            )
             return
         body = self.rfile.read(length) if length else b""
         found = self.front_end.route(self.command, path)
         if found is None:
             if self.command in ("GET", "HEAD") and self._static(path):
                 return
-            self._json(HTTPStatus.FORBIDDEN, {"message": "Missing Authentication Token"})
+            self._json(
+                HTTPStatus.FORBIDDEN,
+                {"message": "Missing Authentication Token"},
+                "MISSING_AUTHENTICATION_TOKEN",
+            )
             return
         route, parameters = found
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name.lower(), []).append(value)
+        host = headers.get("host", [self.front_end.url.split("://", 1)[1]])[-1]
+        try:
+            caller = authorize(route, self.command, f"http://{host}{self.path}", headers, body)
+        except Refused as refused:
+            self._json(refused.status, {"message": refused.message}, refused.response_type)
+            return
         event = self.front_end.event(
-            route, parameters, self.command, self.path, headers, body, self.client_address[0]
+            route,
+            parameters,
+            self.command,
+            self.path,
+            headers,
+            body,
+            self.client_address[0],
+            caller,
         )
         request = json.dumps(event)
         if len(request) > LAMBDA_MAX_REQUEST:
-            self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"message": "Request Too Long"})
+            self._json(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                {"message": "Request Too Long"},
+                "REQUEST_TOO_LARGE",
+            )
             return
         payload, errored, _ = self.front_end.lambdas.invoke(route.function_name, request)
         if errored:
-            self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"})
+            self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"}, "DEFAULT_5XX")
             return
         self._proxy_response(json.loads(payload))
 
@@ -171,7 +340,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _proxy_response(self, response: Any) -> None:
         if not isinstance(response, dict) or "statusCode" not in response:
-            self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"})
+            self._json(HTTPStatus.BAD_GATEWAY, {"message": "Internal server error"}, "DEFAULT_5XX")
             return
         body = response.get("body") or ""
         data = (
@@ -218,9 +387,14 @@ class _Handler(BaseHTTPRequestHandler):
                 break
             remaining -= len(chunk)
 
-    def _json(self, status: HTTPStatus, body: dict[str, Any]) -> None:
+    def _json(self, status: HTTPStatus, body: dict[str, Any], response_type: str) -> None:
+        """One of API Gateway's own responses, with the headers the API configures for it."""
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
+        configured = self.front_end.api.gateway_response_headers
+        default = "DEFAULT_4XX" if status < HTTPStatus.INTERNAL_SERVER_ERROR else "DEFAULT_5XX"
+        for name, value in configured.get(response_type, configured.get(default, {})).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

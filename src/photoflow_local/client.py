@@ -1,15 +1,28 @@
-"""A client of the photos HTTP API, as a program or a person would use it."""
+"""A client of the photos HTTP API, as a program or a person would use it.
+
+The API authenticates every call (the template's ApiAuth): by default the
+client presents the local stack's test identity for the default mode, a
+Cognito bearer token; give it ``auth=BearerToken(id_token)`` for a deployed
+stack, or ``auth=SigV4.from_session(region)`` when ApiAuth is AWS_IAM.
+"""
 
 from __future__ import annotations
 
 import mimetypes
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from requests.auth import AuthBase
+
+from photoflow_local.api import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, LOCAL_TEST_TOKEN
 
 TERMINAL = {"COMPLETED", "FAILED"}
 DIRECT_UPLOAD_MAX_BYTES = 4194304  # the template's DirectUploadMaxBytes default
@@ -20,6 +33,54 @@ class ApiError(RuntimeError):
         super().__init__(f"HTTP {status}: {body}")
         self.status = status
         self.body = body
+
+
+class BearerToken(AuthBase):
+    """``Authorization: Bearer <token>``: a Cognito ID token (ApiAuth COGNITO)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class SigV4(AuthBase):
+    """Signs each request for execute-api with AWS credentials (ApiAuth AWS_IAM)."""
+
+    def __init__(self, credentials: Credentials, region: str) -> None:
+        self.credentials = credentials
+        self.region = region
+
+    @classmethod
+    def from_session(cls, region: str | None = None) -> SigV4:
+        """The credentials and region boto3 would use (environment, profile, role)."""
+        session = boto3.session.Session(region_name=region)
+        credentials = session.get_credentials()
+        if credentials is None or session.region_name is None:
+            raise RuntimeError("no AWS credentials or region to sign the API requests with")
+        return cls(credentials.get_frozen_credentials(), session.region_name)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        if not isinstance(body, bytes | str):
+            raise TypeError("a signed request needs its whole body up front, not a stream")
+        signed = AWSRequest(method=request.method, url=request.url, data=body)
+        SigV4Auth(self.credentials, "execute-api", self.region).add_auth(signed)
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            if name in signed.headers:
+                request.headers[name] = signed.headers[name]
+        return request
+
+
+def local_test_identity(authorization: str = "COGNITO_USER_POOLS") -> AuthBase | None:
+    """The local stack's test identity for a method's authorization type."""
+    if authorization == "COGNITO_USER_POOLS":
+        return BearerToken(LOCAL_TEST_TOKEN)
+    if authorization == "AWS_IAM":
+        return SigV4(Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY), "us-east-1")
+    return None
 
 
 class StillRunning(TimeoutError):
@@ -36,6 +97,8 @@ class PhotosClient:
     base_url: str
     timeout: float = 30.0
     direct_max_bytes: int = DIRECT_UPLOAD_MAX_BYTES
+    # Sent to the API only, never to the presigned storage URLs.
+    auth: AuthBase | None = field(default_factory=local_test_identity)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -69,13 +132,18 @@ class PhotosClient:
                 if progress:
                     progress(len(chunk))
 
+        # A signature covers the body, so a signed upload is sent whole.
+        streamed = progress is not None and not isinstance(self.auth, SigV4)
         response = self.session.post(
             f"{self.base_url}/photos",
             params={"filename": filename},
-            data=chunks() if progress else data,
+            data=chunks() if streamed else data,
             headers={"Content-Type": content_type, "Content-Length": str(len(data))},
             timeout=self.timeout,
+            auth=self.auth,
         )
+        if progress and not streamed:
+            progress(len(data))
         result: dict[str, Any] = self._check(response)
         return result
 
@@ -95,6 +163,7 @@ class PhotosClient:
                 f"{self.base_url}/photos/uploads",
                 json={"filename": filename, "contentType": content_type, "size": len(data)},
                 timeout=self.timeout,
+                auth=self.auth,
             )
         )
         upload = grant["upload"]
@@ -120,7 +189,9 @@ class PhotosClient:
 
     def photo(self, photo_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self._check(
-            self.session.get(f"{self.base_url}/photos/{photo_id}", timeout=self.timeout)
+            self.session.get(
+                f"{self.base_url}/photos/{photo_id}", timeout=self.timeout, auth=self.auth
+            )
         )
         return result
 
@@ -129,7 +200,9 @@ class PhotosClient:
         if cursor:
             params["cursor"] = cursor
         result: dict[str, Any] = self._check(
-            self.session.get(f"{self.base_url}/photos", params=params, timeout=self.timeout)
+            self.session.get(
+                f"{self.base_url}/photos", params=params, timeout=self.timeout, auth=self.auth
+            )
         )
         return result
 

@@ -45,6 +45,8 @@ class ApiRoute:
     method: str
     path: str  # OpenAPI style, /photos/{photoId}
     function_name: str
+    # API Gateway's authorization type of the method: NONE, AWS_IAM or COGNITO_USER_POOLS.
+    authorization: str = "NONE"
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method.upper() != self.method.upper():
@@ -61,6 +63,8 @@ class ApiDefinition:
     stage: str = ""
     routes: list[ApiRoute] = field(default_factory=list)
     binary_media_types: list[str] = field(default_factory=list)
+    # Headers API Gateway adds to its own 4xx/5xx responses (x-amazon-apigateway-gateway-responses).
+    gateway_response_headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +115,9 @@ class LocalDeployer:
             "AWS::ApiGateway::Stage": self._api_stage,
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::Events::Rule": self._event_rule,
+            "AWS::KMS::Key": self._kms_key,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
         }
         # Created by CloudFormation on AWS but with no behaviour to emulate here.
         self._references_only = {
@@ -269,14 +276,23 @@ class LocalDeployer:
         document = dict(props["PolicyDocument"])
         statements = document.get("Statement", [])
         statements = statements if isinstance(statements, list) else [statements]
-        # The local endpoint is plain HTTP on 127.0.0.1, so a TLS-only rule would refuse everything.
-        kept = [
-            s for s in statements if "aws:SecureTransport" not in json.dumps(s.get("Condition", {}))
-        ]
-        if len(kept) < len(statements):
+        # The local endpoint is plain HTTP on 127.0.0.1, so a TLS-only rule would refuse
+        # everything; and moto checks a Deny's conditions without the request's context, so a
+        # conditional Deny (a link's signature age) would refuse every read too.
+        kept = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
+        skipped = sorted(
+            {
+                key
+                for s in statements
+                if s not in kept
+                for condition in s["Condition"].values()
+                for key in condition
+            }
+        )
+        if skipped:
             self.stack.not_emulated[logical_id] = (
-                "AWS::S3::BucketPolicy: aws:SecureTransport statements skipped "
-                "(the local endpoint is HTTP)"
+                f"AWS::S3::BucketPolicy: Deny statements on {', '.join(skipped)} skipped "
+                "(the local endpoint is HTTP and does not evaluate request context)"
             )
         if kept:
             document["Statement"] = kept
@@ -483,6 +499,12 @@ class LocalDeployer:
         name = props.get("AlarmName") or f"{self.stack_name}-{logical_id}"
         request = {k: v for k, v in props.items() if k != "AlarmName"}
         request["AlarmName"] = name
+        # Parameters reach properties as strings; the API wants numbers.
+        for key in ("Period", "EvaluationPeriods", "DatapointsToAlarm"):
+            if key in request:
+                request[key] = int(request[key])
+        if "Threshold" in request:
+            request["Threshold"] = float(request["Threshold"])
         self._client("cloudwatch").put_metric_alarm(**request)
         self._created(logical_id, name, Arn=self._arn("cloudwatch", f"alarm:{name}"))
 
@@ -514,12 +536,54 @@ class LocalDeployer:
             events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
         self._created(logical_id, name, Arn=arn)
 
+    # ------------------------------------------------------------ KMS, Cognito
+    def _kms_key(self, logical_id: str, props: dict[str, Any]) -> None:
+        kms = self._client("kms")
+        request: dict[str, Any] = {"Description": str(props.get("Description", logical_id))}
+        if "KeyPolicy" in props:
+            request["Policy"] = json.dumps(props["KeyPolicy"])
+        metadata = kms.create_key(**request)["KeyMetadata"]
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=metadata["KeyId"])
+        self.stack.not_emulated[logical_id] = (
+            "AWS::KMS::Key: created, but the local topics and log groups store plaintext"
+        )
+        self._created(logical_id, metadata["KeyId"], Arn=metadata["Arn"], KeyId=metadata["KeyId"])
+
+    def _user_pool(self, logical_id: str, props: dict[str, Any]) -> None:
+        name = props.get("UserPoolName") or f"{self.stack_name}-{logical_id}"
+        pool = self._client("cognito-idp").create_user_pool(PoolName=name)["UserPool"]
+        self.stack.not_emulated[logical_id] = (
+            "AWS::Cognito::UserPool: created, but the local API accepts only the local test "
+            "identity's token (photoflow_local.api.LOCAL_TEST_TOKEN)"
+        )
+        provider = f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
+        self._created(
+            logical_id,
+            pool["Id"],
+            Arn=pool["Arn"],
+            ProviderName=provider,
+            ProviderURL=f"https://{provider}",
+            UserPoolId=pool["Id"],
+        )
+
+    def _user_pool_client(self, logical_id: str, props: dict[str, Any]) -> None:
+        client = self._client("cognito-idp").create_user_pool_client(
+            UserPoolId=props["UserPoolId"],
+            ClientName=props.get("ClientName") or f"{self.stack_name}-{logical_id}",
+            GenerateSecret=bool(props.get("GenerateSecret", False)),
+        )["UserPoolClient"]
+        self._created(
+            logical_id, client["ClientId"], ClientId=client["ClientId"], Name=client["ClientName"]
+        )
+
     # ------------------------------------------------------------ API Gateway
     def _rest_api(self, logical_id: str, props: dict[str, Any]) -> None:
         api_id = re.sub(r"[^a-z0-9]", "", logical_id.lower())[:10]
         api = ApiDefinition(api_id=api_id, logical_id=logical_id)
         body = props.get("Body", {})
         api.binary_media_types = [t.replace("~1", "/") for t in props.get("BinaryMediaTypes", [])]
+        api.gateway_response_headers = _gateway_response_headers(body)
         for path, methods in body.get("paths", {}).items():
             for method, operation in methods.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
@@ -532,7 +596,8 @@ class LocalDeployer:
                         str(integration.get("uri", "")).split("/functions/")[-1].split("/")[0]
                     )
                     function = function.rsplit(":", 1)[-1]
-                api.routes.append(ApiRoute(api_id, method.upper(), path, function))
+                authorization = _authorization(operation, body)
+                api.routes.append(ApiRoute(api_id, method.upper(), path, function, authorization))
         self.stack.apis[logical_id] = api
         self._created(logical_id, api_id, RootResourceId=f"{api_id}-root")
 
@@ -541,6 +606,34 @@ class LocalDeployer:
             if api.api_id == props.get("RestApiId"):
                 api.stage = str(props.get("StageName", ""))
         self._created(logical_id, str(props.get("StageName", logical_id)))
+
+
+def _authorization(operation: dict[str, Any], body: dict[str, Any]) -> str:
+    """The method's authorization type, from its OpenAPI ``security`` and the definitions."""
+    security = operation.get("security", body.get("security", []))
+    definitions = body.get("securityDefinitions", {})
+    for requirement in security:
+        for name in requirement:
+            definition = definitions.get(name, {})
+            kind = str(definition.get("x-amazon-apigateway-authtype", "")).lower()
+            if kind == "awssigv4":
+                return "AWS_IAM"
+            if kind == "cognito_user_pools":
+                return "COGNITO_USER_POOLS"
+            if definition:
+                raise ValueError(f"authorizer {name}: {kind or 'custom'} is not emulated locally")
+    return "NONE"
+
+
+def _gateway_response_headers(body: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Gateway response type -> headers, with API Gateway's quotes around static values removed."""
+    prefix = "gatewayresponse.header."
+    headers: dict[str, dict[str, str]] = {}
+    for kind, response in body.get("x-amazon-apigateway-gateway-responses", {}).items():
+        for key, value in response.get("responseParameters", {}).items():
+            if key.startswith(prefix):
+                headers.setdefault(kind, {})[key[len(prefix) :]] = str(value).strip("'")
+    return headers
 
 
 def _s3_notifications(config: dict[str, Any]) -> dict[str, Any]:
