@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from photoflow import steps
 from photoflow.config import ImagingConfig, load
 from photoflow.models import StepInput
-from photoflow.observability import logger, metrics, tracer
+from photoflow.observability import logger, metrics, timed_step, tracer
 
 CONFIG = load(ImagingConfig)
 
@@ -17,6 +17,7 @@ CONFIG = load(ImagingConfig)
 @logger.inject_lambda_context(correlation_id_path="photo.id")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@timed_step("metadata")
 @event_parser(model=StepInput)
 def lambda_handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
     result = steps.describe(event.photo, CONFIG)

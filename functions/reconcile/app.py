@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow.config import NotificationConfig, StorageConfig, load
-from photoflow.observability import logger, metrics, tracer
+from photoflow.observability import count_ended_execution, logger, metrics, tracer
 from photoflow.reconcile import EndedExecution, Reconciler
 
 reconciler = Reconciler(load(StorageConfig).table_name, load(NotificationConfig).topic_arn)
@@ -30,6 +30,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def record_handler(record: SQSRecord) -> None:
     event = EventBridgeEvent(json.loads(record.body))
     ended = EndedExecution.from_detail(dict(event.detail))
+    count_ended_execution(ended.status)
     outcome = reconciler.reconcile(ended)
     logger.info(
         outcome,
