@@ -12,7 +12,7 @@ import binascii
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -37,7 +37,20 @@ uploads = Uploads(
     direct_max_bytes=API.direct_upload_max_bytes,
     url_expiry_seconds=API.url_expiry_seconds,
 )
-app = APIGatewayRestResolver()
+# Only the page's origin may read responses; the template's Cors and GatewayResponses say the same.
+cors = CORSConfig(
+    allow_origin=API.allowed_origin,
+    allow_headers=[
+        "Authorization",
+        "Content-Type",
+        "X-Amz-Date",
+        "X-Amz-Security-Token",
+        "X-Filename",
+    ],
+    expose_headers=["Location"],
+    max_age=600,
+)
+app = APIGatewayRestResolver(cors=cors)
 
 ERROR_STATUS = {
     "EmptyPhoto": HTTPStatus.BAD_REQUEST,

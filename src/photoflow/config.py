@@ -61,6 +61,10 @@ class ApiConfig(_EnvModel):
     direct_upload_max_bytes: int = Field(alias="DIRECT_UPLOAD_MAX_BYTES", gt=0)
     url_expiry_seconds: int = Field(alias="URL_EXPIRY_SECONDS", ge=60, le=3600)
     page_size_max: int = Field(alias="PAGE_SIZE_MAX", ge=1, le=100)
+    # The web page's origin: the only one CORS lets read responses (no wildcard, no path).
+    allowed_origin: str = Field(
+        alias="ALLOWED_ORIGIN", pattern=r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$"
+    )
 
 
 class NotificationConfig(_EnvModel):

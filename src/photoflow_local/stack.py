@@ -110,9 +110,13 @@ class LocalStack:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.server.start()
 
-        template = translate(self.template_path, options.parameters, region=options.region)
+        # The local API serves the page too, so the page's origin is the API's own.
+        api_port = options.api_port or free_port()
+        parameters = {"AllowedOrigin": f"http://127.0.0.1:{api_port}", **(options.parameters or {})}
+        template = translate(self.template_path, parameters, region=options.region)
+        parameters = {k: v for k, v in parameters.items() if k in template.parameters}
         deployer = LocalDeployer(self.endpoint_url, region=options.region)
-        self.deployed = deployer.deploy(template, options.parameters)
+        self.deployed = deployer.deploy(template, parameters)
         for function in self.deployed.functions.values():
             self.lambdas.register(function)
         self.lambdas.prepare_environment()
@@ -129,9 +133,7 @@ class LocalStack:
             poller.start()
             self.pollers.append(poller)
         for logical_id, api in self.deployed.apis.items():
-            front_end = LocalApi(
-                api, self.lambdas, port=options.api_port, static_dir=options.static_dir
-            )
+            front_end = LocalApi(api, self.lambdas, port=api_port, static_dir=options.static_dir)
             front_end.start()
             self.apis[logical_id] = front_end
         return self
