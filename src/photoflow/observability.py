@@ -50,7 +50,10 @@ def timed_step(step: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
+def ended_execution_metric(status: str) -> str:
+    """``PhotosProcessed`` for a SUCCEEDED execution, ``PhotosFailed`` for any other end."""
+    return "PhotosProcessed" if status == "SUCCEEDED" else "PhotosFailed"
+
+
 def count_ended_execution(status: str) -> None:
-    """One ``PhotosProcessed`` for a SUCCEEDED execution, one ``PhotosFailed`` otherwise."""
-    name = "PhotosProcessed" if status == "SUCCEEDED" else "PhotosFailed"
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=ended_execution_metric(status), unit=MetricUnit.Count, value=1)

@@ -27,6 +27,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from photoflow.observability import ended_execution_metric, timed_step
 from photoflow_local.api import LOCAL_TEST_TOKEN, LocalApi, Refused, authorize
 from photoflow_local.client import ApiError, PhotosClient, local_test_identity
 from photoflow_local.deploy import ApiDefinition, ApiRoute
@@ -117,6 +118,47 @@ def test_alarms_and_log_groups_are_created(local_stack: LocalStack) -> None:
     retention = int(local_stack.stack.parameters["LogRetentionDays"])
     assert len(groups) == 6
     assert {g["retentionInDays"] for g in groups} == {retention}
+
+
+def test_each_step_reports_its_duration_even_when_it_fails(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "PhotoFlow")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "photoflow")
+
+    @timed_step("timed-in-a-test")
+    def step(fail: bool) -> str:
+        if fail:
+            raise ValueError("corrupt")
+        return "done"
+
+    assert step(False) == "done"
+    with pytest.raises(ValueError, match="corrupt"):
+        step(True)
+
+    # (functions of the session's local stack may print metrics meanwhile: keep ours)
+    printed = [line for line in capsys.readouterr().out.splitlines() if "timed-in-a-test" in line]
+    emitted = [json.loads(line) for line in printed]
+    assert len(emitted) == 2
+    for blob in emitted:
+        [directive] = blob["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == "PhotoFlow"
+        assert directive["Metrics"] == [{"Name": "StepDuration", "Unit": "Milliseconds"}]
+        assert blob["step"] == "timed-in-a-test"
+        assert blob["StepDuration"][0] >= 0
+
+
+@pytest.mark.parametrize(
+    ("status", "metric"),
+    [
+        ("SUCCEEDED", "PhotosProcessed"),
+        ("FAILED", "PhotosFailed"),
+        ("TIMED_OUT", "PhotosFailed"),
+        ("ABORTED", "PhotosFailed"),
+    ],
+)
+def test_ended_executions_count_photos_processed_and_failed(status: str, metric: str) -> None:
+    assert ended_execution_metric(status) == metric
 
 
 # ---------------------------------------------------------------- the front end's check, each mode
