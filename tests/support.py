@@ -125,7 +125,8 @@ def terminal_record(stack: Any, photo_id: str, timeout: float = 60.0) -> dict[st
     """The photo's item once it is COMPLETED or FAILED (bounded; fails with the last seen)."""
     item = poll(
         lambda: photo_record(stack, photo_id),
-        lambda i: i is not None and i["status"]["S"] in ("COMPLETED", "FAILED"),
+        # .get: a read can land in the middle of the local DynamoDB's update of the item
+        lambda i: i is not None and i.get("status", {}).get("S") in ("COMPLETED", "FAILED"),
         timeout=timeout,
         what=f"terminal record of {photo_id}",
     )

@@ -37,7 +37,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from photoflow_local.deploy import ACCOUNT_ID, ApiDefinition, ApiRoute
-from photoflow_local.lambdas import InProcessLambdas
+from photoflow_local.lambdas import LambdaService
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway REST payload quota
 LAMBDA_MAX_REQUEST = 6 * 1024 * 1024  # synchronous invoke payload quota
@@ -173,7 +173,7 @@ class LocalApi:
     def __init__(
         self,
         api: ApiDefinition,
-        lambdas: InProcessLambdas,
+        lambdas: LambdaService,
         *,
         host: str = "127.0.0.1",
         port: int = 0,

@@ -1,28 +1,33 @@
-"""Lambda functions run in-process, from their folders, with their template environment.
+"""The local Lambda service: each function runs in sandbox processes of its own.
 
-Each function is imported once (its cold start) as its own module, so every
-function's ``app.py`` lives side by side. ``os.environ`` is process-wide, so a
-function's Environment is applied under a lock while it starts and runs, the
-way each Lambda sandbox has its own.
+Like Lambda's execution environments, a sandbox is a process started for one
+function with that function's template Environment. It imports the function
+once (its cold start) and then serves invocations one at a time; a function
+gets up to ``max_concurrency`` sandboxes, so different functions (and the two
+branches of a Parallel) run side by side on all cores, and nothing a function
+does to its process (environment variables, Powertools' per-process state, a
+crash) reaches another. A handler that outlives its Timeout is stopped and its
+sandbox replaced (``Sandbox.Timedout``); a sandbox that dies mid-invocation is
+reported as ``Runtime.ExitError``, as an out-of-memory kill is on Lambda.
+What functions print goes to the log sink, never to the terminal.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import io
 import json
-import os
-import sys
+import multiprocessing
 import threading
 import time
-import traceback
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any, TextIO
+from typing import TextIO
+
+from photoflow_local.lambda_worker import error_payload, serve
+
+INIT_TIMEOUT_SECONDS = 60.0  # a cold start, imports included (Lambda allows 10 s of init)
+_SPAWN = multiprocessing.get_context("spawn")  # a clean interpreter, not a copy of this one
 
 
 @dataclass
@@ -31,53 +36,18 @@ class LocalFunction:
     code_dir: Path
     handler: str
     environment: dict[str, str]
-    timeout_seconds: int = 3
+    timeout_seconds: float = 3
     memory_mb: int = 128
-    _entry: Callable[[Any, Any], Any] | None = field(default=None, repr=False)
+    max_concurrency: int = 2
+    _idle: list[_Sandbox] = field(default_factory=list, repr=False)
+    _slots: threading.Semaphore | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @property
-    def module_name(self) -> str:
-        return f"photoflow_fn_{self.name.replace('-', '_')}"
-
-    def entry_point(self) -> Callable[[Any, Any], Any]:
-        if self._entry is None:
-            module_file, _, attribute = self.handler.rpartition(".")
-            path = self.code_dir / (module_file.replace(".", "/") + ".py")
-            spec = importlib.util.spec_from_file_location(self.module_name, path)
-            if spec is None or spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            module: ModuleType = importlib.util.module_from_spec(spec)
-            sys.modules[self.module_name] = module
-            spec.loader.exec_module(module)
-            self._entry = getattr(module, attribute)
-        return self._entry
-
-
-@dataclass
-class LambdaContext:
-    """The context object handlers receive, as the Lambda runtime builds it."""
-
-    function_name: str
-    memory_limit_in_mb: int
-    timeout_seconds: int
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    function_version: str = "$LATEST"
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    _deadline: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        self._deadline = time.monotonic() + self.timeout_seconds
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+    def slots(self) -> threading.Semaphore:
+        with self._lock:
+            if self._slots is None:
+                self._slots = threading.Semaphore(self.max_concurrency)
+            return self._slots
 
 
 @dataclass
@@ -89,23 +59,96 @@ class Invocation:
     error_type: str | None = None
 
 
-class InProcessLambdas:
-    """The local Lambda service: registered functions, invoked in this process."""
+class _Sandbox:
+    """One process serving one function."""
+
+    def __init__(self, function: LocalFunction, environment: dict[str, str]) -> None:
+        self.connection, child = _SPAWN.Pipe()
+        self.process = _SPAWN.Process(
+            target=serve,
+            args=(
+                child,
+                str(function.code_dir),
+                function.handler,
+                environment,
+                function.name,
+                function.memory_mb,
+                function.timeout_seconds,
+            ),
+            name=f"lambda-{function.name}",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+        self.initialized = False
+        self.init_failure: tuple[str, str] | None = None  # (payload, logs)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def _receive(self, timeout: float) -> tuple[str, bool, str] | None:
+        if not self.connection.poll(timeout):
+            return None
+        reply: tuple[str, bool, str] = self.connection.recv()
+        return reply
+
+    def invoke(self, event: str, timeout: float) -> tuple[str, bool, str, str | None]:
+        """(payload, errored, logs, error type). A sandbox that times out or dies is stopped."""
+        logs = ""
+        try:
+            if not self.initialized:
+                ready = self._receive(INIT_TIMEOUT_SECONDS)
+                if ready is None:
+                    return self._timed_out(logs, "the function's init timed out")
+                status, errored, logs = ready
+                self.initialized = True
+                if errored:  # the init failed: every invocation would
+                    self.stop()
+                    return status, True, logs, json.loads(status).get("errorType")
+            self.connection.send(event)
+            reply = self._receive(timeout)
+        except (EOFError, OSError):
+            return self._exited(logs)
+        if reply is None:
+            return self._timed_out(logs, f"Task timed out after {timeout:.2f} seconds")
+        payload, errored, more_logs = reply
+        error_type = json.loads(payload).get("errorType") if errored else None
+        return payload, errored, logs + more_logs, error_type
+
+    def _timed_out(self, logs: str, message: str) -> tuple[str, bool, str, str]:
+        self.stop()
+        return error_payload("Sandbox.Timedout", message), True, logs, "Sandbox.Timedout"
+
+    def _exited(self, logs: str) -> tuple[str, bool, str, str]:
+        self.stop()
+        message = f"Runtime exited with error: exit status {self.process.exitcode}"
+        return error_payload("Runtime.ExitError", message), True, logs, "Runtime.ExitError"
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.connection.close()
+
+
+class LambdaService:
+    """The local Lambda service: registered functions, invoked in their own sandboxes."""
 
     def __init__(self, base_environment: dict[str, str], log_sink: TextIO | None = None) -> None:
         self.base_environment = base_environment
         self.log_sink = log_sink or io.StringIO()
         self.functions: dict[str, LocalFunction] = {}
         self.invocations: list[Invocation] = []
-        self._lock = threading.RLock()
-        self.region = base_environment.get("AWS_DEFAULT_REGION", "us-east-1")
+        self._log_lock = threading.Lock()
+        self._sandboxes: list[_Sandbox] = []
         # Fault injection (soak runs): given a function name, an error type to fail with, or None.
         self.fault: Callable[[str], str | None] | None = None
 
     def register(self, function: LocalFunction) -> None:
         self.functions[function.name] = function
 
-    def _variables(self, function: LocalFunction) -> dict[str, str]:
+    def environment(self, function: LocalFunction) -> dict[str, str]:
         return {
             **self.base_environment,
             **function.environment,
@@ -115,94 +158,58 @@ class InProcessLambdas:
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
         }
 
-    def prepare_environment(self) -> None:
-        """Give the process every variable any function sets, once, before any runs.
-
-        Other threads (the interpreter, the local API, boto3) read os.environ
-        while a function runs; a variable deleted under them is a KeyError in
-        the middle of their iteration. So a function's variables are set and
-        reset, never deleted: the price is that each function also sees the
-        variables only other functions declare.
-        """
-        for function in self.functions.values():
-            for name, value in self._variables(function).items():
-                os.environ.setdefault(name, value)
-
-    @contextlib.contextmanager
-    def _sandbox(self, function: LocalFunction) -> Iterator[None]:
-        variables = self._variables(function)
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        try:
-            with contextlib.redirect_stdout(self.log_sink):
-                yield
-        finally:
-            for name, value in saved.items():
-                if value is not None:
-                    os.environ[name] = value
-
     def invoke(self, function_name: str, event: str) -> tuple[str, bool, str]:
-        """Run one invocation: (payload JSON, errored, log tail), as moto expects."""
+        """Run one invocation: (payload JSON, errored, log text), as moto expects."""
         function = self.functions.get(function_name)
         if function is None:
             return (
-                _error_payload("ResourceNotFoundException", f"no function {function_name}"),
+                error_payload("ResourceNotFoundException", f"no function {function_name}"),
                 True,
                 "",
             )
-        payload = json.loads(event) if event else {}
         started = time.monotonic()
         injected = self.fault(function_name) if self.fault else None
         if injected:
             self.invocations.append(Invocation(function_name, started, 0.0, True, injected))
-            return _error_payload(injected, f"{injected} injected by the fault injector"), True, ""
-        with self._lock, self._sandbox(function):
-            result, errored, error_type = self._run(function, payload)
+            return error_payload(injected, f"{injected} injected by the fault injector"), True, ""
+        with function.slots():
+            sandbox = self._sandbox_for(function)
+            began = time.monotonic()  # after waiting for a free sandbox
+            payload, errored, logs, error_type = sandbox.invoke(event, function.timeout_seconds)
+            if sandbox.alive:
+                with function._lock:
+                    function._idle.append(sandbox)
         self.invocations.append(
-            Invocation(
-                function_name, started, (time.monotonic() - started) * 1000, errored, error_type
-            )
+            Invocation(function_name, began, (time.monotonic() - began) * 1000, errored, error_type)
         )
-        return result, errored, ""
+        if logs:
+            with self._log_lock:
+                self.log_sink.write(logs)
+        return payload, errored, logs
 
-    def _run(self, function: LocalFunction, payload: Any) -> tuple[str, bool, str | None]:
-        outcome: dict[str, Any] = {}
+    def _sandbox_for(self, function: LocalFunction) -> _Sandbox:
+        with function._lock:
+            if function._idle:
+                return function._idle.pop()
+        sandbox = _Sandbox(function, self.environment(function))
+        self._sandboxes.append(sandbox)
+        return sandbox
 
-        def target() -> None:
-            try:
-                entry = function.entry_point()
-                context = LambdaContext(
-                    function.name, function.memory_mb, function.timeout_seconds, region=self.region
-                )
-                outcome["result"] = entry(payload, context)
-            except BaseException as error:  # the runtime reports every failure, as Lambda does
-                outcome["error"] = error
+    def warm(self, names: list[str] | None = None) -> None:
+        """Start one sandbox per function ahead of the first invocation (their cold starts)."""
+        for name in names or list(self.functions):
+            function = self.functions[name]
+            with function._lock:
+                if function._idle:
+                    continue
+            sandbox = _Sandbox(function, self.environment(function))
+            self._sandboxes.append(sandbox)
+            with function._lock:
+                function._idle.append(sandbox)
 
-        worker = threading.Thread(target=target, name=f"lambda-{function.name}", daemon=True)
-        worker.start()
-        worker.join(function.timeout_seconds)
-        if worker.is_alive():
-            message = f"Task timed out after {function.timeout_seconds:.2f} seconds"
-            return _error_payload("Sandbox.Timedout", message), True, "Sandbox.Timedout"
-        if "error" in outcome:
-            error: BaseException = outcome["error"]
-            error_type = type(error).__name__
-            return _error_payload(error_type, str(error), error), True, error_type
-        return json.dumps(outcome.get("result")), False, None
-
-
-def _error_payload(error_type: str, message: str, error: BaseException | None = None) -> str:
-    stack = [_frame(f) for f in traceback.extract_tb(error.__traceback__)] if error else []
-    return json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": stack})
-
-
-def _frame(frame: traceback.FrameSummary) -> str:
-    """A stack frame as Lambda shows it, with paths relative to the code, not to this machine."""
-    path = Path(frame.filename)
-    if "site-packages" in path.parts:
-        shown = "/".join(path.parts[path.parts.index("site-packages") + 1 :])
-    elif path.is_relative_to(Path.cwd()):
-        shown = path.relative_to(Path.cwd()).as_posix()
-    else:
-        shown = path.name
-    return f'  File "{shown}", line {frame.lineno}, in {frame.name}\n    {frame.line or ""}\n'
+    def stop(self) -> None:
+        for sandbox in self._sandboxes:
+            sandbox.stop()
+        self._sandboxes.clear()
+        for function in self.functions.values():
+            function._idle.clear()

@@ -3,9 +3,11 @@
 moto 5.2.5 ships an executing Step Functions interpreter, but:
 1. Lambda code only runs in Docker: ``LambdaFunction._invoke_lambda`` is the one
    hook behind direct invoke, Step Functions tasks, event source mappings and
-   S3/SNS targets; it is routed to the in-process runtime (lambdas.py).
+   S3/SNS targets; it is routed to the local Lambda service (lambdas.py).
 2. StartExecution without a name names the execution "None"; a generated name
-   is used instead, as on AWS.
+   is used instead, as on AWS. And it is not atomic: two concurrent calls with
+   one name could both start an execution; they are serialized, so the name
+   stays the idempotency key it is on AWS.
 3. Step Functions Local's MockConfigFile support is vendored but dormant
    (``load_mock_test_case_for`` returns None). It is wired up with moto's own
    MockTestCase classes: ``StartExecution`` on ``<stateMachineArn>#<TestCase>``
@@ -84,13 +86,14 @@ class _State:
     applied: bool = False
     originals: dict[str, Any] = {}
     pending_mock = threading.local()
+    start_lock = threading.Lock()
     registered: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {}
 
 
 _state = _State()
 
 
-# ----------------------------------------------------------------- 1. Lambda in-process
+# ----------------------------------------------------------------- 1. Lambda, locally
 def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
     if _state.runtime is None:
         payload = {
@@ -119,12 +122,15 @@ def _start_execution(
     if test_case_name:
         state_machine = self.describe_state_machine(base_arn)
         mock = load_mock_test_case(state_machine.name, test_case_name)
-    _state.pending_mock.value = mock
-    try:
-        original: Callable[..., Execution] = _state.originals["start_execution"]
-        return original(self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header)
-    finally:
-        _state.pending_mock.value = None
+    with _state.start_lock:
+        _state.pending_mock.value = mock
+        try:
+            original: Callable[..., Execution] = _state.originals["start_execution"]
+            return original(
+                self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header
+            )
+        finally:
+            _state.pending_mock.value = None
 
 
 def _get_start_execution_worker(self: Execution) -> Any:

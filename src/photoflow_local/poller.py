@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from photoflow_local.deploy import EventSourceMapping
-from photoflow_local.lambdas import InProcessLambdas
+from photoflow_local.lambdas import LambdaService
 
 
 @dataclass
@@ -30,7 +30,7 @@ class SqsPoller:
     def __init__(
         self,
         mapping: EventSourceMapping,
-        lambdas: InProcessLambdas,
+        lambdas: LambdaService,
         sqs: Any,
         *,
         region: str,

@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from photoflow_local import patches
 from photoflow_local.api import LocalApi
 from photoflow_local.deploy import DeployedStack, LocalDeployer
-from photoflow_local.lambdas import InProcessLambdas
+from photoflow_local.lambdas import LambdaService
 from photoflow_local.poller import SqsPoller
 from photoflow_local.template import translate
 
@@ -95,7 +95,7 @@ class LocalStack:
         os.environ.update(environment)
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
-        self.lambdas = InProcessLambdas(environment, log_sink=self.log_sink)
+        self.lambdas = LambdaService(environment, log_sink=self.log_sink)
         patches.apply(self.lambdas, time_scale=options.time_scale)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         # A step that raises has no metrics to flush: Lambda logs a warning, here it would clutter.
@@ -119,7 +119,7 @@ class LocalStack:
         self.deployed = deployer.deploy(template, parameters)
         for function in self.deployed.functions.values():
             self.lambdas.register(function)
-        self.lambdas.prepare_environment()
+        self.lambdas.warm()
 
         sqs = self.client("sqs")
         for mapping in self.deployed.event_source_mappings:
@@ -141,6 +141,8 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
+        if self.deployed is not None:
+            self.lambdas.stop()
         for api in self.apis.values():
             api.stop()
         if self.server is not None:

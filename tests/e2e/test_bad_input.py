@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from photoflow.keys import new_photo_id, photo_id_for_key
-from photoflow_local.client import PhotosClient
+from photoflow_local.client import PhotosClient, local_test_identity
 from photoflow_local.stack import LocalStack
 from tests.photos import decompression_bomb_png, make_photo, truncated_jpeg
 from tests.support import QueueWatcher, terminal_record
@@ -37,6 +37,7 @@ def post(
         params={"filename": filename},
         data=body,
         headers=headers,
+        auth=local_test_identity(),
         timeout=30,
     )
 
@@ -121,7 +122,12 @@ def test_bodies_over_the_direct_cap_are_refused_and_pointed_elsewhere(
 def test_presigned_upload_requests_are_checked(
     local_stack: LocalStack, request_body: dict[str, Any], status: int, error: str
 ) -> None:
-    response = requests.post(f"{local_stack.api_url}/photos/uploads", json=request_body, timeout=30)
+    response = requests.post(
+        f"{local_stack.api_url}/photos/uploads",
+        json=request_body,
+        auth=local_test_identity(),
+        timeout=30,
+    )
     assert response.status_code == status, response.text
     assert response.json()["error"] == error
 

@@ -1,89 +1,108 @@
-"""The in-process Lambda runtime: environments, errors, timeouts."""
+"""The local Lambda service: sandbox processes per function, errors, timeouts, crashes."""
 
 from __future__ import annotations
 
 import json
-import os
-import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from photoflow_local.lambdas import InProcessLambdas, LocalFunction
+from photoflow_local.lambdas import LambdaService, LocalFunction
 
 HANDLER = """
 import os
 import time
+
+print("cold start of", os.environ["AWS_LAMBDA_FUNCTION_NAME"])
+os.environ["TOUCHED_BY"] = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
 
 def handler(event, context):
     if event.get("sleep"):
         time.sleep(event["sleep"])
     if event.get("fail"):
         raise ValueError("asked to fail")
-    return {"seen": os.environ.get(event["read"]), "name": context.function_name}
+    if event.get("crash"):
+        os._exit(137)
+    return {
+        "seen": os.environ.get(event.get("read", "")),
+        "name": context.function_name,
+        "pid": os.getpid(),
+    }
 """
 
 
 @pytest.fixture
-def lambdas(tmp_path: Path) -> Iterator[InProcessLambdas]:
-    saved = dict(os.environ)
+def service(tmp_path: Path) -> Iterator[LambdaService]:
     (tmp_path / "app.py").write_text(HANDLER)
-    runtime = InProcessLambdas({"SHARED": "base"})
-    runtime.register(
-        LocalFunction("first", tmp_path, "app.handler", {"ONLY_FIRST": "1", "COLOUR": "red"}, 2)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "app.py").write_text("raise RuntimeError('no config')\n")
+    lambdas = LambdaService({"SHARED": "base"})
+    lambdas.register(
+        LocalFunction("first", tmp_path, "app.handler", {"ONLY_FIRST": "1", "COLOUR": "red"}, 5)
     )
-    runtime.register(LocalFunction("second", tmp_path, "app.handler", {"COLOUR": "blue"}, 2))
-    runtime.prepare_environment()
-    yield runtime
-    os.environ.clear()
-    os.environ.update(saved)
+    lambdas.register(LocalFunction("second", tmp_path, "app.handler", {"COLOUR": "blue"}, 5))
+    lambdas.register(LocalFunction("broken", tmp_path / "broken", "app.handler", {}, 5))
+    yield lambdas
+    lambdas.stop()
 
 
-def invoke(runtime: InProcessLambdas, name: str, **event: object) -> tuple[dict[str, object], bool]:
-    payload, errored, _ = runtime.invoke(name, json.dumps(event))
+def invoke(service: LambdaService, name: str, **event: object) -> tuple[dict[str, object], bool]:
+    payload, errored, _ = service.invoke(name, json.dumps(event))
     return json.loads(payload), errored
 
 
-def test_each_function_runs_with_its_own_values(lambdas: InProcessLambdas) -> None:
-    assert invoke(lambdas, "first", read="COLOUR") == ({"seen": "red", "name": "first"}, False)
-    assert invoke(lambdas, "second", read="COLOUR") == ({"seen": "blue", "name": "second"}, False)
-    assert invoke(lambdas, "second", read="SHARED")[0]["seen"] == "base"
+def test_each_function_has_its_own_environment_and_process(service: LambdaService) -> None:
+    first, _ = invoke(service, "first", read="COLOUR")
+    second, _ = invoke(service, "second", read="COLOUR")
+    assert (first["seen"], first["name"], second["seen"], second["name"]) == (
+        "red",
+        "first",
+        "blue",
+        "second",
+    )
+    assert first["pid"] != second["pid"]
+    assert invoke(service, "second", read="ONLY_FIRST")[0]["seen"] is None
+    assert invoke(service, "second", read="TOUCHED_BY")[0]["seen"] == "second"  # no leak from first
+    assert invoke(service, "first", read="SHARED")[0]["seen"] == "base"
 
 
-def test_an_exception_is_reported_by_its_class_name(lambdas: InProcessLambdas) -> None:
-    payload, errored = invoke(lambdas, "first", read="COLOUR", fail=True)
+def test_warm_invocations_reuse_the_sandbox_and_logs_reach_the_sink(service: LambdaService) -> None:
+    pids = {invoke(service, "first")[0]["pid"] for _ in range(3)}
+    assert len(pids) == 1
+    assert service.log_sink.getvalue().count("cold start of first") == 1  # type: ignore[attr-defined]
+
+
+def test_an_exception_is_reported_by_its_class_name(service: LambdaService) -> None:
+    payload, errored = invoke(service, "first", fail=True)
     assert errored
     assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "asked to fail")
     assert not any('File "/' in line for line in payload["stackTrace"])  # no machine paths
 
 
-def test_a_handler_over_its_timeout_is_a_sandbox_timeout(lambdas: InProcessLambdas) -> None:
-    lambdas.functions["first"].timeout_seconds = 0.05
-    payload, errored = invoke(lambdas, "first", read="COLOUR", sleep=1)
+def test_an_init_error_fails_the_invocation_with_its_name(service: LambdaService) -> None:
+    payload, errored = invoke(service, "broken")
+    assert errored
+    assert (payload["errorType"], payload["errorMessage"]) == ("RuntimeError", "no config")
+
+
+def test_a_handler_over_its_timeout_is_stopped_and_replaced(service: LambdaService) -> None:
+    before = invoke(service, "first")[0]["pid"]
+    service.functions["first"].timeout_seconds = 0.3
+    started = time.monotonic()
+    payload, errored = invoke(service, "first", sleep=30)
     assert errored
     assert payload["errorType"] == "Sandbox.Timedout"
+    assert time.monotonic() - started < 10
+    service.functions["first"].timeout_seconds = 5
+    after, errored = invoke(service, "first")
+    assert not errored
+    assert after["pid"] != before  # a fresh sandbox
 
 
-def test_variables_are_never_deleted_under_other_threads(lambdas: InProcessLambdas) -> None:
-    # Another thread reads the whole environment while functions come and go
-    errors: list[BaseException] = []
-    stop = threading.Event()
-
-    def reader() -> None:
-        while not stop.is_set():
-            try:
-                {key: os.environ[key] for key in list(os.environ)}
-            except KeyError as error:
-                errors.append(error)
-
-    thread = threading.Thread(target=reader)
-    thread.start()
-    try:
-        for index in range(200):
-            invoke(lambdas, "first" if index % 2 else "second", read="COLOUR")
-    finally:
-        stop.set()
-        thread.join()
-    assert errors == []
-    assert os.environ["ONLY_FIRST"] == "1"  # set once for all, never removed
+def test_a_sandbox_that_dies_is_a_runtime_exit_error(service: LambdaService) -> None:
+    payload, errored = invoke(service, "second", crash=True)
+    assert errored
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert invoke(service, "second", read="COLOUR")[0]["seen"] == "blue"  # and the next one works

@@ -410,3 +410,27 @@ def test_replayed_map_iterations_get_their_own_recorded_results(runtime: Recordi
     )
     assert compare(recorded.timeline, replayed) == []
     assert [s.name for s in replayed.canonical()].count("Work") == 3
+
+
+def test_concurrent_starts_with_one_name_start_one_execution(runtime: RecordingRuntime) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.exceptions import ClientError
+
+    sfn, machine = _machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+    def start(index: int) -> str:
+        try:
+            return str(
+                sfn.start_execution(
+                    stateMachineArn=machine, name="once", input=json.dumps({"i": index})
+                )["executionArn"]
+            )
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(start, range(16)))
+    listed = sfn.list_executions(stateMachineArn=machine)["executions"]
+    assert len(listed) == 1
+    assert outcomes.count("ExecutionAlreadyExists") == 15

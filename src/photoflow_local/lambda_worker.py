@@ -1,0 +1,127 @@
+"""One Lambda sandbox: a process that imports one function once and runs its invocations.
+
+Started by the local Lambda service (lambdas.py) with the function's own
+environment, as Lambda starts an execution environment: variables, Powertools'
+per-process state and a crash stay inside it. It speaks over a
+multiprocessing connection: ("invoke", event JSON) in, (payload JSON, errored,
+log text) out. Kept free of moto and the local stack, so a sandbox starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class LambdaContext:
+    """The context object handlers receive, as the Lambda runtime builds it."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_seconds: float
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_seconds
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def error_payload(error_type: str, message: str, error: BaseException | None = None) -> str:
+    """The JSON Lambda returns for a failed invocation."""
+    stack = [_frame(f) for f in traceback.extract_tb(error.__traceback__)] if error else []
+    return json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": stack})
+
+
+def _frame(frame: traceback.FrameSummary) -> str:
+    """A stack frame as Lambda shows it, with paths relative to the code, not to this machine."""
+    path = Path(frame.filename)
+    if "site-packages" in path.parts:
+        shown = "/".join(path.parts[path.parts.index("site-packages") + 1 :])
+    elif path.is_relative_to(Path.cwd()):
+        shown = path.relative_to(Path.cwd()).as_posix()
+    else:
+        shown = path.name
+    return f'  File "{shown}", line {frame.lineno}, in {frame.name}\n    {frame.line or ""}\n'
+
+
+class _Capture(io.StringIO):
+    """The sandbox's stdout: what the function prints, handed back with each result."""
+
+    def drain(self) -> str:
+        text = self.getvalue()
+        self.seek(0)
+        self.truncate(0)
+        return text
+
+
+def _load(code_dir: str, handler: str, module_name: str) -> Any:
+    module_file, _, attribute = handler.rpartition(".")
+    path = Path(code_dir) / (module_file.replace(".", "/") + ".py")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return getattr(module, attribute)
+
+
+def serve(
+    connection: Connection,
+    code_dir: str,
+    handler: str,
+    environment: dict[str, str],
+    name: str,
+    memory_mb: int,
+    timeout_seconds: float,
+) -> None:
+    """The sandbox's main loop (the child process's entry point)."""
+    os.environ.update(environment)
+    capture = _Capture()
+    sys.stdout = capture  # Powertools' Logger binds stdout when it is created, at import
+    region = environment.get("AWS_REGION", "us-east-1")
+    try:
+        entry = _load(code_dir, handler, f"photoflow_fn_{name.replace('-', '_')}")
+    except BaseException as error:  # an init error: reported, then the sandbox is gone
+        connection.send(
+            (error_payload(type(error).__name__, str(error), error), True, capture.drain())
+        )
+        return
+    connection.send(("ready", False, capture.drain()))
+    while True:
+        try:
+            message = connection.recv()
+        except EOFError:
+            return
+        event = json.loads(message) if message else {}
+        context = LambdaContext(name, memory_mb, timeout_seconds, region=region)
+        try:
+            result = entry(event, context)
+            reply = (json.dumps(result), False)
+        except BaseException as error:  # the runtime reports every failure, as Lambda does
+            reply = (error_payload(type(error).__name__, str(error), error), True)
+        connection.send((*reply, capture.drain()))
