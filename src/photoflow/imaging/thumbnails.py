@@ -1,7 +1,7 @@
 """Thumbnails in several sizes from one decode.
 
 The expensive part of a thumbnail is decoding the original, so it happens once,
-at the smallest scale that still covers the largest size: a JPEG's decoder is
+at the smallest scale that (nearly) covers the largest size: a JPEG's decoder is
 told the target (``draft``) and decodes at 1/2, 1/4 or 1/8 scale directly from
 the DCT. Each smaller size is then made from the previous one, not from the
 original. Every output is upright, sRGB, baseline JPEG, with no metadata.
@@ -30,6 +30,14 @@ _LATER_STEPS = Image.Resampling.LANCZOS
 # Above this shrink factor, resize() first box-reduces by an integer factor: much faster,
 # and Pillow documents the result as indistinguishable from a direct resample at 3.0.
 _REDUCING_GAP = 3.0
+# A camera's 4000-4080 px long edge halves to 2000-2040 px, just short of a 2048 px
+# thumbnail (and quarters to just short of 1024). Decoding at that DCT scale and enlarging
+# the last few percent takes half the time of a full decode and a 12 MP -> 3 MP resample,
+# and the JPEG that comes out is as close to a LANCZOS resize of the full photo (40 dB PSNR
+# at 2048 px, quality 85) as the full-decode route's. So thumbnails accept a decode short
+# of the target by up to 1/_UNDERSHOOT of each side; BILINEAR does the enlarging.
+_UNDERSHOOT = 32
+_ENLARGE = Image.Resampling.BILINEAR
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -65,7 +73,7 @@ def make_thumbnails(
     """
     ordered = _largest_first(sizes)
     validate_quality(quality)
-    decoded = _decode(data, ordered[0], limits)
+    decoded = _decode(data, ordered[0], limits, near_miss=True)
     image = decoded.image
     renditions: list[Rendition] = []
     for index, size in enumerate(ordered):
@@ -107,11 +115,12 @@ def open_for_size(data: bytes, max_edge: int, limits: Limits) -> ImageFile.Image
     return image
 
 
-def _decode(data: bytes, max_edge: int, limits: Limits) -> _Decoded:
+def _decode(data: bytes, max_edge: int, limits: Limits, *, near_miss: bool = False) -> _Decoded:
+    """The photo decoded for ``max_edge``; with ``near_miss``, possibly a few percent short."""
     _check_edge(max_edge)
     image = open_checked(data, limits)
     upright = upright_size(image)
-    _draft(image, max_edge)
+    _draft(image, max_edge, near_miss=near_miss)
     with decoding(limits, canonical_format(image)):
         image.load()  # the first frame only, for animated images
         ImageOps.exif_transpose(image, in_place=True)
@@ -127,11 +136,14 @@ def _decode(data: bytes, max_edge: int, limits: Limits) -> _Decoded:
     return _Decoded(flat, upright)
 
 
-def _draft(image: ImageFile.ImageFile, max_edge: int) -> None:
+def _draft(image: ImageFile.ImageFile, max_edge: int, *, near_miss: bool = False) -> None:
     if canonical_format(image) == "JPEG" and max(image.size) > max_edge:
         # The fitted (w, h), never a square box: draft keeps a scale only if it covers
         # both dimensions, so a square box would stop a 3:2 photo at a larger scale.
-        image.draft("RGB", fitted_size(image.size, max_edge))
+        width, height = fitted_size(image.size, max_edge)
+        if near_miss:
+            width, height = width - width // _UNDERSHOOT, height - height // _UNDERSHOOT
+        image.draft("RGB", (width, height))
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -191,6 +203,8 @@ def _to_srgb(image: Image.Image, profile: ImageCms.ImageCmsProfile) -> Image.Ima
 def _shrink(image: Image.Image, target: tuple[int, int], *, first_step: bool) -> Image.Image:
     if image.size == target:
         return image
+    if image.width < target[0] or image.height < target[1]:
+        return image.resize(target, _ENLARGE)  # the last few percent of a near-miss decode
     factor = image.width // target[0]
     if factor >= 2 and (-(-image.width // factor), -(-image.height // factor)) == target:
         # An integer factor gives the target exactly (reduce() rounds up and averages the
