@@ -1,0 +1,429 @@
+"""``python -m bench``: every benchmark, the cost table and the targets; non-zero exit on a miss.
+
+Run from the repository root (``make bench``). The options shorten a run while
+working on the code; the targets are meant for the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+import pillow_heif
+
+from bench import cost, imaging, inputs, localstack, machine, memory, report, routes
+from bench.report import Target, ms, pairs, table, usd, write
+from bench.settings import WorkflowSettings, load_settings
+from bench.stats import percentile, time_interleaved
+
+TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
+LARGE_PHOTO = "24 MP JPEG"
+# The imaging work of each step function (photoflow.steps without S3).
+STEP_CASES = {
+    "MetadataFunction": imaging.METADATA,  # counts the pixel summary too: an upper bound
+    "ThumbnailFunction": imaging.STEP,
+    "FilterFunction": imaging.FILTERS,
+}
+CASE_ORDER = (
+    imaging.PLAIN,
+    imaging.EIGHTH,
+    imaging.SINGLE,
+    imaging.STEP,
+    imaging.VIPS,
+    imaging.NAIVE,
+    imaging.FILTERS,
+    imaging.METADATA,
+    imaging.METADATA_ORIGINAL,
+)
+SIDE_BY_SIDE = ((imaging.STEP, imaging.VIPS), (imaging.SINGLE, imaging.EIGHTH))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=9, help="timed runs per case (JPEGs)")
+    parser.add_argument("--batch", type=int, default=100, help="photos through the local stack")
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.batch < 1:
+        parser.error("--rounds and --batch must be at least 1")
+    started = time.monotonic()
+
+    settings = load_settings()
+    prices = cost.load_prices()
+    pyvips = routes.load_pyvips()
+    pillow_heif.options.DECODE_THREADS = 1  # every route is measured on one thread
+
+    report.section("Machine")
+    write(pairs(machine.describe(pyvips)))
+    report.section("Configuration (template.yaml defaults)")
+    write(_configuration(settings))
+
+    report.section("Inputs (deterministic, drawn by photoflow.imaging.samples)")
+    photos = inputs.imaging_photos()
+    write(_inputs(photos))
+
+    report.section("Imaging: single-threaded, medians of interleaved runs")
+    results = {}
+    for photo in photos:
+        is_jpeg = photo.fmt == "JPEG"
+        rounds = args.rounds if is_jpeg else max(3, args.rounds // 2)
+        result = imaging.measure_photo(photo, settings.imaging, pyvips, rounds, full=is_jpeg)
+        results[photo.label] = result
+        write(_imaging_table(result, rounds))
+    target, large = results[TARGET_PHOTO], results[LARGE_PHOTO]
+
+    report.section(f"Peak memory, {LARGE_PHOTO}: a fresh process per step (RSS high-water mark)")
+    peaks = _peak_memory(large, settings)
+
+    report.section("Local stack: the whole workflow, upload to notification")
+    stack_photos = inputs.stack_photos()
+    stack_imaging = _imaging_alone(stack_photos[0], settings)
+    write(f"{args.batch} photos through the local stack (nothing is printed while it runs) ...")
+    stack = localstack.run_batch(stack_photos, args.batch)
+    overhead = _stack_report(stack, settings, stack_imaging)
+
+    report.section("Cost per 1,000 photos (us-east-1 list prices; check before quoting)")
+    _cost_report(settings, prices, target, stack)
+
+    report.section("Targets")
+    thumbnail_peak = next(peak.step_mb for peak in peaks if peak.step == "thumbnail step")
+    smallest = settings.smallest_size
+    targets = [
+        Target(
+            "thumbnail step, 12 MP JPEG / plain decode",
+            target.ratio(imaging.STEP, imaging.PLAIN),
+            2.0,
+            "x",
+        ),
+        Target(
+            "thumbnail step, 12 MP JPEG / pyvips route",
+            target.ratio(imaging.STEP, imaging.VIPS),
+            1.2,
+            "x",
+        ),
+        Target(
+            "thumbnail step, 24 MP JPEG / plain decode",
+            large.ratio(imaging.STEP, imaging.PLAIN),
+            1.4,
+            "x",
+        ),
+        Target(
+            f"single {smallest} px thumbnail, 12 MP JPEG / 1/8-scale decode",
+            target.ratio(imaging.SINGLE, imaging.EIGHTH),
+            1.15,
+            "x",
+        ),
+        Target(
+            f"metadata step from the {smallest} px derivative, 12 MP JPEG",
+            target.timings[imaging.METADATA].median_ms,
+            10.0,
+            "ms",
+            strict=True,
+        ),
+        Target("thumbnail step peak memory, 24 MP JPEG", thumbnail_peak, 160.0, "MB", strict=True),
+        Target("local stack overhead over the three Lambda steps", overhead, 30.0, "%"),
+    ]
+    write(table(["target", "measured", "limit", ""], [t.row() for t in targets]))
+    verdicts = [t.verdict for t in targets]
+    failed = verdicts.count(report.FAIL)
+    write(
+        f"\n{verdicts.count(report.PASS)} met, {failed} missed, {verdicts.count(report.SKIP)}"
+        f" skipped (not measurable here); total run time {time.monotonic() - started:.0f} s"
+    )
+    return 1 if failed else 0
+
+
+def _configuration(settings: WorkflowSettings) -> str:
+    config = settings.imaging
+    return pairs(
+        [
+            ("thumbnail sizes", ", ".join(map(str, config.thumbnail_sizes))),
+            ("filters", f"{', '.join(config.filters)}, at {config.filter_max_edge} px"),
+            ("JPEG quality", str(config.jpeg_quality)),
+            ("limits", f"{config.max_pixels:,} pixels, {config.max_photo_bytes:,} bytes"),
+            ("function memory", ", ".join(f"{k} {v} MB" for k, v in settings.memory_mb.items())),
+            ("workflow type", settings.workflow_type),
+        ]
+    )
+
+
+def _inputs(photos: Sequence[inputs.BenchPhoto]) -> str:
+    rows = [
+        [
+            photo.label,
+            f"{photo.width}x{photo.height}",
+            f"{len(photo.data) / 1e6:.2f} MB",
+            f"{photo.bits_per_pixel:.2f}",
+            photo.note,
+        ]
+        for photo in photos
+    ]
+    low, high = inputs.PHOTO_LIKE_BITS_PER_PIXEL
+    reference = next(photo for photo in photos if photo.label == TARGET_PHOTO)
+    verdict = "yes" if low <= reference.bits_per_pixel <= high else "NO"
+    return (
+        table(["photo", "pixels", "size", "bits/pixel", "note"], rows, left=2)
+        + f"\nAt quality {inputs.QUALITY}, with camera EXIF and GPS. Photo-like size at"
+        + f" {reference.label} ({low:g}-{high:g} bits/pixel, like camera JPEGs): {verdict}"
+    )
+
+
+def _imaging_table(result: imaging.PhotoResult, rounds: int) -> str:
+    plain = result.timings[imaging.PLAIN]
+    rows = [
+        [
+            case,
+            ms(result.timings[case].median_ms),
+            ms(result.timings[case].median_wall_ms),
+            f"{result.timings[case].ratio_to(plain):.2f}x",
+        ]
+        for case in CASE_ORDER
+        if case in result.timings
+    ]
+    lines = [
+        f"\n{result.photo.label}, {rounds} rounds (ms: process CPU time; wall: for reference)",
+        table(["case", "ms", "wall ms", "x plain decode"], rows),
+    ]
+    for case, baseline in SIDE_BY_SIDE:
+        ratio = result.ratio(case, baseline)
+        if ratio is not None:
+            lines.append(f"{case} / {baseline}: {ratio:.2f}x")
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _peak_memory(large: imaging.PhotoResult, settings: WorkflowSettings) -> list[memory.PeakMemory]:
+    with tempfile.TemporaryDirectory(prefix="photoflow-bench-") as folder:
+        photo, derivative = Path(folder, "photo.jpg"), Path(folder, "derivative.jpg")
+        photo.write_bytes(large.photo.data)
+        derivative.write_bytes(large.smallest_thumbnail)
+        peaks = memory.measure_steps(photo, derivative, settings.imaging)
+    rows = [
+        [
+            peak.step,
+            f"{peak.process_mb:.0f}",
+            "(baseline)" if peak.step == memory.IDLE else f"{peak.step_mb:.0f}",
+        ]
+        for peak in peaks
+    ]
+    write(table(["step", "process peak MB", "step MB (peak - idle)"], rows))
+    write("idle: an interpreter that imported the same modules. Peaks: the highest of 3 processes.")
+    return peaks
+
+
+def _imaging_alone(photo: bytes, settings: WorkflowSettings) -> dict[str, float]:
+    """Each step function's imaging time on a local-stack photo: its run less S3 and framework."""
+    config = settings.imaging
+    smallest = routes.thumbnail_step(photo, config)[-1]
+    cases: dict[str, Callable[[], object]] = {
+        imaging.METADATA: partial(routes.metadata_step, photo, smallest, config),
+        imaging.STEP: partial(routes.thumbnail_step, photo, config),
+        imaging.FILTERS: partial(routes.filter_step, photo, config),
+    }
+    timings = time_interleaved(cases, 5)
+    return {function: timings[case].median_ms for function, case in STEP_CASES.items()}
+
+
+def _stack_report(
+    stack: localstack.StackResult, settings: WorkflowSettings, imaging_alone: dict[str, float]
+) -> float:
+    """Print the local stack's figures; returns its overhead over the three steps, in percent."""
+    width, height = inputs.STACK_PHOTO_SIZE
+    steps = settings.step_functions
+    per_photo = stack.wall_s / stack.photo_count * 1000
+    steps_ms = stack.run_ms_per_photo(steps)
+    others = [name for name in stack.batch_runs_ms if name not in steps]
+    others_ms = stack.run_ms_per_photo(others)
+    overhead = (per_photo / steps_ms - 1) * 100 if steps_ms else float("inf")
+    write(
+        f"{stack.photo_count} photos of {width}x{height} ({width * height / 1e6:.1f} MP), JPEG"
+        f" q{inputs.QUALITY}, {stack.photo_bytes / 1e3:.0f} KB on average, uploaded back to back"
+        " through the local API; done when PhotoProcessed arrives on the subscriber queue."
+    )
+    latencies = stack.latencies_s
+    write(
+        pairs(
+            [
+                ("throughput", f"{stack.photo_count / stack.wall_s:.2f} photos/s"),
+                (
+                    "upload to notification",
+                    f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p95"
+                    f" {percentile(latencies, 0.95) * 1000:.0f} ms (queued behind the batch)",
+                ),
+                (
+                    "one photo at a time",
+                    f"p50 {statistics.median(stack.lone_latencies_s) * 1000:.0f} ms"
+                    f" ({len(stack.lone_latencies_s)} photos, after {localstack.WARM_UP_PHOTOS}"
+                    " warm-up photos)",
+                ),
+                ("wall time per photo", f"{per_photo:.0f} ms"),
+                ("three Lambda steps", f"{steps_ms:.0f} ms per photo ({', '.join(steps)})"),
+                ("other functions", f"{others_ms:.0f} ms per photo ({', '.join(others)})"),
+                (
+                    "rest of the stack",
+                    f"{per_photo - steps_ms - others_ms:.0f} ms per photo (while no function ran)",
+                ),
+                ("overhead over the steps", f"{overhead:.0f}% (wall per photo / three steps - 1)"),
+                (
+                    "state transitions",
+                    f"{statistics.median(stack.transitions):g} per execution"
+                    f" ({min(stack.transitions)}-{max(stack.transitions)} in all"
+                    f" {len(stack.transitions)} executions)",
+                ),
+                (
+                    "task states",
+                    ", ".join(f"{kind} {n}" for kind, n in stack.service_tasks.items())
+                    + " per execution",
+                ),
+                ("failures", ", ".join(stack.failures) or "none"),
+            ]
+        )
+    )
+    rows = [
+        [
+            name,
+            f"{stack.invocations_per_photo(name):.2f}",
+            ms(statistics.median(runs)),
+            ms(sum(runs) / stack.photo_count),
+            ms(statistics.median(stack.lone_runs_ms.get(name, [0.0]))),
+            ms(imaging_alone[name]) if name in imaging_alone else "",
+        ]
+        for name, runs in stack.batch_runs_ms.items()
+    ]
+    headers = ["function", "calls/photo", "median ms", "ms/photo", "alone ms", "imaging ms"]
+    write("\n" + table(headers, rows))
+    write(
+        report.notes(
+            [
+                "Run times exclude waiting for a turn: the local Lambda service runs one function"
+                " at a time, so each run starts at the later of its call and the previous run's"
+                " end. alone: median run with one photo in flight. imaging: the step's imaging"
+                " work on this photo; the rest of a step is S3 through the local AWS and the"
+                " functions' framework.",
+            ]
+        )
+    )
+    return overhead
+
+
+def _cost_report(
+    settings: WorkflowSettings,
+    prices: cost.Prices,
+    target: imaging.PhotoResult,
+    stack: localstack.StackResult,
+) -> None:
+    usage, notes = _usage(settings, prices, target, stack)
+    lines = cost.cost_lines(usage, prices)
+    standard, express = cost.totals(lines)
+    rows = [[line.service, line.per_photo, usd(line.standard), usd(line.express)] for line in lines]
+    rows.append(["total", "", usd(standard), usd(express)])
+    write(table(["per 1,000 photos", "per photo", "Standard", "Express"], rows, left=2))
+    history_logs = cost.history_logging(usage, prices)
+    cpu_bound = [
+        dataclasses.replace(
+            use, duration_ms=use.duration_ms * cost.cpu_share_factor(use.memory_mb, prices)
+        )
+        for use in usage.lambdas
+        if use.function in STEP_CASES
+    ] + [use for use in usage.lambdas if use.function not in STEP_CASES]
+    cpu_standard, cpu_express = cost.totals(
+        cost.cost_lines(dataclasses.replace(usage, lambdas=cpu_bound), prices)
+    )
+    write(
+        report.notes(
+            [
+                f"Standard - Express: {usd(standard - express)} per 1,000 photos"
+                f" (Standard costs {standard / express:.1f}x Express).",
+                f"Express keeping each execution's history as logs (level ALL with execution"
+                f" data, {usage.history_bytes / 1e3:.0f} KB per execution): +{usd(history_logs)},"
+                f" {usd(express + history_logs)} in all.",
+                f"If the steps were CPU-bound at their memory's share of a CPU"
+                f" ({prices.billing['lambda_full_vcpu_mb']:.0f} MB = 1 vCPU): Standard"
+                f" {usd(cpu_standard)}, Express {usd(cpu_express)}.",
+                f"S3 storage: {usage.stored_bytes / 1e6:.1f} MB per photo (original and"
+                f" derivatives), {usd(cost.storage_per_month(usage, prices))} per 1,000 photos"
+                " for each month kept.",
+                *notes,
+                f"Prices: bench/prices.json ({prices.region}, noted {prices.noted_on},"
+                f" {prices.status}).",
+            ]
+        )
+    )
+
+
+def _usage(
+    settings: WorkflowSettings,
+    prices: cost.Prices,
+    target: imaging.PhotoResult,
+    stack: localstack.StackResult,
+) -> tuple[cost.PhotoUsage, list[str]]:
+    """One photo's use of each service, from the measurements; and how each was counted."""
+    missing = set(settings.step_functions) - set(STEP_CASES)
+    if missing:
+        raise RuntimeError(f"no imaging case for step function(s) {', '.join(sorted(missing))}")
+    timings = target.timings
+    lambdas = [
+        cost.LambdaUse(name, settings.memory_mb[name], timings[STEP_CASES[name]].median_ms, 1.0)
+        for name in settings.step_functions
+    ]
+    lambdas += [
+        cost.LambdaUse(
+            name,
+            settings.memory_mb[name],
+            statistics.median(stack.lone_runs_ms.get(name) or stack.batch_runs_ms[name]),
+            stack.invocations_per_photo(name),
+        )
+        for name in stack.batch_runs_ms
+        if name not in settings.step_functions
+    ]
+    # Locally the Parallel's branches run one after the other, so the lone executions'
+    # durations less all three steps leave the orchestration: states, DynamoDB, SNS.
+    lone_steps = sum(
+        statistics.median(stack.lone_runs_ms[name]) for name in settings.step_functions
+    )
+    orchestration_ms = max(0.0, statistics.median(stack.lone_execution_ms) - lone_steps)
+    slower_branch = max(timings[imaging.STEP].median_ms, timings[imaging.FILTERS].median_ms)
+    ingest_batch = statistics.mean(stack.ingest_batch_sizes) if stack.ingest_batch_sizes else 1.0
+    writes = 1 + stack.service_tasks.get("dynamodb", 0)  # the API's record, then the workflow's
+    final_units = cost.dynamodb_write_units(stack.item_bytes, prices)
+    usage = cost.PhotoUsage(
+        lambdas=lambdas,
+        transitions=statistics.median(stack.transitions),
+        express_duration_ms=orchestration_ms + timings[imaging.METADATA].median_ms + slower_branch,
+        s3_puts=sum(stack.objects_per_photo.values()),
+        s3_gets=len(settings.step_functions),
+        # S3 to the ingest queue, the poller's receive and delete per batch; SNS to the
+        # subscriber queue, and the subscriber's receive and delete.
+        sqs_requests=1 + 2 / ingest_batch + 3,
+        sns_publishes=stack.service_tasks.get("sns", 0),
+        dynamodb_write_units=((writes - 1) + final_units) * (1 + settings.table_indexes),
+        api_requests=1,
+        lambda_log_bytes=stack.log_bytes_per_photo,
+        history_bytes=statistics.median(stack.history_bytes),
+        stored_bytes=len(target.photo.data) + target.derivative_bytes,
+    )
+    notes = [
+        f"Photo: the {TARGET_PHOTO} above. Step functions: their step's median imaging time"
+        " (S3 transfer not included); other functions: their median run on the local stack,"
+        f" called per photo as there (the ingest function takes batches: {ingest_batch:.1f}"
+        " photos on average here). Status polls (GET /photos/{id}) are not included.",
+        "Standard: state transitions counted in the local executions' histories (every state"
+        " entered, the Parallel and its branches included; retries would add more).",
+        f"Express: metadata + the slower branch + {orchestration_ms:.0f} ms of orchestration"
+        " (measured locally), billed in 100 ms and 64 MB steps.",
+        f"S3: objects written per photo in the local run, one read of the original per step."
+        f" DynamoDB: {writes} writes per photo, the last of {stack.item_bytes} bytes, the others"
+        f" under 1 KB, each written to the table and its {settings.table_indexes} index(es).",
+        "CloudWatch Logs: the functions' own log lines in the local run; Lambda's START, END"
+        " and REPORT lines, X-Ray traces and the free tiers are not included.",
+    ]
+    return usage, notes
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""Imaging timings: the workflow's steps against yardsticks, interleaved on the same photo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from types import ModuleType
+
+from bench import routes
+from bench.inputs import BenchPhoto
+from bench.stats import Timing, time_interleaved
+from photoflow.config import ImagingConfig
+
+PLAIN = "plain decode"
+EIGHTH = "1/8-scale decode"
+STEP = "thumbnail step"
+NAIVE = "naive route"
+VIPS = "pyvips route"
+SINGLE = "single smallest thumbnail"
+FILTERS = "filter step"
+METADATA = "metadata step"
+METADATA_ORIGINAL = "metadata, summary from original"
+
+
+@dataclass
+class PhotoResult:
+    photo: BenchPhoto
+    timings: dict[str, Timing]
+    thumbnails: list[bytes]  # the thumbnail step's outputs, largest first
+    filtered: list[bytes]
+    notes: list[str] = field(default_factory=list)  # routes left out, or with other sizes
+
+    @property
+    def smallest_thumbnail(self) -> bytes:
+        return self.thumbnails[-1]
+
+    @property
+    def derivative_bytes(self) -> int:
+        return sum(map(len, self.thumbnails)) + sum(map(len, self.filtered))
+
+    def ratio(self, case: str, baseline: str) -> float | None:
+        if case not in self.timings or baseline not in self.timings:
+            return None
+        return self.timings[case].ratio_to(self.timings[baseline])
+
+
+def measure_photo(
+    photo: BenchPhoto,
+    config: ImagingConfig,
+    pyvips: ModuleType | None,
+    rounds: int,
+    *,
+    full: bool,
+) -> PhotoResult:
+    """Time the steps and yardsticks on one photo; ``full`` adds the slow and JPEG-only cases."""
+    data = photo.data
+    thumbnails = routes.thumbnail_step(data, config)
+    filtered = routes.filter_step(data, config)
+    smallest = thumbnails[-1]
+    cases: dict[str, Callable[[], object]] = {
+        PLAIN: partial(routes.plain_decode, data),
+        STEP: partial(routes.thumbnail_step, data, config),
+        FILTERS: partial(routes.filter_step, data, config),
+        METADATA: partial(routes.metadata_step, data, smallest, config),
+    }
+    notes = []
+    expected = routes.output_sizes(thumbnails)
+    alternatives: dict[str, Callable[[], list[bytes]]] = {}
+    if full:
+        alternatives[NAIVE] = partial(routes.naive_thumbnails, data, config)
+    if pyvips is not None:
+        alternatives[VIPS] = partial(routes.pyvips_thumbnails, pyvips, data, config)
+    for name, route in alternatives.items():
+        try:
+            sizes = routes.output_sizes(route())
+        except Exception as error:  # a loader the libvips build lacks: leave the route out
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+            notes.append(f"{name} left out: {reason}")
+            continue
+        if sizes != expected:
+            notes.append(f"{name} made sizes {sizes}, the step {expected}")
+        cases[name] = route
+    if full:
+        cases[METADATA_ORIGINAL] = partial(routes.metadata_step, data, data, config)
+        if photo.fmt == "JPEG":
+            cases[EIGHTH] = partial(routes.eighth_scale_decode, data)
+            cases[SINGLE] = partial(routes.single_thumbnail, data, config)
+    timings = time_interleaved(cases, rounds)
+    return PhotoResult(photo, timings, thumbnails, filtered, notes)

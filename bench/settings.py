@@ -1,0 +1,89 @@
+"""The workflow's configuration, read from template.yaml as the deployed functions get it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from photoflow.config import ImagingConfig
+from photoflow.imaging import Limits
+from photoflow_local.template import load_sam
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+FUNCTION_TYPE = "AWS::Serverless::Function"
+STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
+TABLE_TYPE = "AWS::DynamoDB::Table"
+
+
+@dataclass(frozen=True)
+class WorkflowSettings:
+    """What the thumbnail, filter and metadata steps are configured to do, and with what memory."""
+
+    imaging: ImagingConfig
+    memory_mb: dict[str, int]  # function logical id -> MemorySize
+    step_functions: tuple[str, ...]  # logical ids of the functions the state machine invokes
+    table_indexes: int  # global secondary indexes of the photos table: each write updates them
+    workflow_type: str
+
+    @property
+    def limits(self) -> Limits:
+        return self.imaging.limits
+
+    @property
+    def smallest_size(self) -> int:
+        return min(self.imaging.thumbnail_sizes)
+
+
+def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
+    """Parameter defaults and MemorySize of every function, validated like a cold start does."""
+    sam = load_sam(template)
+    defaults = {
+        name: spec["Default"]
+        for name, spec in sam.get("Parameters", {}).items()
+        if "Default" in spec
+    }
+    function_globals = sam.get("Globals", {}).get("Function", {})
+    variables = function_globals.get("Environment", {}).get("Variables", {})
+    environment = {name: str(_resolve(value, defaults)) for name, value in variables.items()}
+    default_memory = int(function_globals.get("MemorySize", 128))
+    memory = {
+        logical_id: int(resource.get("Properties", {}).get("MemorySize", default_memory))
+        for logical_id, resource in sam.get("Resources", {}).items()
+        if resource.get("Type") == FUNCTION_TYPE
+    }
+    return WorkflowSettings(
+        imaging=ImagingConfig.model_validate(environment),
+        memory_mb=memory,
+        step_functions=_invoked_functions(sam.get("Resources", {}), set(memory)),
+        table_indexes=sum(
+            len(resource.get("Properties", {}).get("GlobalSecondaryIndexes", []))
+            for resource in sam.get("Resources", {}).values()
+            if resource.get("Type") == TABLE_TYPE
+        ),
+        workflow_type=str(defaults.get("WorkflowType", "STANDARD")),
+    )
+
+
+def _invoked_functions(resources: dict[str, Any], functions: set[str]) -> tuple[str, ...]:
+    """Functions whose ARN reaches a state machine through its DefinitionSubstitutions."""
+    invoked = []
+    for resource in resources.values():
+        if resource.get("Type") != STATE_MACHINE_TYPE:
+            continue
+        substitutions = resource.get("Properties", {}).get("DefinitionSubstitutions", {})
+        for value in substitutions.values():
+            target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+            if isinstance(target, str):
+                target = target.split(".", 1)
+            if isinstance(target, list) and target and target[0] in functions:
+                invoked.append(str(target[0]))
+    return tuple(invoked)
+
+
+def _resolve(value: Any, parameters: dict[str, Any]) -> Any:
+    """A parameter reference replaced by the parameter's default; anything else unchanged."""
+    if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    return value

@@ -1,0 +1,308 @@
+"""The benchmark's pure helpers: statistics, run times behind a lock, cost arithmetic, verdicts.
+
+The benchmarks themselves stay out of the test suite (timings on shared machines
+are noisy); what is tested here is the arithmetic that turns measurements into
+the figures and verdicts they print.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import cost
+from bench.report import FAIL, PASS, SKIP, Target, pairs, table
+from bench.settings import _invoked_functions, _resolve
+from bench.stats import paired_ratio, percentile, serialized_run_times, time_interleaved
+
+# Round numbers, so that every expected figure can be worked out by hand.
+PRICES = cost.Prices(
+    usd={
+        "lambda_gb_second": 0.00001,
+        "lambda_request": 0.0000002,
+        "sfn_standard_transition": 0.000025,
+        "sfn_express_request": 0.000001,
+        "sfn_express_gb_second": 0.00001,
+        "s3_put_request": 0.000005,
+        "s3_get_request": 0.0000004,
+        "s3_gb_month": 0.02,
+        "sqs_request": 0.0000004,
+        "sns_publish": 0.0000005,
+        "dynamodb_write_unit": 0.000001,
+        "apigateway_rest_request": 0.000004,
+        "logs_ingested_gb": 0.5,
+    },
+    billing={
+        "lambda_full_vcpu_mb": 1769,
+        "sfn_express_duration_step_ms": 100,
+        "sfn_express_memory_step_mb": 64,
+        "dynamodb_write_unit_bytes": 1024,
+    },
+    region="us-east-1",
+    noted_on="2026-01-01",
+    status="check before quoting",
+)
+
+
+def usage(**changes: object) -> cost.PhotoUsage:
+    values: dict[str, object] = {
+        "lambdas": [cost.LambdaUse("ThumbnailFunction", 1024, 500.0, 1.0)],
+        "transitions": 8,
+        "express_duration_ms": 250.0,
+        "s3_puts": 8,
+        "s3_gets": 3,
+        "sqs_requests": 6,
+        "sns_publishes": 1,
+        "dynamodb_write_units": 8,
+        "api_requests": 1,
+        "lambda_log_bytes": 0.0,
+        "history_bytes": cost.GB / 1000,  # a thousand executions log one GB
+        "stored_bytes": cost.GB / 1000,
+    }
+    values.update(changes)
+    return cost.PhotoUsage(**values)  # type: ignore[arg-type]
+
+
+# --- statistics -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "fraction", "expected"),
+    [
+        ([3.0, 1.0, 2.0, 4.0], 0.5, 2.5),  # unsorted input, between the two middle values
+        ([float(v) for v in range(1, 101)], 0.95, 95.05),
+        ([float(v) for v in range(1, 101)], 0.0, 1.0),
+        ([float(v) for v in range(1, 101)], 1.0, 100.0),
+        ([7.0], 0.95, 7.0),
+    ],
+)
+def test_percentile_interpolates_between_closest_ranks(
+    values: list[float], fraction: float, expected: float
+) -> None:
+    assert percentile(values, fraction) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("values", "fraction"), [([], 0.5), ([1.0], 1.5), ([1.0], -0.1)])
+def test_percentile_refuses_no_values_or_a_fraction_outside_0_1(
+    values: list[float], fraction: float
+) -> None:
+    with pytest.raises(ValueError):
+        percentile(values, fraction)
+
+
+def test_paired_ratio_is_the_median_of_per_round_ratios_not_a_ratio_of_medians() -> None:
+    # Round 3 ran under load: both cases slowed down, their ratio did not
+    step = [20.0, 22.0, 60.0]
+    baseline = [10.0, 11.0, 30.0]
+
+    assert paired_ratio(step, baseline) == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        paired_ratio([1.0], [1.0, 2.0])
+
+
+def test_time_interleaved_rotates_the_order_and_times_every_round() -> None:
+    calls: list[str] = []
+    cases = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+
+    timings = time_interleaved(cases, rounds=3, warmup=1)
+
+    warmup, *rounds = ("abc", "abc", "bca", "cab")
+    assert calls == list(warmup + "".join(rounds))
+    assert {name: len(t.cpu_ms) for name, t in timings.items()} == {"a": 3, "b": 3, "c": 3}
+    assert all(ms >= 0 for t in timings.values() for ms in t.cpu_ms + t.wall_ms)
+
+
+def test_run_times_behind_one_lock_leave_out_the_wait_for_a_turn() -> None:
+    # Given three calls stamped before waiting for the lock (started, duration in ms)
+    invocations = [
+        ("thumbnail", 0.000, 100.0),  # runs 0.000-0.100
+        ("filter", 0.010, 190.0),  # waits for thumbnail, runs 0.100-0.200
+        ("metadata", 0.500, 50.0),  # nobody in the way: runs 0.500-0.550
+    ]
+
+    runs = serialized_run_times(invocations)
+
+    assert [name for name, _ in runs] == ["thumbnail", "filter", "metadata"]
+    assert [run for _, run in runs] == pytest.approx([100.0, 100.0, 50.0])
+
+
+def test_run_times_are_ordered_by_end_whatever_order_the_calls_were_recorded_in() -> None:
+    runs = serialized_run_times([("late", 0.05, 150.0), ("early", 0.0, 100.0)])
+
+    assert runs == [("early", pytest.approx(100.0)), ("late", pytest.approx(100.0))]
+
+
+# --- cost -------------------------------------------------------------------------------
+
+
+def test_lambda_gb_seconds_count_memory_in_binary_gigabytes() -> None:
+    assert cost.lambda_gb_seconds(1000, 1024) == 1.0
+    assert cost.lambda_gb_seconds(250, 512) == 0.125
+
+
+def test_cpu_share_slows_functions_below_a_full_core_only() -> None:
+    assert cost.cpu_share_factor(1024, PRICES) == pytest.approx(1769 / 1024)
+    assert cost.cpu_share_factor(3008, PRICES) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("duration_ms", "memory_mb", "billed"),
+    [
+        (250.0, 50, (300, 64)),
+        (300.0, 64, (300, 64)),
+        (300.1, 65, (400, 128)),
+        (0.0, 0, (100, 64)),  # never below one step
+    ],
+)
+def test_express_rounds_duration_to_100_ms_and_memory_to_64_mb(
+    duration_ms: float, memory_mb: float, billed: tuple[int, int]
+) -> None:
+    assert cost.express_billed(duration_ms, memory_mb, PRICES) == billed
+
+
+@pytest.mark.parametrize(("item_bytes", "units"), [(0, 1), (1024, 1), (1025, 2), (2001, 2)])
+def test_dynamodb_write_units_round_each_started_kilobyte_up(item_bytes: int, units: int) -> None:
+    assert cost.dynamodb_write_units(item_bytes, PRICES) == units
+
+
+def test_dynamodb_item_size_follows_the_documented_rules() -> None:
+    item = {
+        "photoId": {"S": "abc"},  # 7 + 3
+        "width": {"N": "4000"},  # 5 + (1 digit: 1 byte + 1)
+        "ratio": {"N": "-1.25"},  # 5 + (3 digits: 2 bytes + 1)
+        "gps": {"NULL": True},  # 3 + 1
+        # 6 + 3 + (1 + 1 + 2) + (1 + 1 + 1)
+        "camera": {"M": {"a": {"S": "xy"}, "b": {"BOOL": False}}},
+        "sizes": {"L": [{"N": "256"}, {"S": "x"}]},  # 5 + 3 + (1 + 3) + (1 + 1)
+        "tags": {"SS": ["ab", "cde"]},  # 4 + 5
+    }
+
+    assert cost.dynamodb_item_bytes(item) == 10 + 7 + 8 + 4 + 16 + 14 + 9
+
+
+def test_state_transitions_count_every_state_entered_including_parallel_branches() -> None:
+    history = [
+        {"type": "ExecutionStarted"},
+        {"type": "TaskStateEntered"},
+        {"type": "TaskScheduled"},
+        {"type": "TaskStateExited"},
+        {"type": "ParallelStateEntered"},
+        {"type": "ParallelStateStarted"},
+        {"type": "TaskStateEntered"},
+        {"type": "TaskStateEntered"},
+        {"type": "ParallelStateSucceeded"},
+        {"type": "SucceedStateEntered"},
+        {"type": "ExecutionSucceeded"},
+    ]
+
+    assert cost.state_transitions(history) == 5
+
+
+def test_cost_lines_per_thousand_photos() -> None:
+    lines = {line.service: line for line in cost.cost_lines(usage(), PRICES)}
+
+    # 0.5 s at 1 GB = 0.5 GB-s: $0.000005, plus the request: $0.0000002
+    thumbnails = lines["Lambda ThumbnailFunction (1024 MB)"]
+    assert thumbnails.standard == thumbnails.express == pytest.approx(0.0052)
+    # 8 transitions at $0.000025, Standard only
+    assert lines["Step Functions Standard"].standard == pytest.approx(0.2)
+    assert lines["Step Functions Standard"].express == 0.0
+    # One request, and 250 ms billed as 300 ms at 64 MB: 0.01875 GB-s
+    express = lines["Step Functions Express"]
+    assert express.per_photo == "1 request + 300 ms x 64 MB"
+    assert express.express == pytest.approx(1000 * (0.000001 + 0.01875 * 0.00001))
+    assert express.standard == 0.0
+    assert lines["S3 requests"].standard == pytest.approx(1000 * (8 * 0.000005 + 3 * 0.0000004))
+    assert lines["DynamoDB (on-demand)"].express == pytest.approx(0.008)
+
+
+def test_totals_add_each_column_and_differ_by_the_workflow_lines_only() -> None:
+    lines = cost.cost_lines(usage(), PRICES)
+    by_service = {line.service: line for line in lines}
+
+    standard, express = cost.totals(lines)
+
+    assert standard == pytest.approx(sum(line.standard for line in lines))
+    assert standard - express == pytest.approx(
+        by_service["Step Functions Standard"].standard
+        - by_service["Step Functions Express"].express
+    )
+
+
+def test_history_logs_and_storage_are_priced_per_binary_gigabyte() -> None:
+    # A thousand executions of GB/1000 each: one GB of logs, and one GB stored
+    assert cost.history_logging(usage(), PRICES) == pytest.approx(0.5)
+    assert cost.storage_per_month(usage(), PRICES) == pytest.approx(0.02)
+
+
+def test_the_prices_file_has_every_price_with_a_source(tmp_path: Path) -> None:
+    prices = cost.load_prices()
+    document = json.loads(cost.PRICES.read_text(encoding="utf-8"))
+
+    assert set(cost.REQUIRED_PRICES) <= set(prices.usd)
+    assert prices.status == "check before quoting"
+    assert all(
+        entry["source"].startswith("https://aws.amazon.com/")
+        for entry in document["prices"].values()
+    )
+
+    # Given a copy that lacks a price, loading names it
+    del document["prices"]["sns_publish"]
+    broken = tmp_path / "prices.json"
+    broken.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ValueError, match="sns_publish"):
+        cost.load_prices(broken)
+
+
+# --- settings and report ----------------------------------------------------------------
+
+
+def test_parameter_references_resolve_to_their_defaults() -> None:
+    defaults = {"ThumbnailSizes": "2048,256"}
+
+    assert _resolve({"Ref": "ThumbnailSizes"}, defaults) == "2048,256"
+    assert _resolve({"Ref": "AWS::Region"}, defaults) == {"Ref": "AWS::Region"}
+    assert _resolve("plain", defaults) == "plain"
+
+
+def test_step_functions_are_those_a_state_machine_reaches_by_substitution() -> None:
+    resources = {
+        "Workflow": {
+            "Type": "AWS::Serverless::StateMachine",
+            "Properties": {
+                "DefinitionSubstitutions": {
+                    "Partition": {"Ref": "AWS::Partition"},
+                    "FirstArn": {"Fn::GetAtt": ["First", "Arn"]},
+                    "SecondArn": {"Fn::GetAtt": "Second.Arn"},
+                    "TableArn": {"Fn::GetAtt": ["Table", "Arn"]},
+                }
+            },
+        }
+    }
+
+    assert _invoked_functions(resources, {"First", "Second", "Api"}) == ("First", "Second")
+
+
+@pytest.mark.parametrize(
+    ("measured", "strict", "verdict"),
+    [(2.0, False, PASS), (2.0, True, FAIL), (2.01, False, FAIL), (None, False, SKIP)],
+)
+def test_target_verdicts_at_the_limit(measured: float | None, strict: bool, verdict: str) -> None:
+    target = Target("ratio", measured, 2.0, "x", strict=strict)
+
+    assert target.verdict == verdict
+    assert target.row()[-1] == verdict
+
+
+def test_tables_align_text_left_and_figures_right() -> None:
+    text = table(["case", "ms"], [["plain decode", "45.8"], ["step", "123.0"]])
+
+    assert text.splitlines() == [
+        "case             ms",
+        "------------  -----",
+        "plain decode   45.8",
+        "step          123.0",
+    ]
+    assert pairs([("CPU", "x"), ("cores", "2")]).splitlines() == ["CPU    x", "cores  2"]
