@@ -102,7 +102,8 @@ def serve(
     """The sandbox's main loop (the child process's entry point)."""
     os.environ.update(environment)
     capture = _Capture()
-    sys.stdout = capture  # Powertools' Logger binds stdout when it is created, at import
+    # Powertools' Logger binds stdout when it is created, at import; warnings go to stderr.
+    sys.stdout = sys.stderr = capture
     region = environment.get("AWS_REGION", "us-east-1")
     try:
         entry = _load(code_dir, handler, f"photoflow_fn_{name.replace('-', '_')}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -98,8 +97,6 @@ class LocalStack:
         self.lambdas = LambdaService(environment, log_sink=self.log_sink)
         patches.apply(self.lambdas, time_scale=options.time_scale)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        # A step that raises has no metrics to flush: Lambda logs a warning, here it would clutter.
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
         # The interpreter logs each caught error with its parse tree: keep that in the log.
         interpreter_log = logging.getLogger("moto.stepfunctions.parser")
         interpreter_log.propagate = False
