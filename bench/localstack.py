@@ -217,11 +217,9 @@ def _histories(stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
 
 
 def _execution_arn(stack: LocalStack, photo_id: str) -> str:
-    item = stack.client("dynamodb").get_item(
-        TableName=stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
-    )["Item"]
-    arn: str = item["executionArn"]["S"]
-    return arn
+    item = stack.photo_item(photo_id)
+    assert item is not None, f"no record of {photo_id}"
+    return str(item["executionArn"]["S"])
 
 
 def _service_tasks(events: Sequence[dict[str, Any]]) -> Counter[str]:

@@ -113,11 +113,7 @@ class QueueWatcher:
 
 def photo_record(stack: Any, photo_id: str) -> dict[str, Any] | None:
     """The photo's DynamoDB item as the table holds it (None before it exists)."""
-    item: dict[str, Any] | None = (
-        stack.client("dynamodb")
-        .get_item(TableName=stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}})
-        .get("Item")
-    )
+    item: dict[str, Any] | None = stack.photo_item(photo_id)
     return item
 
 

@@ -28,6 +28,10 @@ TERMINAL = {"COMPLETED", "FAILED"}
 DIRECT_UPLOAD_MAX_BYTES = 4194304  # the template's DirectUploadMaxBytes default
 
 
+def guess_content_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
 class ApiError(RuntimeError):
     def __init__(self, status: int, body: Any) -> None:
         super().__init__(f"HTTP {status}: {body}")
@@ -121,9 +125,7 @@ class PhotosClient:
         progress: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """POST /photos with the photo in the body."""
-        content_type = (
-            content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        )
+        content_type = content_type or guess_content_type(filename)
 
         def chunks() -> Iterator[bytes]:
             for start in range(0, len(data), 64 * 1024):
@@ -155,9 +157,7 @@ class PhotosClient:
         progress: Callable[[int], None] | None = None,
     ) -> dict[str, Any]:
         """POST /photos/uploads, then the file straight to S3 with the presigned form."""
-        content_type = (
-            content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        )
+        content_type = content_type or guess_content_type(filename)
         grant: dict[str, Any] = self._check(
             self.session.post(
                 f"{self.base_url}/photos/uploads",

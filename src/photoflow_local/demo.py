@@ -98,7 +98,8 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
                 f"[{colour}]{path.name}: {record['status']}[/] (expected {expected_status(path)})"
             )
             events = sfn.get_execution_history(
-                executionArn=_execution_arn(stack, photo_id), maxResults=1000
+                executionArn=(stack.photo_item(photo_id) or {})["executionArn"]["S"],
+                maxResults=1000,
             )["events"]
             print_timeline(build_timeline(events))
             console.print("record:", _summary(record))
@@ -128,14 +129,6 @@ def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console)
             f"in {time.monotonic() - started:.1f}s"
         )
         return 1 if failures else 0
-
-
-def _execution_arn(stack: LocalStack, photo_id: str) -> str:
-    record = stack.client("dynamodb").get_item(
-        TableName=stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
-    )["Item"]
-    arn: str = record["executionArn"]["S"]
-    return arn
 
 
 def _summary(record: dict[str, Any]) -> str:

@@ -175,6 +175,15 @@ class LocalStack:
     def output(self, name: str) -> Any:
         return self.stack.outputs[name]
 
+    def photo_item(self, photo_id: str) -> dict[str, Any] | None:
+        """A photo's item in the photos table, as DynamoDB returns it (None if there is none)."""
+        item: dict[str, Any] | None = (
+            self.client("dynamodb")
+            .get_item(TableName=self.output("PhotosTableName"), Key={"photoId": {"S": photo_id}})
+            .get("Item")
+        )
+        return item
+
     def physical_id(self, logical_id: str) -> str:
         return self.stack.physical_ids[logical_id]
 
