@@ -20,7 +20,6 @@ from typing import Any
 
 from bench.cost import dynamodb_item_bytes, state_transitions
 from bench.settings import TEMPLATE
-from bench.stats import serialized_run_times
 from photoflow_local.client import PhotosClient
 from photoflow_local.stack import LocalStack, StackOptions
 
@@ -196,10 +195,10 @@ def run_batch(photos: Sequence[bytes], count: int) -> StackResult:
 
 
 def _runs_by_function(invocations: Sequence[Any]) -> dict[str, list[float]]:
+    # Each sandbox times its own run (from when it got the invocation to its reply).
     runs: dict[str, list[float]] = {}
-    triples = [(i.function_name, i.started, i.duration_ms) for i in invocations]
-    for name, run_ms in serialized_run_times(triples):
-        runs.setdefault(name, []).append(run_ms)
+    for invocation in invocations:
+        runs.setdefault(invocation.function_name, []).append(invocation.duration_ms)
     return runs
 
 

@@ -83,24 +83,3 @@ def time_interleaved(
             cpu[name].append((cpu_end - cpu_start) / 1e6)
             wall[name].append((wall_end - wall_start) / 1e6)
     return {name: Timing(cpu[name], wall[name]) for name in names}
-
-
-def serialized_run_times(
-    invocations: Sequence[tuple[str, float, float]],
-) -> list[tuple[str, float]]:
-    """Each invocation's own run time, given (name, started, duration_ms) of runs behind one lock.
-
-    The local Lambda service lets one function run at a time and stamps
-    ``started`` before waiting for its turn, so under load a duration includes the
-    wait. Runs behind one lock are sequential: ordered by end, each began at the
-    later of its arrival and the previous run's end. Returns (name, run_ms) in end order.
-    """
-    ended = sorted(
-        (started + duration_ms / 1000, started, name) for name, started, duration_ms in invocations
-    )
-    runs: list[tuple[str, float]] = []
-    previous_end = -math.inf
-    for end, started, name in ended:
-        runs.append((name, (end - max(started, previous_end)) * 1000))
-        previous_end = end
-    return runs

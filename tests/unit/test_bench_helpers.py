@@ -15,7 +15,7 @@ import pytest
 from bench import cost
 from bench.report import FAIL, PASS, SKIP, Target, pairs, table
 from bench.settings import _invoked_functions, _resolve
-from bench.stats import paired_ratio, percentile, serialized_run_times, time_interleaved
+from bench.stats import paired_ratio, percentile, time_interleaved
 
 # Round numbers, so that every expected figure can be worked out by hand.
 PRICES = cost.Prices(
@@ -112,29 +112,6 @@ def test_time_interleaved_rotates_the_order_and_times_every_round() -> None:
     assert calls == list(warmup + "".join(rounds))
     assert {name: len(t.cpu_ms) for name, t in timings.items()} == {"a": 3, "b": 3, "c": 3}
     assert all(ms >= 0 for t in timings.values() for ms in t.cpu_ms + t.wall_ms)
-
-
-def test_run_times_behind_one_lock_leave_out_the_wait_for_a_turn() -> None:
-    # Given three calls stamped before waiting for the lock (started, duration in ms)
-    invocations = [
-        ("thumbnail", 0.000, 100.0),  # runs 0.000-0.100
-        ("filter", 0.010, 190.0),  # waits for thumbnail, runs 0.100-0.200
-        ("metadata", 0.500, 50.0),  # nobody in the way: runs 0.500-0.550
-    ]
-
-    runs = serialized_run_times(invocations)
-
-    assert [name for name, _ in runs] == ["thumbnail", "filter", "metadata"]
-    assert [run for _, run in runs] == pytest.approx([100.0, 100.0, 50.0])
-
-
-def test_run_times_are_ordered_by_end_whatever_order_the_calls_were_recorded_in() -> None:
-    runs = serialized_run_times([("late", 0.05, 150.0), ("early", 0.0, 100.0)])
-
-    assert runs == [("early", pytest.approx(100.0)), ("late", pytest.approx(100.0))]
-
-
-# --- cost -------------------------------------------------------------------------------
 
 
 def test_lambda_gb_seconds_count_memory_in_binary_gigabytes() -> None:
