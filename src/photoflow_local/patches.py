@@ -26,6 +26,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 8. Mocked responses are picked by the state's retry count, so every iteration
    of a Map gets the same ones. Replays need each invocation's own recorded
    result: an ``InvocationOrderedTestCase`` hands them out in invocation order.
+9. Every Task state builds a new boto3 client for its call (tens of ms each,
+   several per execution); one client per region and service is kept instead,
+   as a long-lived service would.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every component
-from moto.stepfunctions.parser.asl.utils import json_path
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 from moto.stepfunctions.parser.mocking.mock_config import (
     MockedResponse,
@@ -252,17 +255,6 @@ def extract_json(path: str, data: Any) -> Any:
     return _state.originals["extract_json"](path, data)
 
 
-def _patch_extract_json() -> None:
-    original = _state.originals["extract_json"]
-    json_path.extract_json = extract_json
-    for name, module in list(sys.modules.items()):
-        if (
-            name.startswith("moto.stepfunctions.parser")
-            and getattr(module, "extract_json", None) is original
-        ):
-            module.extract_json = extract_json  # type: ignore[attr-defined]
-
-
 # ----------------------------------------------------------------- 6. status-change events
 STATUS_CHANGE = "Step Functions Execution Status Change"
 
@@ -366,6 +358,34 @@ def ordered_test_case(
     return ordered
 
 
+# ----------------------------------------------------------------- 9. one client per service
+_clients: dict[tuple[str, str, bool], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's boto_client_for, creating each (region, service) client once."""
+    original = _state.originals["boto_client_for"]
+    if state_credentials is not None:  # a role to assume: not shared
+        return original(region, service, state_credentials)
+    key = (region, service, bool(boto_client.botocore_stubber.enabled))
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = original(region, service, state_credentials)
+        return _clients[key]
+
+
+def _patch_module_function(name: str, replacement: Any) -> None:
+    """Replace ``name`` in every interpreter module that imported moto's original."""
+    original = _state.originals[name]
+    for module_name, module in list(sys.modules.items()):
+        if (
+            module_name.startswith("moto.stepfunctions.parser")
+            and getattr(module, name, None) is original
+        ):
+            setattr(module, name, replacement)
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -385,13 +405,15 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         extract_json=json_path.extract_json,
         terminated=BaseExecutionWorkerCommunication.terminated,
         get_current_mocked_response=Environment.get_current_mocked_response,
+        boto_client_for=boto_client.boto_client_for,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
     Execution._get_start_execution_worker = _get_start_execution_worker  # type: ignore[method-assign]
     retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
     WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
-    _patch_extract_json()
+    _patch_module_function("extract_json", extract_json)
+    _patch_module_function("boto_client_for", boto_client_for)
     BaseExecutionWorkerCommunication.terminated = _terminated  # type: ignore[method-assign]
     Environment.get_current_mocked_response = _get_current_mocked_response  # type: ignore[method-assign]
     for service in _service_classes(state_task_service.StateTaskService):

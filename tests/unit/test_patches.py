@@ -434,3 +434,19 @@ def test_concurrent_starts_with_one_name_start_one_execution(runtime: RecordingR
     listed = sfn.list_executions(stateMachineArn=machine)["executions"]
     assert len(listed) == 1
     assert outcomes.count("ExecutionAlreadyExists") == 15
+
+
+def test_the_interpreter_reuses_one_client_per_service(runtime: RecordingRuntime) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    first = lambda_eval_utils.boto_client_for(
+        region="us-east-1", service="lambda", state_credentials=None
+    )
+    again = lambda_eval_utils.boto_client_for(
+        region="us-east-1", service="lambda", state_credentials=None
+    )
+    other = lambda_eval_utils.boto_client_for(
+        region="us-east-1", service="sns", state_credentials=None
+    )
+    assert first is again
+    assert other is not first
