@@ -169,10 +169,14 @@ def test_duplicate_events_and_redeliveries_start_one_execution(
     item = terminal_record(local_stack, photo_id)
 
     # Then one execution ran, one record completed and one notification went out
-    listed = aws.sfn.list_executions(
-        stateMachineArn=local_stack.output("PhotoWorkflowArn"), maxResults=1000
-    )
-    assert [e["status"] for e in listed["executions"] if photo_id in e["name"]] == ["SUCCEEDED"]
+    def statuses() -> list[str]:
+        listed = aws.sfn.list_executions(
+            stateMachineArn=local_stack.output("PhotoWorkflowArn"), maxResults=1000
+        )
+        return [e["status"] for e in listed["executions"] if photo_id in e["name"]]
+
+    # the record is COMPLETED a state before the execution ends
+    assert poll(statuses, lambda s: "RUNNING" not in s, what="executions ended") == ["SUCCEEDED"]
     assert item["status"]["S"] == "COMPLETED"
     assert len(completed_queue.wait_for(photo_id)) == 1
     assert len(completed_queue.for_photo(photo_id)) == 1
