@@ -224,13 +224,14 @@ def _bomb_message(pillow_message: str, limits: Limits) -> str:
 
 def _unidentified(data: bytes, limits: Limits) -> InvalidPhoto:
     """Say what the bytes are, instead of Pillow's "cannot identify image file"."""
-    start = data[:16]
+    # The first bytes in hex: readable to a person, safe in any JSON or log line.
+    start = data[:8].hex(" ")
     image_format = _sniff_image_format(data)
     if image_format is None:
         document = _sniff_document(data)
         if document is not None:
-            return UnsupportedFormat(f"not an image: looks like {document} (starts with {start!r})")
-        return UnsupportedFormat(f"not an image (starts with {start!r})")
+            return UnsupportedFormat(f"not an image: looks like {document} (first bytes {start})")
+        return UnsupportedFormat(f"not an image (first bytes {start})")
     if image_format in limits.formats:
         return CorruptImage(
             f"the file starts like a {image_format} image but its header cannot be read"
