@@ -589,13 +589,9 @@ class LocalDeployer:
                 integration = operation.get("x-amazon-apigateway-integration", {})
                 if integration.get("type") != "aws_proxy":
                     continue
+                # .../functions/arn:aws:lambda:<region>:<account>:function:<name>/invocations
                 match = re.search(r"function:([^/:]+)", str(integration.get("uri", "")))
                 function = match.group(1) if match else ""
-                if ":function:" not in str(integration.get("uri", "")):
-                    function = (
-                        str(integration.get("uri", "")).split("/functions/")[-1].split("/")[0]
-                    )
-                    function = function.rsplit(":", 1)[-1]
                 authorization = _authorization(operation, body)
                 api.routes.append(ApiRoute(api_id, method.upper(), path, function, authorization))
         self.stack.apis[logical_id] = api

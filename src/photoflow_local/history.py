@@ -84,10 +84,6 @@ class StateRun:
         return (self.exited - self.entered).total_seconds() * 1000
 
     @property
-    def retries(self) -> int:
-        return max(0, self.attempts - 1)
-
-    @property
     def depth(self) -> int:
         return 0 if self.parent is None else self.parent.depth + 1
 

@@ -40,14 +40,11 @@ class LocalFunction:
     memory_mb: int = 128
     max_concurrency: int = 2
     _idle: list[_Sandbox] = field(default_factory=list, repr=False)
-    _slots: threading.Semaphore | None = field(default=None, repr=False)
+    _slots: threading.Semaphore = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def slots(self) -> threading.Semaphore:
-        with self._lock:
-            if self._slots is None:
-                self._slots = threading.Semaphore(self.max_concurrency)
-            return self._slots
+    def __post_init__(self) -> None:
+        self._slots = threading.Semaphore(self.max_concurrency)
 
 
 @dataclass
@@ -172,7 +169,7 @@ class LambdaService:
         if injected:
             self.invocations.append(Invocation(function_name, started, 0.0, True, injected))
             return error_payload(injected, f"{injected} injected by the fault injector"), True, ""
-        with function.slots():
+        with function._slots:
             sandbox = self._sandbox_for(function)
             began = time.monotonic()  # after waiting for a free sandbox
             payload, errored, logs, error_type = sandbox.invoke(event, function.timeout_seconds)
@@ -192,7 +189,8 @@ class LambdaService:
             if function._idle:
                 return function._idle.pop()
         sandbox = _Sandbox(function, self.environment(function))
-        self._sandboxes.append(sandbox)
+        # Keep track of live sandboxes only: timed-out and crashed ones are already stopped.
+        self._sandboxes = [s for s in self._sandboxes if s.alive] + [sandbox]
         return sandbox
 
     def warm(self, names: list[str] | None = None) -> None:
