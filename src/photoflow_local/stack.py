@@ -83,7 +83,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": options.region,
             "AWS_REGION": options.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            # moto's Step Functions interpreter calls the services at MOTO_PORT.
+            # moto's own calls back into its server (custom resources) go to MOTO_PORT.
             "MOTO_PORT": str(port),
             # No X-Ray daemon runs locally.
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -436,17 +436,131 @@ def test_concurrent_starts_with_one_name_start_one_execution(runtime: RecordingR
     assert outcomes.count("ExecutionAlreadyExists") == 15
 
 
-def test_the_interpreter_reuses_one_client_per_service(runtime: RecordingRuntime) -> None:
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+def test_the_interpreter_creates_one_client_per_service(
+    runtime: RecordingRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created: list[str] = []
+    original = patches.new_client
 
-    first = lambda_eval_utils.boto_client_for(
-        region="us-east-1", service="lambda", state_credentials=None
+    def counting(region: str, service: str) -> Any:
+        created.append(service)
+        return original(region, service)
+
+    monkeypatch.setattr(patches, "new_client", counting)
+    monkeypatch.setattr(patches, "_clients", {})
+    function_arn = _function("twice")
+    sfn, machine = _machine(
+        {
+            "StartAt": "One",
+            "States": {
+                "One": _task(function_arn, Next="Two"),
+                "Two": _task(function_arn, End=True),
+            },
+        }
     )
-    again = lambda_eval_utils.boto_client_for(
-        region="us-east-1", service="lambda", state_credentials=None
+    for name in ("first", "second"):
+        execution = sfn.start_execution(stateMachineArn=machine, name=name, input="{}")
+        assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
+    # Four Lambda tasks, each passed the execution role's credentials, as moto does.
+    assert len(runtime.calls) == 4
+    assert created == ["lambda"]
+
+
+def test_the_interpreter_calls_the_services_in_process(
+    runtime: RecordingRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.awsrequest import AWSPreparedRequest
+    from moto.core import models as moto_models
+    from moto.dynamodb.models import dynamodb_backends
+
+    # As in server mode: mock_aws does not intercept, the functions' endpoint is set
+    # (nothing listens there), so a request leaving the process could not be answered.
+    monkeypatch.setattr(moto_models.botocore_stubber, "enabled", False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setattr(patches, "_clients", {})
+    client = patches.boto_client_for(region="us-east-1", service="dynamodb")
+    client.create_table(
+        TableName="records",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
     )
-    other = lambda_eval_utils.boto_client_for(
-        region="us-east-1", service="sns", state_credentials=None
+    client.put_item(TableName="records", Item={"id": {"S": "a"}})
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table("records")
+    assert [item.hash_key.value for item in table.all_items()] == ["a"]
+
+    stray = AWSPreparedRequest("GET", "https://example.invalid/", {}, None, False)
+    with pytest.raises(
+        RuntimeError, match=r"no local service answers GET https://example\.invalid/"
+    ):
+        patches._in_process("before-send", stray)
+
+
+def test_a_definition_is_parsed_once_and_executions_keep_their_own_state(
+    runtime: RecordingRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    parsed: list[str] = []
+    original = patches._state.originals["_get_evaluation_entrypoint"]
+
+    def counting(worker: Any) -> Any:
+        parsed.append(worker._evaluation_details.state_machine_details.definition)
+        return original(worker)
+
+    monkeypatch.setitem(patches._state.originals, "_get_evaluation_entrypoint", counting)
+    monkeypatch.setattr(patches, "_programs", {})
+    function_arn = _function("retried")
+    failure = json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": "x"})
+    success = json.dumps({"ok": True})
+    # Each execution fails once and succeeds on its one retry: a retry count kept on
+    # the shared parsed definition instead of the execution would fail the second.
+    runtime.script = [(failure, True), (success, False)] * 3
+    retry = [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1, "MaxAttempts": 1}]
+    sfn, machine = _machine(
+        {"StartAt": "Work", "States": {"Work": _task(function_arn, Retry=retry, End=True)}}
     )
-    assert first is again
-    assert other is not first
+    for index in range(3):
+        execution = sfn.start_execution(stateMachineArn=machine, name=f"retry-{index}", input="{}")
+        assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
+    assert len(runtime.calls) == 6
+
+    # Executions side by side on the one parsed definition each see their own input.
+    def run(index: int) -> Any:
+        arn = sfn.start_execution(
+            stateMachineArn=machine, name=f"side-{index}", input=json.dumps({"i": index})
+        )["executionArn"]
+        return json.loads(_finished(sfn, arn)["output"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outputs = list(pool.map(run, range(6)))
+    assert outputs == [{"echo": {"i": index}} for index in range(6)]
+    assert len(parsed) == 1
+
+
+def test_jsonpaths_are_parsed_once() -> None:
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    patches.apply(RecordingRuntime())
+    assert json_path.parse("$.photo.id") is json_path.parse("$.photo.id")
+    assert result_path.parse("$.result") is result_path.parse("$.result")
+    assert json_path.extract_json("$.photo.id", {"photo": {"id": "p1"}}) == "p1"
+
+
+def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    patches.apply(RecordingRuntime())
+    assert "dynamodb" in backends.list_of_moto_modules()
+
+    def no_listing(path: str) -> list[str]:
+        raise AssertionError(f"listed {path} again")
+
+    monkeypatch.setattr(os, "listdir", no_listing)
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    assert dispatcher.get_backend_for_host("dynamodb") == "dynamodb"
+    assert dispatcher.get_backend_for_host("dynamodb.us-east-1.amazonaws.com") == "dynamodb"
