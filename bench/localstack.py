@@ -25,7 +25,7 @@ from photoflow_local.stack import LocalStack, StackOptions
 
 SUBSCRIBER_QUEUES = {"CompletedPhotosQueue": "PhotoProcessed", "FailedPhotosQueue": "PhotoFailed"}
 WARM_UP_PHOTOS = 2  # cold starts (each function's first import) are left out
-LONE_PHOTOS = 5  # sent one at a time: latency without queueing
+LONE_PHOTOS = 10  # sent one at a time: latency without queueing
 LONE_TIMEOUT_S = 30.0
 BATCH_TIMEOUT_S = 240.0
 
