@@ -241,9 +241,8 @@ def _stack_report(
     others_ms = stack.run_ms_per_photo(others)
     # One photo in flight: its execution against the critical path of its three steps
     # (metadata, then the slower Parallel branch), as their sandboxes timed them.
-    lone = {name: statistics.median(stack.lone_runs_ms.get(name, [0.0])) for name in steps}
     metadata, *branches = steps  # the template substitutes the metadata step's ARN first
-    critical_ms = lone[metadata] + max(lone[name] for name in branches)
+    critical_ms = stack.critical_path_ms(steps)
     execution_ms = statistics.median(stack.lone_execution_ms)
     overhead = (execution_ms / critical_ms - 1) * 100 if critical_ms else float("inf")
     write(
@@ -396,12 +395,13 @@ def _usage(
         for name in stack.batch_runs_ms
         if name not in settings.step_functions
     ]
-    # Locally the Parallel's branches run one after the other, so the lone executions'
-    # durations less all three steps leave the orchestration: states, DynamoDB, SNS.
-    lone_steps = sum(
-        statistics.median(stack.lone_runs_ms[name]) for name in settings.step_functions
+    # The lone executions' durations less their steps' critical path leave the
+    # orchestration: the states, the DynamoDB and SNS calls, the hand-offs.
+    orchestration_ms = max(
+        0.0,
+        statistics.median(stack.lone_execution_ms)
+        - stack.critical_path_ms(settings.step_functions),
     )
-    orchestration_ms = max(0.0, statistics.median(stack.lone_execution_ms) - lone_steps)
     slower_branch = max(timings[imaging.STEP].median_ms, timings[imaging.FILTERS].median_ms)
     ingest_batch = statistics.mean(stack.ingest_batch_sizes) if stack.ingest_batch_sizes else 1.0
     writes = 1 + stack.service_tasks.get("dynamodb", 0)  # the API's record, then the workflow's

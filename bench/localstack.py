@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import statistics
 import threading
 import time
 from collections import Counter
@@ -52,6 +53,12 @@ class StackResult:
     def run_ms_per_photo(self, functions: Sequence[str]) -> float:
         total = sum(sum(self.batch_runs_ms.get(name, [])) for name in functions)
         return total / self.photo_count
+
+    def critical_path_ms(self, steps: Sequence[str]) -> float:
+        """The first step, then the slower of the others (the Parallel's branches), photos
+        sent one at a time, as their sandboxes timed them."""
+        first, *branches = (statistics.median(self.lone_runs_ms.get(n, [0.0])) for n in steps)
+        return first + max(branches, default=0.0)
 
     def invocations_per_photo(self, function: str) -> float:
         return len(self.batch_runs_ms.get(function, [])) / self.photo_count

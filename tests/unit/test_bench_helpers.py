@@ -8,11 +8,13 @@ the figures and verdicts they print.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bench import cost
+from bench.localstack import StackResult
 from bench.report import FAIL, PASS, SKIP, Target, pairs, table
 from bench.settings import _invoked_functions, _resolve
 from bench.stats import paired_ratio, percentile, time_interleaved
@@ -283,3 +285,26 @@ def test_tables_align_text_left_and_figures_right() -> None:
         "step          123.0",
     ]
     assert pairs([("CPU", "x"), ("cores", "2")]).splitlines() == ["CPU    x", "cores  2"]
+
+
+def test_critical_path_is_the_first_step_then_the_slower_branch() -> None:
+    result = StackResult(
+        photo_count=1,
+        photo_bytes=1.0,
+        wall_s=1.0,
+        latencies_s=[],
+        lone_latencies_s=[],
+        lone_runs_ms={"Meta": [5.0, 7.0, 6.0], "Thumbs": [70.0, 90.0, 80.0], "Filters": [110.0]},
+        lone_execution_ms=[],
+        batch_runs_ms={},
+        transitions=[],
+        service_tasks=Counter(),
+        history_bytes=[],
+        objects_per_photo={},
+        item_bytes=0,
+        log_bytes_per_photo=0.0,
+        ingest_batch_sizes=[],
+    )
+    assert result.critical_path_ms(["Meta", "Thumbs", "Filters"]) == 6.0 + 110.0
+    assert result.critical_path_ms(["Meta", "Thumbs"]) == 6.0 + 80.0
+    assert result.critical_path_ms(["Meta"]) == 6.0
