@@ -97,6 +97,15 @@ def not_found(exc: NotFoundError) -> Response[Any]:
     return error(HTTPStatus.NOT_FOUND, "NotFound", f"no route {app.current_event.path}")
 
 
+def public_path(path: str) -> str:
+    """``path`` as clients address it: on API Gateway's own endpoint the stage comes
+    first (/Prod/photos/...), behind a custom domain its base path, if any."""
+    event = app.current_event
+    requested = event.request_context.path or event.path
+    prefix = requested[: -len(event.path)] if requested.endswith(event.path) else ""
+    return prefix + path
+
+
 @app.post("/photos")
 @tracer.capture_method
 def upload_photo() -> Response[Any]:
@@ -116,7 +125,7 @@ def upload_photo() -> Response[Any]:
     )
     logger.append_keys(photo_id=photo_id)
     metrics.add_metric(name="PhotosAccepted", unit=MetricUnit.Count, value=1)
-    status_url = f"/photos/{photo_id}"
+    status_url = public_path(f"/photos/{photo_id}")
     return Response(
         status_code=HTTPStatus.ACCEPTED,
         content_type="application/json",
@@ -133,7 +142,7 @@ def create_upload() -> Response[Any]:
     except (ValidationError, ValueError) as exc:
         return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"invalid upload request: {exc}")
     presigned = uploads.presign(request.filename, request.content_type, request.size)
-    presigned["statusUrl"] = f"/photos/{presigned['photoId']}"
+    presigned["statusUrl"] = public_path(f"/photos/{presigned['photoId']}")
     return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=presigned)
 
 

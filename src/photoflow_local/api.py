@@ -249,7 +249,9 @@ class LocalApi:
                 "httpMethod": method,
                 "extendedRequestId": str(uuid.uuid4()),
                 "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-                "path": f"/{self.api.stage}{parts.path}" if self.api.stage else parts.path,
+                # The path the client used: served at the root, as behind a custom
+                # domain, not under /{stage} as on API Gateway's own endpoint.
+                "path": parts.path,
                 "accountId": "123456789012",
                 "protocol": "HTTP/1.1",
                 "stage": self.api.stage or "local",

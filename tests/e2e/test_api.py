@@ -43,7 +43,10 @@ def test_uploads_reach_a_terminal_state_and_their_subscribers(
     accepted = {name: client.upload_bytes(data, name) for name, data in uploads.items()}
     for name, response in accepted.items():
         assert response["status"] == "ACCEPTED", name
+        # The API is served at the root locally: the status URL is its own path there.
         assert response["statusUrl"] == f"/photos/{response['photoId']}"
+        status = requests.get(client.base_url + response["statusUrl"], auth=client.auth, timeout=10)
+        assert (status.status_code, status.json()["photoId"]) == (200, response["photoId"])
 
     # When each has finished
     finished = {name: client.wait(r["photoId"], timeout=60) for name, r in accepted.items()}

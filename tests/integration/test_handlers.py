@@ -130,6 +130,9 @@ def test_api_sample_events(local_stack: LocalStack) -> None:
     assert not errored
     assert response["statusCode"] == 202
     photo_id = json.loads(response["body"])["photoId"]
+    # The sample came through API Gateway's own endpoint: the stage leads the path.
+    assert json.loads(response["body"])["statusUrl"] == f"/dev/photos/{photo_id}"
+    assert response["multiValueHeaders"]["Location"] == [f"/dev/photos/{photo_id}"]
 
     # GET /photos/{id} for that photo, and for one that does not exist
     get_event = load_event("api_get_photo.json")
@@ -151,4 +154,5 @@ def test_api_sample_events(local_stack: LocalStack) -> None:
     assert response["statusCode"] == 201
     grant = json.loads(response["body"])
     assert grant["upload"]["fields"]["Content-Type"] == "image/jpeg"
+    assert grant["statusUrl"] == f"/dev/photos/{grant['photoId']}"
     assert base64.b64decode(grant["upload"]["fields"]["policy"])  # a signed policy document
