@@ -2,7 +2,7 @@
 
 photoflow up                 start the stack and keep it running
 photoflow demo               what `make run` does: process the sample photos, show what happened
-photoflow upload FILE...     upload through the HTTP API
+photoflow upload FILE...     upload through the HTTP API (--api, --token or --iam for AWS)
 photoflow status ID          a photo's record
 photoflow executions         the state machine's executions
 photoflow history ARN        one execution as a per-state timeline
@@ -20,16 +20,18 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import boto3
 import typer
+from requests.auth import AuthBase
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from photoflow_local.client import PhotosClient
+from photoflow_local.client import ApiError, BearerToken, PhotosClient, SigV4, local_test_identity
 from photoflow_local.history import Timeline, build_timeline
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -98,44 +100,99 @@ def up(
     STATE_FILE.unlink(missing_ok=True)
 
 
+ApiOption = Annotated[
+    str | None,
+    typer.Option(help="API base URL, e.g. the stack's ApiUrl (default: the local stack)"),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="PHOTOFLOW_TOKEN",
+        help="an ID token of the stack's user pool, for ApiAuth COGNITO (default: the local"
+        " stack's test identity)",
+    ),
+]
+IamOption = Annotated[
+    bool,
+    typer.Option(help="sign requests with your AWS credentials, for ApiAuth AWS_IAM"),
+]
+
+
+def _client(api: str | None, token: str | None, iam: bool) -> PhotosClient:
+    """A client for the given API, or the running local stack's, with the identity asked for."""
+    if token and iam:
+        raise typer.BadParameter("give --token or --iam, not both")
+    auth: AuthBase | None
+    if token:
+        auth = BearerToken(token)
+    elif iam:
+        try:
+            auth = SigV4.from_session()
+        except RuntimeError as error:
+            raise typer.BadParameter(str(error)) from error
+    else:
+        auth = local_test_identity()
+    return PhotosClient(api or _saved()["apiUrl"], auth=auth)
+
+
+@contextlib.contextmanager
+def _api_errors() -> Iterator[None]:
+    """An API's refusal as one line and exit status 1, not a traceback."""
+    try:
+        yield
+    except ApiError as error:
+        message = error.body.get("message") if isinstance(error.body, dict) else error.body
+        console.print(f"[red]the API answered HTTP {error.status}[/]: {message}")
+        if error.status in (401, 403):
+            console.print("check --token (ApiAuth COGNITO) or --iam (ApiAuth AWS_IAM)")
+        raise typer.Exit(1) from error
+
+
 @app.command()
 def upload(
     files: Annotated[
         list[Path], typer.Argument(exists=True, dir_okay=False, help="photos to upload")
     ],
-    api: Annotated[
-        str | None, typer.Option(help="API base URL (default: the running local stack)")
-    ] = None,
+    api: ApiOption = None,
+    token: TokenOption = None,
+    iam: IamOption = False,
     wait: Annotated[bool, typer.Option(help="wait for each photo to finish")] = False,
 ) -> None:
     """Upload photos through the HTTP API, with a progress bar."""
-    client = PhotosClient(api or _saved()["apiUrl"])
+    client = _client(api, token, iam)
     accepted: list[tuple[Path, str]] = []
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        console=console,
-    ) as progress:
+    with (
+        _api_errors(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=console,
+        ) as progress,
+    ):
         for path in files:
             task = progress.add_task(path.name, total=path.stat().st_size)
             result = client.upload_file(path, progress=functools.partial(progress.advance, task))
             accepted.append((path, result["photoId"]))
-    for path, photo_id in accepted:
-        line = f"{path.name}: {photo_id}"
-        if wait:
-            line += f" {client.wait(photo_id)['status']}"
-        console.print(line)
+    with _api_errors():
+        for path, photo_id in accepted:
+            line = f"{path.name}: {photo_id}"
+            if wait:
+                line += f" {client.wait(photo_id)['status']}"
+            console.print(line)
 
 
 @app.command()
 def status(
     photo_id: str,
-    api: Annotated[str | None, typer.Option(help="API base URL")] = None,
+    api: ApiOption = None,
+    token: TokenOption = None,
+    iam: IamOption = False,
 ) -> None:
     """Show a photo's record as the API returns it."""
-    console.print_json(data=PhotosClient(api or _saved()["apiUrl"]).photo(photo_id))
+    with _api_errors():
+        console.print_json(data=_client(api, token, iam).photo(photo_id))
 
 
 @app.command()

@@ -94,3 +94,30 @@ def test_upload_status_executions_and_history(running: tuple[Path, dict[str, str
     for state_name in ("MarkProcessing", "MakeThumbnails", "ApplyFilters", "NotifyProcessed"):
         assert state_name in history.stdout
     assert "execution SUCCEEDED" in history.stdout
+
+
+def test_status_with_an_identity_of_ones_choice(running: tuple[Path, dict[str, str]]) -> None:
+    workdir, state = running
+    photo = workdir / "identity.jpg"
+    photo.write_bytes(make_photo(300, 200))
+    uploaded = photoflow(workdir, "upload", str(photo))
+    assert uploaded.returncode == 0, uploaded.stderr
+    photo_id = uploaded.stdout.split()[-1]
+    api = ("--api", state["apiUrl"])
+
+    # The local stack's test identity, named explicitly, is let in
+    shown = photoflow(workdir, "status", photo_id, *api, "--token", "local-test-token")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["photoId"] == photo_id
+
+    # A token the user pool never issued is refused, in one line, with a hint
+    refused = photoflow(workdir, "status", photo_id, *api, "--token", "not-a-token")
+    assert refused.returncode == 1
+    assert "the API answered HTTP 401" in refused.stdout
+    assert "check --token" in refused.stdout
+    assert "Traceback" not in refused.stdout + refused.stderr
+
+    # and asking for two identities at once is a usage error
+    both = photoflow(workdir, "status", photo_id, "--token", "x", "--iam")
+    assert both.returncode == 2
+    assert "not both" in both.stderr
