@@ -68,6 +68,14 @@ class QueueWatcher:
         self._receive()
         return [m for m in self.messages if m["body"].get("photoId") == photo_id]
 
+    def everything_for(self, photo_id: str) -> list[dict[str, Any]]:
+        """``photo_id``'s messages once the queue is drained (for what was delivered before)."""
+        seen = -1
+        while len(self.messages) != seen:
+            seen = len(self.messages)
+            self._receive()
+        return [m for m in self.messages if m["body"].get("photoId") == photo_id]
+
     def fail_consumer(self, photo_id: str, dead_letter: QueueWatcher, timeout: float = 30.0) -> int:
         """Be a consumer that keeps failing on ``photo_id``'s message until SQS dead-letters it.
 

@@ -1,7 +1,10 @@
 """Reconciler: every ended execution leaves its photo in one terminal state, announced.
 
 Fed by Step Functions status-change events through EventBridge and an SQS
-queue; see photoflow.reconcile for what it does with each.
+queue; see photoflow.reconcile for what it does with each. EventBridge and SQS
+deliver at least once: each event is handled once by its id (Powertools
+idempotency), so a redelivery is neither counted nor announced again, while an
+event whose handling failed is handled again in full.
 """
 
 import json
@@ -16,8 +19,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from photoflow import clients
+from photoflow.config import IdempotencyConfig as IdempotencyTable
 from photoflow.config import NotificationConfig, StorageConfig, load
 from photoflow.observability import count_ended_execution, logger, metrics, tracer
 from photoflow.reconcile import EndedExecution, Reconciler
@@ -26,12 +36,19 @@ reconciler = Reconciler(load(StorageConfig).table_name, load(NotificationConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
-    event = EventBridgeEvent(json.loads(record.body))
-    ended = EndedExecution.from_detail(dict(event.detail))
-    count_ended_execution(ended.status)
+idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
+handled_events = DynamoDBPersistenceLayer(
+    table_name=load(IdempotencyTable).table_name, boto3_client=clients.dynamodb()
+)
+
+
+@idempotent_function(
+    data_keyword_argument="event", config=idempotency, persistence_store=handled_events
+)
+def handle(event: dict[str, Any]) -> str:
+    ended = EndedExecution.from_detail(dict(EventBridgeEvent(event).detail))
     outcome = reconciler.reconcile(ended)
+    count_ended_execution(ended.status)
     logger.info(
         outcome,
         photo_id=ended.photo["id"],
@@ -41,12 +58,19 @@ def record_handler(record: SQSRecord) -> None:
     )
     if outcome != "nothing to do":
         metrics.add_metric(name="PhotosReconciled", unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    handle(event=json.loads(record.body))
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

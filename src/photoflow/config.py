@@ -71,6 +71,10 @@ class NotificationConfig(_EnvModel):
     topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:[\w-]+:sns:")
 
 
+class IdempotencyConfig(_EnvModel):
+    table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
+
+
 class WorkflowConfig(_EnvModel):
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:[\w-]+:states:")
 

@@ -112,15 +112,20 @@ class Reconciler:
                 TableName=self.table_name,
                 Key={"photoId": {"S": ended.photo["id"]}},
                 UpdateExpression=(
-                    "SET #status = :failed, #error = :error, cause = :cause, failedAt = :now, "
-                    "updatedAt = :now, createdAt = if_not_exists(createdAt, :now), "
+                    "SET #status = :failed, #error = :error, cause = :cause, "
+                    "failedAt = if_not_exists(failedAt, :now), updatedAt = :now, "
+                    "createdAt = if_not_exists(createdAt, :now), "
                     "listPartition = :listPartition, sourceKey = :key, executionArn = :arn "
                     "REMOVE expiresAt"
                 ),
-                # Never overwrite a terminal state, nor a newer execution's record.
+                # Never overwrite a terminal state, nor a newer execution's record; but the
+                # failure this very event recorded before its announcement failed is written
+                # again (unchanged), so that the retry announces it.
                 ConditionExpression=(
                     "(attribute_not_exists(#status)"
-                    " OR (#status <> :failed AND #status <> :completed))"
+                    " OR (#status <> :failed AND #status <> :completed)"
+                    " OR (#status = :failed AND executionArn = :arn"
+                    " AND #error = :error AND cause = :cause))"
                     " AND (attribute_not_exists(executionArn) OR executionArn = :arn)"
                 ),
                 ExpressionAttributeNames={"#status": "status", "#error": "error"},

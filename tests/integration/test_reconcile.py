@@ -1,0 +1,147 @@
+"""The reconciler under at-least-once delivery: a redelivered event, a failed announcement."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from photoflow import reconcile
+from photoflow.keys import new_photo_id
+from photoflow.reconcile import EndedExecution, Reconciler
+from photoflow_local.stack import LocalStack
+from tests.support import QueueWatcher
+
+
+def processing_photo(local_stack: LocalStack, aws: Any) -> tuple[str, str, dict[str, Any]]:
+    """A photo whose execution is still PROCESSING it: (photo id, execution ARN, event detail)."""
+    photo_id = new_photo_id()
+    key = f"uploads/{photo_id}/late.jpg"
+    machine = local_stack.output("PhotoWorkflowArn")
+    execution_arn = machine.replace(":stateMachine:", ":execution:") + f":photo-{photo_id}"
+    aws.dynamodb.put_item(
+        TableName=local_stack.output("PhotosTableName"),
+        Item={
+            "photoId": {"S": photo_id},
+            "status": {"S": "PROCESSING"},
+            "executionArn": {"S": execution_arn},
+            "sourceKey": {"S": key},
+        },
+    )
+    photo = {"id": photo_id, "key": key, "bucket": local_stack.output("PhotosBucketName")}
+    detail = {
+        "executionArn": execution_arn,
+        "stateMachineArn": machine,
+        "status": "TIMED_OUT",
+        "input": json.dumps({"photo": photo}),
+        "error": None,
+        "cause": None,
+    }
+    return photo_id, execution_arn, detail
+
+
+def sqs_event(detail: dict[str, Any], event_id: str) -> dict[str, Any]:
+    """The ExecutionEventsQueue's batch carrying one EventBridge status-change event."""
+    body = {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": "123456789012",
+        "time": "2026-11-25T12:00:00Z",
+        "region": "us-east-1",
+        "resources": [detail["executionArn"]],
+        "detail": detail,
+    }
+    return {
+        "Records": [
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "handle",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:events",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
+
+
+def test_a_redelivered_event_is_handled_once(
+    local_stack: LocalStack, aws: Any, failed_queue: QueueWatcher
+) -> None:
+    # Given an execution that timed out while its photo was PROCESSING
+    photo_id, execution_arn, detail = processing_photo(local_stack, aws)
+    event = sqs_event(detail, event_id=str(uuid.uuid4()))
+
+    # When its status-change event is delivered twice
+    for _ in range(2):
+        payload, errored, _ = local_stack.lambdas.invoke("ReconcileFunction", json.dumps(event))
+        assert not errored, payload
+        assert json.loads(payload) == {"batchItemFailures": []}
+
+    # Then the photo failed once, and subscribers heard of it once
+    item = aws.dynamodb.get_item(
+        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
+    )["Item"]
+    assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "States.Timeout")
+    [message] = failed_queue.everything_for(photo_id)
+    assert message["body"]["executionArn"] == execution_arn
+    logs = local_stack.lambdas.log_sink.getvalue()  # type: ignore[attr-defined]
+    handled = [line for line in logs.splitlines() if photo_id in line and "announced" in line]
+    assert len(handled) == 1, handled
+
+
+class _FailingOnce:
+    """An SNS client whose first publish fails, as a throttled or unreachable SNS would."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.failed = False
+
+    def publish(self, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionError("SNS unreachable")
+        return self.client.publish(**kwargs)
+
+
+def test_a_failed_announcement_is_made_when_the_event_is_retried(
+    local_stack: LocalStack,
+    aws: Any,
+    failed_queue: QueueWatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a reconciler whose first announcement fails after the failure was recorded
+    sns = _FailingOnce(local_stack.client("sns"))
+    monkeypatch.setattr(reconcile.clients, "sns", lambda: sns)
+    monkeypatch.setattr(reconcile.clients, "dynamodb", lambda: aws.dynamodb)
+    reconciler = Reconciler(
+        local_stack.output("PhotosTableName"), local_stack.output("PhotoEventsTopicArn")
+    )
+    photo_id, execution_arn, detail = processing_photo(local_stack, aws)
+    ended = EndedExecution.from_detail(detail)
+    with pytest.raises(ConnectionError):
+        reconciler.reconcile(ended)
+    assert failed_queue.everything_for(photo_id) == []
+
+    # When SQS delivers the event again
+    outcome = reconciler.reconcile(ended)
+
+    # Then the recorded failure is announced, once, and the record is unchanged
+    assert outcome == "recorded and announced"
+    [message] = failed_queue.everything_for(photo_id)
+    assert message["body"]["error"]["name"] == "States.Timeout"
+    item = aws.dynamodb.get_item(
+        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
+    )["Item"]
+    assert (item["status"]["S"], item["executionArn"]["S"]) == ("FAILED", execution_arn)
+
+    # and another execution's event can still not overwrite the terminal record
+    other = EndedExecution.from_detail({**detail, "executionArn": execution_arn + "-other"})
+    assert reconciler.reconcile(other) == "already terminal"
