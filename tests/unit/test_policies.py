@@ -342,6 +342,12 @@ def test_the_reconciler_records_and_announces_failures_only() -> None:
     topic, key = stack.ref("PhotoEventsTopic"), stack.get_att("PhotoFlowKey", "Arn")
     assert policy.allows("dynamodb:UpdateItem", stack.get_att("PhotosTable", "Arn"))
     assert not policy.allows("dynamodb:DeleteItem", stack.get_att("PhotosTable", "Arn"))
+    # handled events: its own idempotency records, created and cleared
+    handled = stack.get_att("IdempotencyTable", "Arn")
+    for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        assert policy.allows(f"dynamodb:{action}", handled), action
+    assert not policy.allows("dynamodb:PutItem", stack.get_att("PhotosTable", "Arn"))
+    assert not policy.allows("dynamodb:Scan", handled)
     assert policy.allows("sns:Publish", topic)
     assert not policy.allows("sns:Publish", stack.ref("AlarmTopic"))
     # the key only for the events topic's encryption context
