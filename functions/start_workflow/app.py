@@ -2,7 +2,10 @@
 
 Each SQS message is handled on its own; a message that fails is reported back
 (ReportBatchItemFailures), retried by SQS and, after the queue's
-maxReceiveCount, moved to the ingest dead-letter queue.
+maxReceiveCount, moved to the ingest dead-letter queue. Each object version
+starts one workflow: a redelivered event finds it remembered (Powertools
+idempotency) and starts nothing, which the execution name alone does not
+guarantee (EXPRESS executions are not unique by name).
 """
 
 from typing import Any
@@ -15,32 +18,71 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from photoflow import clients
+from photoflow.config import IdempotencyConfig as IdempotencyTable
 from photoflow.config import WorkflowConfig, load
 from photoflow.ingest import photos_in_notification, start_workflow
+from photoflow.models import PhotoRef
 from photoflow.observability import logger, metrics, tracer
 
 CONFIG = load(WorkflowConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+def already_started(response: Any, idempotent_data: DataRecord) -> Any:
+    """A redelivered event: ``response`` is the ARN of the workflow started earlier."""
+    logger.info(
+        "already started", execution_arn=response, remembered=idempotent_data.idempotency_key
+    )
+    metrics.add_metric(name="DuplicateUploadEvents", unit=MetricUnit.Count, value=1)
+    return response
+
+
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[bucket, key, version_id, etag]",  # of the PhotoRef, dumped
+    expires_after_seconds=CONFIG.starts_remembered_seconds,
+    response_hook=already_started,
+)
+started_workflows = DynamoDBPersistenceLayer(
+    table_name=load(IdempotencyTable).table_name, boto3_client=clients.dynamodb()
+)
+
+
+@idempotent_function(
+    data_keyword_argument="photo",
+    config=idempotency,
+    persistence_store=started_workflows,
+)
+def start_once(photo: PhotoRef) -> str | None:
+    arn = start_workflow(photo, CONFIG.state_machine_arn)
+    if arn is None:
+        logger.info("already started", photo_id=photo.id, key=photo.key)
+        metrics.add_metric(name="DuplicateUploadEvents", unit=MetricUnit.Count, value=1)
+    else:
+        logger.info("workflow started", photo_id=photo.id, execution_arn=arn)
+        metrics.add_metric(name="WorkflowsStarted", unit=MetricUnit.Count, value=1)
+    return arn
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     for photo in photos_in_notification(record.body):
-        arn = start_workflow(photo, CONFIG.state_machine_arn)
-        if arn is None:
-            logger.info("already started", photo_id=photo.id, key=photo.key)
-            metrics.add_metric(name="DuplicateUploadEvents", unit=MetricUnit.Count, value=1)
-        else:
-            logger.info("workflow started", photo_id=photo.id, execution_arn=arn)
-            metrics.add_metric(name="WorkflowsStarted", unit=MetricUnit.Count, value=1)
+        start_once(photo=photo)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -77,6 +77,8 @@ class IdempotencyConfig(_EnvModel):
 
 class WorkflowConfig(_EnvModel):
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:[\w-]+:states:")
+    # How long a started workflow is remembered against redelivered S3 events.
+    starts_remembered_seconds: int = Field(alias="STARTS_REMEMBERED_SECONDS", ge=60)
 
 
 M = TypeVar("M", bound=_EnvModel)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from photoflow.keys import new_photo_id
+from photoflow.keys import execution_name, new_photo_id
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo
 from tests.support import load_event, poll
@@ -105,8 +105,12 @@ def test_start_workflow_starts_once_per_object_and_reports_bad_records(
     event["Records"].append(poison)
 
     # When the batch is handled twice (a redelivery)
-    first, errored = invoke(local_stack, "StartWorkflowFunction", event)
-    second, _ = invoke(local_stack, "StartWorkflowFunction", event)
+    payload, errored, first_logs = local_stack.lambdas.invoke(
+        "StartWorkflowFunction", json.dumps(event)
+    )
+    first = json.loads(payload)
+    payload, _, second_logs = local_stack.lambdas.invoke("StartWorkflowFunction", json.dumps(event))
+    second = json.loads(payload)
 
     # Then only the poison record is reported failed, both times
     assert not errored
@@ -115,13 +119,25 @@ def test_start_workflow_starts_once_per_object_and_reports_bad_records(
     # and the photo has exactly one execution, whose input carries the decoded key
     machine = local_stack.output("PhotoWorkflowArn")
 
+    # (the put above also sends S3's own event, for another version: another execution)
+    version = s3_object["object"].get("versionId") or s3_object["object"].get("eTag") or ""
+    name = execution_name(
+        s3_object["bucket"]["name"], f"uploads/{photo_id}/sample photo.jpg", version
+    )
+
     def executions() -> list[dict[str, Any]]:
         listed = aws.sfn.list_executions(stateMachineArn=machine, maxResults=1000)["executions"]
-        return [e for e in listed if photo_id in e["name"]]
+        return [e for e in listed if e["name"] == name]
 
     [execution] = poll(executions, lambda found: len(found) == 1, what="one execution")
     described = aws.sfn.describe_execution(executionArn=execution["executionArn"])
     assert json.loads(described["input"])["photo"]["key"] == f"uploads/{photo_id}/sample photo.jpg"
+    # the redelivery was known before asking Step Functions: it names the first execution
+    started = [json.loads(line) for line in first_logs.splitlines() if '"workflow started"' in line]
+    assert [line["execution_arn"] for line in started] == [execution["executionArn"]]
+    replayed = [json.loads(line) for line in second_logs.splitlines() if "already started" in line]
+    assert [line["execution_arn"] for line in replayed] == [execution["executionArn"]]
+    assert "workflow started" not in second_logs
 
 
 def test_api_sample_events(local_stack: LocalStack) -> None:
