@@ -333,7 +333,13 @@ def test_start_workflow_starts_the_photo_workflow_and_nothing_else() -> None:
     assert not policy.allows("states:StopExecution", workflow)
     assert policy.allows("sqs:ReceiveMessage", stack.get_att("IngestQueue", "Arn"))
     assert not policy.allows("sqs:ReceiveMessage", stack.get_att("ExecutionEventsQueue", "Arn"))
-    assert not any(a.startswith(("s3:", "dynamodb:")) for s in policy.statements for a in s.actions)
+    assert not any(a.startswith("s3:") for s in policy.statements for a in s.actions)
+    # DynamoDB: only its record of started workflows, not the photos
+    started = stack.get_att("IdempotencyTable", "Arn")
+    for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
+        assert policy.allows(f"dynamodb:{action}", started), action
+    for action in ("GetItem", "PutItem", "UpdateItem"):
+        assert not policy.allows(f"dynamodb:{action}", stack.get_att("PhotosTable", "Arn"))
 
 
 def test_the_reconciler_records_and_announces_failures_only() -> None:
