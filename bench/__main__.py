@@ -406,6 +406,8 @@ def _usage(
     ingest_batch = statistics.mean(stack.ingest_batch_sizes) if stack.ingest_batch_sizes else 1.0
     writes = 1 + stack.service_tasks.get("dynamodb", 0)  # the API's record, then the workflow's
     final_units = cost.dynamodb_write_units(stack.item_bytes, prices)
+    # Each "done once" record is written twice (in progress, then completed), under 1 KB.
+    idempotency_writes = 2 * stack.idempotency_records_per_photo
     usage = cost.PhotoUsage(
         lambdas=lambdas,
         transitions=statistics.median(stack.transitions),
@@ -416,7 +418,8 @@ def _usage(
         # subscriber queue, and the subscriber's receive and delete.
         sqs_requests=1 + 2 / ingest_batch + 3,
         sns_publishes=stack.service_tasks.get("sns", 0),
-        dynamodb_write_units=((writes - 1) + final_units) * (1 + settings.table_indexes),
+        dynamodb_write_units=((writes - 1) + final_units) * (1 + settings.table_indexes)
+        + idempotency_writes,
         api_requests=1,
         lambda_log_bytes=stack.log_bytes_per_photo,
         history_bytes=statistics.median(stack.history_bytes),
@@ -433,7 +436,9 @@ def _usage(
         " (measured locally), billed in 100 ms and 64 MB steps.",
         f"S3: objects written per photo in the local run, one read of the original per step."
         f" DynamoDB: {writes} writes per photo, the last of {stack.item_bytes} bytes, the others"
-        f" under 1 KB, each written to the table and its {settings.table_indexes} index(es).",
+        f" under 1 KB, each written to the table and its {settings.table_indexes} index(es);"
+        f" and {idempotency_writes:g} writes of the ingest function's and the reconciler's"
+        " records of what they did once (counted in the local run).",
         "CloudWatch Logs: the functions' own log lines in the local run; Lambda's START, END"
         " and REPORT lines, X-Ray traces and the free tiers are not included.",
     ]

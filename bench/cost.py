@@ -207,7 +207,7 @@ def cost_lines(usage: PhotoUsage, prices: Prices) -> list[CostLine]:
             f"{usage.s3_puts:g} PUT + {usage.s3_gets:g} GET",
             usage.s3_puts * usd["s3_put_request"] + usage.s3_gets * usd["s3_get_request"],
         ),
-        ("SQS", f"{usage.sqs_requests:g} requests", usage.sqs_requests * usd["sqs_request"]),
+        ("SQS", f"{usage.sqs_requests:.3g} requests", usage.sqs_requests * usd["sqs_request"]),
         ("SNS", f"{usage.sns_publishes:g} publish", usage.sns_publishes * usd["sns_publish"]),
         (
             "DynamoDB (on-demand)",

@@ -46,6 +46,7 @@ class StackResult:
     history_bytes: list[int]  # per execution: its history events as JSON
     objects_per_photo: dict[str, float]  # top-level S3 prefix -> objects written per photo
     item_bytes: int  # a completed photo's DynamoDB item
+    idempotency_records_per_photo: float  # "done once" records (ingest, reconciler)
     log_bytes_per_photo: float
     ingest_batch_sizes: list[int]
     failures: list[str] = field(default_factory=list)
@@ -175,6 +176,7 @@ def run_batch(photos: Sequence[bytes], count: int) -> StackResult:
         histories = _histories(stack)
         lone_arns = {_execution_arn(stack, photo_id) for photo_id in lone_ids}
         objects = _objects_per_photo(stack, WARM_UP_PHOTOS + LONE_PHOTOS + count)
+        idempotency_records = _item_count(stack, "IdempotencyTable")
         item = stack.client("dynamodb").get_item(
             TableName=stack.output("PhotosTableName"), Key={"photoId": {"S": uploads[-1][0]}}
         )["Item"]
@@ -195,6 +197,7 @@ def run_batch(photos: Sequence[bytes], count: int) -> StackResult:
         history_bytes=[len(json.dumps(events, default=str)) for events in histories.values()],
         objects_per_photo=objects,
         item_bytes=dynamodb_item_bytes(item),
+        idempotency_records_per_photo=idempotency_records / (WARM_UP_PHOTOS + LONE_PHOTOS + count),
         log_bytes_per_photo=log_bytes / count,
         ingest_batch_sizes=ingest_sizes,
         failures=failures,
@@ -226,6 +229,12 @@ def _execution_arn(stack: LocalStack, photo_id: str) -> str:
     item = stack.photo_item(photo_id)
     assert item is not None, f"no record of {photo_id}"
     return str(item["executionArn"]["S"])
+
+
+def _item_count(stack: LocalStack, table_logical_id: str) -> int:
+    paginator = stack.client("dynamodb").get_paginator("scan")
+    pages = paginator.paginate(TableName=stack.physical_id(table_logical_id), Select="COUNT")
+    return sum(page["Count"] for page in pages)
 
 
 def _service_tasks(events: Sequence[dict[str, Any]]) -> Counter[str]:

@@ -302,6 +302,7 @@ def test_critical_path_is_the_first_step_then_the_slower_branch() -> None:
         history_bytes=[],
         objects_per_photo={},
         item_bytes=0,
+        idempotency_records_per_photo=0.0,
         log_bytes_per_photo=0.0,
         ingest_batch_sizes=[],
     )
