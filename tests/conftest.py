@@ -12,6 +12,14 @@ from photoflow_local.stack import LocalStack, StackOptions
 from tests.support import ROOT, QueueWatcher
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Unit tests first. tests/unit/test_patches.py runs moto in-process under mock_aws,
+    which resets every backend of the process and routes Lambda to a test runtime: it
+    must run before this process starts its local stack, never while one is up. xdist
+    hands tests out in this order, so no worker meets a unit test after a stack test."""
+    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/unit/") else 1)
+
+
 @pytest.fixture(scope="session")
 def local_stack() -> Iterator[LocalStack]:
     """The whole template on the local stack, with Retry intervals compressed 100x,

@@ -34,6 +34,17 @@ class RecordingRuntime:
         return json.dumps({"echo": json.loads(event) if event else None}), False, ""
 
 
+@pytest.fixture(autouse=True)
+def no_local_stack_in_this_process() -> None:
+    """These tests reset moto's backends and reroute Lambda: a local stack running in this
+    process would be broken under the tests that follow (see tests/conftest.py)."""
+    from photoflow_local.lambdas import LambdaService
+
+    assert not isinstance(patches._state.runtime, LambdaService), (
+        "a local stack was started in this process before the moto patch tests"
+    )
+
+
 @pytest.fixture
 def runtime() -> Iterator[RecordingRuntime]:
     recording = RecordingRuntime()
