@@ -311,6 +311,20 @@ class _Handler(BaseHTTPRequestHandler):
         except Refused as refused:
             self._json(refused.status, {"message": refused.message}, refused.response_type)
             return
+        if route.mock is not None:  # a MOCK integration: API Gateway answers by itself
+            self._mock_response(*route.mock)
+        else:
+            self._invoke(route, parameters, headers, body, caller)
+
+    def _invoke(
+        self,
+        route: ApiRoute,
+        parameters: dict[str, str],
+        headers: dict[str, list[str]],
+        body: bytes,
+        caller: Caller,
+    ) -> None:
+        """The route's function, given the proxy event; its proxy response back as HTTP."""
         event = self.front_end.event(
             route,
             parameters,
@@ -339,6 +353,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         self._dispatch()
+
+    def _mock_response(self, status: int, headers: dict[str, str], body: str) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _proxy_response(self, response: Any) -> None:
         if not isinstance(response, dict) or "statusCode" not in response:

@@ -47,6 +47,8 @@ class ApiRoute:
     function_name: str
     # API Gateway's authorization type of the method: NONE, AWS_IAM or COGNITO_USER_POOLS.
     authorization: str = "NONE"
+    # A MOCK integration (CORS preflights) answers itself: (status, headers, body).
+    mock: tuple[int, dict[str, str], str] | None = None
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         if method.upper() != self.method.upper():
@@ -587,6 +589,13 @@ class LocalDeployer:
         for path, methods in body.get("paths", {}).items():
             for method, operation in methods.items():
                 integration = operation.get("x-amazon-apigateway-integration", {})
+                if integration.get("type") == "mock":
+                    authorization = _authorization(operation, body)
+                    mock = _mock_response(integration)
+                    api.routes.append(
+                        ApiRoute(api_id, method.upper(), path, "", authorization, mock)
+                    )
+                    continue
                 if integration.get("type") != "aws_proxy":
                     continue
                 # .../functions/arn:aws:lambda:<region>:<account>:function:<name>/invocations
@@ -619,6 +628,20 @@ def _authorization(operation: dict[str, Any], body: dict[str, Any]) -> str:
             if definition:
                 raise ValueError(f"authorizer {name}: {kind or 'custom'} is not emulated locally")
     return "NONE"
+
+
+def _mock_response(integration: dict[str, Any]) -> tuple[int, dict[str, str], str]:
+    """What a MOCK integration's default response sends: the status, the headers its
+    responseParameters map to static values ('quoted'), the JSON response template."""
+    default = integration.get("responses", {}).get("default", {})
+    prefix = "method.response.header."
+    headers = {
+        name[len(prefix) :]: str(value).strip("'")
+        for name, value in default.get("responseParameters", {}).items()
+        if name.startswith(prefix) and str(value).startswith("'")
+    }
+    body = default.get("responseTemplates", {}).get("application/json", "")
+    return int(default.get("statusCode", 200)), headers, str(body)
 
 
 def _gateway_response_headers(body: dict[str, Any]) -> dict[str, dict[str, str]]:

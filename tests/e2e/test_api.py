@@ -126,3 +126,31 @@ def test_unknown_and_malformed_photo_ids(client: PhotosClient) -> None:
     with pytest.raises(ApiError) as malformed:
         client.photo("not-an-id")
     assert (malformed.value.status, malformed.value.body["error"]) == (400, "BadRequest")
+
+
+def test_cors_preflights_are_answered_as_the_template_configures_them(
+    client: PhotosClient,
+) -> None:
+    # The page's origin (AllowedOrigin) is the local API's own; preflights carry no token.
+    origin = client.base_url
+    for path in ("/photos", "/photos/uploads", "/photos/0123456789abcdef0123456789abcdef"):
+        response = requests.options(
+            client.base_url + path,
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+            timeout=10,
+        )
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["Access-Control-Allow-Origin"] == origin
+        assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
+        allowed = response.headers["Access-Control-Allow-Headers"].lower().split(",")
+        assert {"authorization", "content-type", "x-filename"} <= set(allowed)
+        assert response.headers["Access-Control-Max-Age"] == "600"
+
+    # A path the API does not have is API Gateway's 403, preflight or not
+    missing = requests.options(client.base_url + "/nothing", headers={"Origin": origin}, timeout=10)
+    assert missing.status_code == 403
+    assert missing.json() == {"message": "Missing Authentication Token"}
