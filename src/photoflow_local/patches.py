@@ -36,9 +36,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 10. Every execution parses the whole definition again with the ANTLR grammar
    (about 50 ms of CPU, holding the GIL, before its first state), and every
    JSONPath is parsed again each time a state reads one. Parsed definitions
-   are kept per definition text (the parsed components keep no execution
-   state; each component's heap key is drawn before sharing) and parsed
-   JSONPaths per path.
+   are kept per definition text, the 32 most recently used (the parsed
+   components keep no execution state; each component's heap key is drawn
+   before sharing), and parsed JSONPaths per path.
 11. The server's dispatcher lists moto's package directory (a listdir and a
    stat per service, about 170) on every request, inside a lock that every
    request takes; the list is read once.
@@ -55,6 +55,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -444,7 +445,8 @@ def _patch_module_function(name: str, replacement: Any) -> None:
 
 
 # ----------------------------------------------------------------- 10. parse once
-_programs: dict[str, EvalComponent] = {}
+PARSED_DEFINITIONS_KEPT = 32  # the most recently used; replays may create many machines
+_programs: OrderedDict[str, EvalComponent] = OrderedDict()
 _programs_lock = threading.Lock()
 
 
@@ -452,12 +454,16 @@ def _get_evaluation_entrypoint(self: ExecutionWorker) -> EvalComponent:
     definition = self._evaluation_details.state_machine_details.definition
     with _programs_lock:
         program = _programs.get(definition)
-        if program is None:
+        if program is not None:
+            _programs.move_to_end(definition)
+        else:
             program = _state.originals["_get_evaluation_entrypoint"](self)
             for component in components(program):
                 if isinstance(component, EvalComponent):
                     component.heap_key  # noqa: B018 - drawn lazily; racing executions would differ
             _programs[definition] = program
+            while len(_programs) > PARSED_DEFINITIONS_KEPT:
+                _programs.popitem(last=False)
         return program
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -520,7 +521,7 @@ def test_a_definition_is_parsed_once_and_executions_keep_their_own_state(
         return original(worker)
 
     monkeypatch.setitem(patches._state.originals, "_get_evaluation_entrypoint", counting)
-    monkeypatch.setattr(patches, "_programs", {})
+    monkeypatch.setattr(patches, "_programs", OrderedDict())
     function_arn = _function("retried")
     failure = json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": "x"})
     success = json.dumps({"ok": True})
@@ -547,6 +548,15 @@ def test_a_definition_is_parsed_once_and_executions_keep_their_own_state(
         outputs = list(pool.map(run, range(6)))
     assert outputs == [{"echo": {"i": index}} for index in range(6)]
     assert len(parsed) == 1
+
+    # Only the most recently used definitions are kept
+    monkeypatch.setattr(patches, "PARSED_DEFINITIONS_KEPT", 1)
+    _, other = _machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, "B")
+    for name, arn in (("other", other), ("back", machine)):
+        execution = sfn.start_execution(stateMachineArn=arn, name=name, input="{}")
+        assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
+    assert len(parsed) == 3
+    assert len(patches._programs) == 1
 
 
 def test_jsonpaths_are_parsed_once() -> None:
