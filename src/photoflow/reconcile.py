@@ -100,10 +100,21 @@ class Reconciler:
                 return "nothing to announce"
             self.announce(ended, record.error or ended.error_name, record.cause or "")
             return "announced"
-        if not self._record_failure(ended):
-            return "already terminal"
-        self.announce(ended, ended.error_name, ended.cause or ended.status)
-        return "recorded and announced"
+        if self._record_failure(ended):
+            self.announce(ended, ended.error_name, ended.cause or ended.status)
+            return "recorded and announced"
+        record = self.photos.get(ended.photo["id"])
+        if (
+            record is not None
+            and record.status is PhotoStatus.FAILED
+            and record.execution_arn == ended.execution_arn
+        ):
+            # The workflow recorded its failure, then timed out or was stopped before its
+            # Fail state: whether NotifyFailure had published is unknown, so announce it
+            # (at least once rather than never).
+            self.announce(ended, record.error or ended.error_name, record.cause or "")
+            return "announced"
+        return "already terminal"
 
     def _record_failure(self, ended: EndedExecution) -> bool:
         now = utc_now()

@@ -145,3 +145,43 @@ def test_a_failed_announcement_is_made_when_the_event_is_retried(
     # and another execution's event can still not overwrite the terminal record
     other = EndedExecution.from_detail({**detail, "executionArn": execution_arn + "-other"})
     assert reconciler.reconcile(other) == "already terminal"
+
+
+def test_a_failure_recorded_by_the_workflow_is_announced_when_it_then_timed_out(
+    local_stack: LocalStack,
+    aws: Any,
+    failed_queue: QueueWatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an execution whose RecordFailure state wrote the photo's failure, and which
+    # then timed out in NotifyFailure, before announcing it
+    monkeypatch.setattr(reconcile.clients, "sns", lambda: local_stack.client("sns"))
+    monkeypatch.setattr(reconcile.clients, "dynamodb", lambda: aws.dynamodb)
+    reconciler = Reconciler(
+        local_stack.output("PhotosTableName"), local_stack.output("PhotoEventsTopicArn")
+    )
+    photo_id, execution_arn, detail = processing_photo(local_stack, aws)
+    aws.dynamodb.update_item(
+        TableName=local_stack.output("PhotosTableName"),
+        Key={"photoId": {"S": photo_id}},
+        UpdateExpression="SET #status = :failed, #error = :error, cause = :cause",
+        ExpressionAttributeNames={"#status": "status", "#error": "error"},
+        ExpressionAttributeValues={
+            ":failed": {"S": "FAILED"},
+            ":error": {"S": "CorruptImage"},
+            ":cause": {"S": "the JPEG image data is damaged"},
+        },
+    )
+
+    # When its status-change event arrives
+    outcome = reconciler.reconcile(EndedExecution.from_detail(detail))
+
+    # Then the recorded failure, not the time-out, is announced, and the record stays
+    assert outcome == "announced"
+    [message] = failed_queue.everything_for(photo_id)
+    assert message["body"]["error"]["name"] == "CorruptImage"
+    assert message["body"]["executionArn"] == execution_arn
+    item = aws.dynamodb.get_item(
+        TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
+    )["Item"]
+    assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "CorruptImage")
