@@ -1,13 +1,16 @@
 """Reconciler: every ended execution leaves its photo in one terminal state, announced.
 
 Fed by Step Functions status-change events through EventBridge and an SQS
-queue; see photoflow.reconcile for what it does with each. EventBridge and SQS
+queue; see photoflow.reconcile for what it does with each. A schedule also
+invokes it to sweep photos whose execution ended without an event (EXPRESS
+workflows send none; Standard ones send them best effort). EventBridge and SQS
 deliver at least once: each event is handled once by its id (Powertools
 idempotency), so a redelivery is neither counted nor announced again, while an
 event whose handling failed is handled again in full.
 """
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,11 +31,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow import clients
 from photoflow.config import IdempotencyConfig as IdempotencyTable
-from photoflow.config import NotificationConfig, StorageConfig, load
+from photoflow.config import NotificationConfig, StorageConfig, SweepConfig, load
 from photoflow.observability import count_ended_execution, logger, metrics, tracer
 from photoflow.reconcile import EndedExecution, Reconciler
 
 reconciler = Reconciler(load(StorageConfig).table_name, load(NotificationConfig).topic_arn)
+SWEEP = load(SweepConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -66,10 +70,30 @@ def record_handler(record: SQSRecord) -> None:
     handle(event=json.loads(record.body))
 
 
+FINISHING = ("recorded and announced", "announced")  # what the reconciler reports finishing
+
+
+@tracer.capture_method
+def sweep() -> dict[str, int]:
+    outcomes = reconciler.sweep(
+        now=datetime.now(UTC),
+        stale_after=timedelta(seconds=SWEEP.stale_after_seconds),
+        horizon=timedelta(seconds=SWEEP.horizon_seconds),
+    )
+    logger.info("swept", outcomes=dict(outcomes))
+    finished = sum(n for outcome, n in outcomes.items() if outcome in FINISHING)
+    metrics.add_metric(name="PhotosReconciled", unit=MetricUnit.Count, value=finished)
+    return dict(outcomes)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext
+) -> PartialItemFailureResponse | dict[str, int]:
+    if event.get("detail-type") == "Scheduled Event":
+        return sweep()
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

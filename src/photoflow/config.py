@@ -75,6 +75,13 @@ class IdempotencyConfig(_EnvModel):
     table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
 
 
+class SweepConfig(_EnvModel):
+    # A PROCESSING photo older than this has outlived its execution (its TimeoutSeconds).
+    stale_after_seconds: int = Field(alias="SWEEP_STALE_AFTER_SECONDS", ge=300)
+    # How far back a sweep looks.
+    horizon_seconds: int = Field(alias="SWEEP_HORIZON_SECONDS", ge=3600)
+
+
 class WorkflowConfig(_EnvModel):
     state_machine_arn: str = Field(alias="STATE_MACHINE_ARN", pattern=r"^arn:[\w-]+:states:")
     # How long a started workflow is remembered against redelivered S3 events.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -49,6 +50,7 @@ class PhotoRecord:
     size: int | None = None
     source_key: str | None = None
     execution_arn: str | None = None
+    started_at: str | None = None
     completed_at: str | None = None
     derivatives: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +78,7 @@ class PhotoRecord:
             size=int(size) if size is not None else None,
             source_key=s("sourceKey"),
             execution_arn=s("executionArn"),
+            started_at=s("startedAt"),
             completed_at=s("completedAt") or s("failedAt"),
             derivatives=j("derivatives"),
             metadata=j("metadata"),
@@ -185,6 +188,27 @@ class PhotoRepository:
         records = [PhotoRecord.from_item(item) for item in page.get("Items", [])]
         last = page.get("LastEvaluatedKey")
         return records, encode_cursor(last) if last else None
+
+    def processing_created_between(self, oldest: str, newest: str) -> Iterator[PhotoRecord]:
+        """Photos still PROCESSING whose record was created in [oldest, newest] (ISO times)."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": BY_CREATED_AT_INDEX,
+            "KeyConditionExpression": (
+                "listPartition = :p AND createdAt BETWEEN :oldest AND :newest"
+            ),
+            "FilterExpression": "#status = :processing",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":p": {"S": LIST_PARTITION},
+                ":oldest": {"S": oldest},
+                ":newest": {"S": newest},
+                ":processing": {"S": PhotoStatus.PROCESSING.value},
+            },
+        }
+        for page in clients.dynamodb().get_paginator("query").paginate(**query):
+            for item in page.get("Items", []):
+                yield PhotoRecord.from_item(item)
 
 
 class InvalidCursor(ValueError):

@@ -10,18 +10,25 @@ exactly one terminal state that a client can read, with its notification:
 - ``PhotoFailed.NotificationNotSent``: the record is FAILED; announce it.
 - anything else: write FAILED unless the record is already terminal, and
   announce it if this write is what made it terminal.
+
+Step Functions sends those events best effort, and EXPRESS workflows send none,
+so a scheduled sweep (``Reconciler.sweep``) looks for photos still PROCESSING
+long after their execution must have ended, asks Step Functions how it ended
+(DescribeExecution) and finishes them the same way.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from photoflow import clients
-from photoflow.photos import LIST_PARTITION, PhotoRepository, PhotoStatus, utc_now
+from photoflow.photos import LIST_PARTITION, PhotoRecord, PhotoRepository, PhotoStatus, utc_now
 
 DONE = "PhotoFailed"
 NOTIFICATION_NOT_SENT = "PhotoFailed.NotificationNotSent"
@@ -116,6 +123,44 @@ class Reconciler:
             return "announced"
         return "already terminal"
 
+    def sweep(self, now: datetime, stale_after: timedelta, horizon: timedelta) -> Counter[str]:
+        """Finish photos created ``stale_after`` to ``horizon`` ago and still PROCESSING
+        whose execution has ended: what was done, counted (for logs and tests)."""
+        outcomes: Counter[str] = Counter()
+        stale_before = now - stale_after
+        for record in self.photos.processing_created_between(
+            _iso(now - horizon), _iso(stale_before)
+        ):
+            ended = self._how_it_ended(record, stale_before)
+            outcomes[self.reconcile(ended) if ended else "still running"] += 1
+        return outcomes
+
+    @staticmethod
+    def _how_it_ended(record: PhotoRecord, stale_before: datetime) -> EndedExecution | None:
+        """The record's execution as it ended; None while it runs."""
+        photo = {"id": record.photo_id, "key": record.source_key, "filename": record.filename}
+        if record.execution_arn is None:  # PROCESSING without an execution: never by the ASL
+            return None
+        try:
+            execution = clients.stepfunctions().describe_execution(
+                executionArn=record.execution_arn
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in (
+                "ExecutionDoesNotExist",
+                "InvalidArn",
+            ):
+                raise
+            # An EXPRESS execution (Step Functions keeps none to describe) runs at most
+            # five minutes: one started before the cutoff has ended, without a word.
+            started = record.started_at or record.created_at
+            if started and _parse(started) < stale_before:
+                return EndedExecution(record.execution_arn, "TIMED_OUT", None, None, photo)
+            return None
+        if execution["status"] == "RUNNING":
+            return None
+        return EndedExecution.from_detail(dict(execution))
+
     def _record_failure(self, ended: EndedExecution) -> bool:
         now = utc_now()
         try:
@@ -168,3 +213,12 @@ class Reconciler:
                 "error": {"DataType": "String", "StringValue": error},
             },
         )
+
+
+def _iso(moment: datetime) -> str:
+    """As the records keep times: UTC, milliseconds, Z."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

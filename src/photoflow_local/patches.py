@@ -42,6 +42,10 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 11. The server's dispatcher lists moto's package directory (a listdir and a
    stat per service, about 170) on every request, inside a lock that every
    request takes; the list is read once.
+12. A scheduled EventBridge rule (a ScheduleExpression, no EventPattern)
+   matches every event put on its bus, and its Lambda target then raises
+   NotImplementedError, ending the delivery to the rules after it. On AWS such
+   a rule matches no event; it is left out of event matching.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ from botocore.config import Config
 from moto import backends
 from moto.awslambda.models import LambdaFunction
 from moto.core.botocore_stubber import BotocoreStubber
-from moto.events.models import events_backends
+from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -495,6 +499,13 @@ def _moto_modules() -> tuple[str, ...]:
     return tuple(_state.originals["list_of_moto_modules"]())
 
 
+# ----------------------------------------------------------------- 12. scheduled rules
+def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
+    if self.scheduled_expression and not self.event_pattern.get_pattern():
+        return  # fired by its schedule only
+    _state.originals["send_to_targets"](self, original_event, transform_input)
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -519,6 +530,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         json_path_parse=json_path.parse,
         result_path_parse=result_path.parse,
         list_of_moto_modules=backends.list_of_moto_modules,
+        send_to_targets=Rule.send_to_targets,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
@@ -536,6 +548,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     json_path.parse = _cached_parse(json_path.parse)  # type: ignore[assignment]
     result_path.parse = _cached_parse(result_path.parse)  # type: ignore[assignment]
     backends.list_of_moto_modules = _moto_modules
+    Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
     _state.applied = True
 
 

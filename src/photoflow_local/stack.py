@@ -25,9 +25,10 @@ from moto.server import ThreadedMotoServer
 
 from photoflow_local import patches
 from photoflow_local.api import LocalApi
-from photoflow_local.deploy import DeployedStack, LocalDeployer
+from photoflow_local.deploy import ACCOUNT_ID, DeployedStack, LocalDeployer
 from photoflow_local.lambdas import LambdaService
 from photoflow_local.poller import SqsPoller
+from photoflow_local.schedules import Scheduler, scheduled_rules
 from photoflow_local.template import translate
 
 LOCAL_CREDENTIALS = {
@@ -68,6 +69,7 @@ class LocalStack:
         self.log_sink = log_sink
         self.server: ThreadedMotoServer | None = None
         self.pollers: list[SqsPoller] = []
+        self.scheduler: Scheduler | None = None
         self.apis: dict[str, LocalApi] = {}
         self.deployed: DeployedStack | None = None
         self._saved_environment: dict[str, str] = {}
@@ -129,6 +131,16 @@ class LocalStack:
             )
             poller.start()
             self.pollers.append(poller)
+        rules, unscheduled = scheduled_rules(self.client("events"))
+        self.deployed.not_emulated.update(unscheduled)
+        self.scheduler = Scheduler(
+            rules,
+            self.lambdas,
+            region=options.region,
+            account=ACCOUNT_ID,
+            time_scale=options.time_scale,
+        )
+        self.scheduler.start()
         for logical_id, api in self.deployed.apis.items():
             front_end = LocalApi(api, self.lambdas, port=api_port, static_dir=options.static_dir)
             front_end.start()
@@ -136,6 +148,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for poller in self.pollers:
             poller.stop()
         if self.deployed is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,8 @@ from photoflow import reconcile
 from photoflow.keys import new_photo_id
 from photoflow.reconcile import EndedExecution, Reconciler
 from photoflow_local.stack import LocalStack
-from tests.support import QueueWatcher
+from tests.integration.test_faults import run_test_case
+from tests.support import QueueWatcher, poll
 
 
 def processing_photo(local_stack: LocalStack, aws: Any) -> tuple[str, str, dict[str, Any]]:
@@ -185,3 +187,76 @@ def test_a_failure_recorded_by_the_workflow_is_announced_when_it_then_timed_out(
         TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
     )["Item"]
     assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "CorruptImage")
+
+
+SCHEDULED_EVENT = {
+    "version": "0",
+    "id": "sweep",
+    "detail-type": "Scheduled Event",
+    "source": "aws.events",
+    "account": "123456789012",
+    "time": "2026-11-25T12:00:00Z",
+    "region": "us-east-1",
+    "resources": ["arn:aws:events:us-east-1:123456789012:rule/sweep"],
+    "detail": {},
+}
+
+
+def sweep(local_stack: LocalStack) -> dict[str, int]:
+    payload, errored, _ = local_stack.lambdas.invoke(
+        "ReconcileFunction", json.dumps(SCHEDULED_EVENT)
+    )
+    assert not errored, payload
+    outcomes: dict[str, int] = json.loads(payload)
+    return outcomes
+
+
+def test_a_sweep_finishes_a_photo_whose_execution_ended_without_an_event(
+    local_stack: LocalStack, aws: Any, failed_queue: QueueWatcher
+) -> None:
+    # Given an execution whose failure path failed, and whose status-change event was
+    # lost on the way (the rule's target taken away meanwhile)
+    events = local_stack.client("events")
+    rule = local_stack.physical_id("ExecutionEndedRule")
+    targets = events.list_targets_by_rule(Rule=rule)["Targets"]
+    events.remove_targets(Rule=rule, Ids=[target["Id"] for target in targets])
+    try:
+        photo_id, execution, _ = run_test_case(local_stack, aws, "RecordFailureFailsPath")
+    finally:
+        events.put_targets(Rule=rule, Targets=targets)
+    assert execution["status"] == "FAILED"
+    table = local_stack.output("PhotosTableName")
+    item = local_stack.photo_item(photo_id)
+    assert item is not None and item["status"]["S"] == "PROCESSING"
+
+    # When a sweep runs while it is recent, then once it has outlived the workflow's timeout
+    assert photo_id not in json.dumps(sweep(local_stack))  # outcomes only; nothing done for it
+    assert local_stack.photo_item(photo_id)["status"]["S"] == "PROCESSING"  # type: ignore[index]
+    long_ago = (datetime.now(UTC) - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+    aws.dynamodb.update_item(
+        TableName=table,
+        Key={"photoId": {"S": photo_id}},
+        UpdateExpression="SET createdAt = :then, startedAt = :then",
+        ExpressionAttributeValues={":then": {"S": long_ago}},
+    )
+
+    # Then the stack's schedule (every 15 minutes, compressed 100x here) sweeps it: the
+    # photo failed with the execution's error, announced once
+    item = poll(
+        lambda: local_stack.photo_item(photo_id),
+        lambda found: found is not None and found["status"]["S"] != "PROCESSING",
+        timeout=30,
+        what=f"the scheduled sweep to finish {photo_id}",
+    )
+    assert item is not None
+    assert ("photoflow-ReconcileFunctionSweep", "ReconcileFunction") in (
+        local_stack.scheduler.fired  # type: ignore[union-attr]
+    )
+    assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "CorruptImage")
+    assert item["executionArn"]["S"] == execution["executionArn"]
+    [message] = failed_queue.everything_for(photo_id)
+    assert message["body"]["error"]["name"] == "CorruptImage"
+
+    # and a later sweep leaves it alone
+    sweep(local_stack)
+    assert len(failed_queue.everything_for(photo_id)) == 1

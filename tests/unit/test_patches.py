@@ -585,3 +585,26 @@ def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> 
     dispatcher = DomainDispatcherApplication(create_backend_app)
     assert dispatcher.get_backend_for_host("dynamodb") == "dynamodb"
     assert dispatcher.get_backend_for_host("dynamodb.us-east-1.amazonaws.com") == "dynamodb"
+
+
+def test_a_scheduled_rule_matches_no_event(runtime: RecordingRuntime) -> None:
+    events = boto3.client("events", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="ended")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    # a schedule with a Lambda target (which moto cannot deliver an event to), put first
+    events.put_rule(Name="sweep", ScheduleExpression="rate(15 minutes)")
+    events.put_targets(Rule="sweep", Targets=[{"Id": "fn", "Arn": _function("sweeper")}])
+    events.put_rule(Name="ended", EventPattern=json.dumps({"source": ["aws.states"]}))
+    events.put_targets(Rule="ended", Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    events.put_events(
+        Entries=[{"Source": "aws.states", "DetailType": "Status Change", "Detail": "{}"}]
+    )
+
+    # the event reaches the pattern's queue, and the schedule's function is not invoked
+    messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", [])
+    assert [json.loads(m["Body"])["source"] for m in messages] == ["aws.states"]
+    assert runtime.calls == []

@@ -354,6 +354,14 @@ def test_the_reconciler_records_and_announces_failures_only() -> None:
         assert policy.allows(f"dynamodb:{action}", handled), action
     assert not policy.allows("dynamodb:PutItem", stack.get_att("PhotosTable", "Arn"))
     assert not policy.allows("dynamodb:Scan", handled)
+    # the sweep: stale photos by the newest-first index, how their executions ended
+    photos = stack.get_att("PhotosTable", "Arn")
+    assert policy.allows("dynamodb:Query", f"{photos}/index/ByCreatedAt")
+    assert not policy.allows("dynamodb:Scan", photos)
+    execution = stack.arn("states", f"execution:{stack.get_att('PhotoWorkflow', 'Name')}:x")
+    assert policy.allows("states:DescribeExecution", execution)
+    assert not policy.allows("states:StopExecution", execution)
+    assert not policy.allows("states:DescribeExecution", stack.arn("states", "execution:other:x"))
     assert policy.allows("sns:Publish", topic)
     assert not policy.allows("sns:Publish", stack.ref("AlarmTopic"))
     # the key only for the events topic's encryption context
