@@ -141,22 +141,21 @@ class Reconciler:
         photo = {"id": record.photo_id, "key": record.source_key, "filename": record.filename}
         if record.execution_arn is None:  # PROCESSING without an execution: never by the ASL
             return None
-        try:
-            execution = clients.stepfunctions().describe_execution(
-                executionArn=record.execution_arn
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") not in (
-                "ExecutionDoesNotExist",
-                "InvalidArn",
-            ):
-                raise
-            # An EXPRESS execution (Step Functions keeps none to describe) runs at most
+        if ":express:" in record.execution_arn:
+            # Step Functions keeps no EXPRESS execution to describe, and one runs at most
             # five minutes: one started before the cutoff has ended, without a word.
             started = record.started_at or record.created_at
             if started and _parse(started) < stale_before:
                 return EndedExecution(record.execution_arn, "TIMED_OUT", None, None, photo)
             return None
+        try:
+            execution = clients.stepfunctions().describe_execution(
+                executionArn=record.execution_arn
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None  # not ours to judge (a Standard history is kept 90 days)
+            raise
         if execution["status"] == "RUNNING":
             return None
         return EndedExecution.from_detail(dict(execution))

@@ -260,3 +260,48 @@ def test_a_sweep_finishes_a_photo_whose_execution_ended_without_an_event(
     # and a later sweep leaves it alone
     sweep(local_stack)
     assert len(failed_queue.everything_for(photo_id)) == 1
+
+
+def test_a_sweep_finishes_an_express_execution_that_outlived_its_five_minutes(
+    local_stack: LocalStack, aws: Any, failed_queue: QueueWatcher
+) -> None:
+    # Given two photos of an EXPRESS workflow (which sends no status-change events and
+    # keeps no execution to describe), both uploaded half an hour ago: one started then,
+    # one started just now (say, a re-run)
+    table = local_stack.output("PhotosTableName")
+    machine = local_stack.output("PhotoWorkflowArn").replace(":stateMachine:", ":express:")
+    now = datetime.now(UTC)
+    long_ago = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+    just_now = now.isoformat().replace("+00:00", "Z")
+    photos = {}
+    for started in (long_ago, just_now):
+        photo_id = new_photo_id()
+        photos[started] = photo_id
+        aws.dynamodb.put_item(
+            TableName=table,
+            Item={
+                "photoId": {"S": photo_id},
+                "status": {"S": "PROCESSING"},
+                "listPartition": {"S": "photos"},
+                "createdAt": {"S": long_ago},
+                "startedAt": {"S": started},
+                "sourceKey": {"S": f"uploads/{photo_id}/express.jpg"},
+                "executionArn": {"S": f"{machine}:photo-{photo_id}:{uuid.uuid4()}"},
+            },
+        )
+
+    # When the sweep runs
+    sweep(local_stack)
+
+    # Then the one that started long ago timed out, announced once; the other runs on
+    item = poll(
+        lambda: local_stack.photo_item(photos[long_ago]),
+        lambda found: found is not None and found["status"]["S"] == "FAILED",
+        timeout=30,
+        what="the stale EXPRESS photo to fail",
+    )
+    assert item is not None and item["error"]["S"] == "States.Timeout"
+    [message] = failed_queue.everything_for(photos[long_ago])
+    assert message["body"]["error"]["name"] == "States.Timeout"
+    assert local_stack.photo_item(photos[just_now])["status"]["S"] == "PROCESSING"  # type: ignore[index]
+    assert failed_queue.everything_for(photos[just_now]) == []
