@@ -40,6 +40,7 @@ SWEEP = load(SweepConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+FINISHING = ("recorded and announced", "announced", "announced processed")  # reported finished
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
 handled_events = DynamoDBPersistenceLayer(
     table_name=load(IdempotencyTable).table_name, boto3_client=clients.dynamodb()
@@ -60,7 +61,7 @@ def handle(event: dict[str, Any]) -> str:
         status=ended.status,
         error=ended.error,
     )
-    if outcome != "nothing to do":
+    if outcome in FINISHING:
         metrics.add_metric(name="PhotosReconciled", unit=MetricUnit.Count, value=1)
     return outcome
 
@@ -68,9 +69,6 @@ def handle(event: dict[str, Any]) -> str:
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
     handle(event=json.loads(record.body))
-
-
-FINISHING = ("recorded and announced", "announced")  # what the reconciler reports finishing
 
 
 @tracer.capture_method

@@ -9,7 +9,9 @@ exactly one terminal state that a client can read, with its notification:
 - ``PhotoFailed``: the failure path finished; nothing to do.
 - ``PhotoFailed.NotificationNotSent``: the record is FAILED; announce it.
 - anything else: write FAILED unless the record is already terminal, and
-  announce it if this write is what made it terminal.
+  announce it if this write is what made it terminal; if this execution itself
+  made the record terminal before it ended (timed out or stopped while
+  notifying), announce what it recorded, PhotoFailed or PhotoProcessed.
 
 Step Functions sends those events best effort, and EXPRESS workflows send none,
 so a scheduled sweep (``Reconciler.sweep``) looks for photos still PROCESSING
@@ -101,26 +103,24 @@ class Reconciler:
         """Bring the photo to a terminal state; returns what was done (for logs and tests)."""
         if ended.status not in TERMINAL_EVENT_STATUSES or ended.error == DONE:
             return "nothing to do"
-        if ended.error == NOTIFICATION_NOT_SENT:
-            record = self.photos.get(ended.photo["id"])
-            if record is None or record.status is not PhotoStatus.FAILED:
-                return "nothing to announce"
-            self.announce(ended, record.error or ended.error_name, record.cause or "")
-            return "announced"
-        if self._record_failure(ended):
+        if ended.error != NOTIFICATION_NOT_SENT and self._record_failure(ended):
             self.announce(ended, ended.error_name, ended.cause or ended.status)
             return "recorded and announced"
+        return self._announce_own_end(ended)
+
+    def _announce_own_end(self, ended: EndedExecution) -> str:
+        """When this execution made the record terminal and then ended before its own end
+        state (its notification failed, it timed out or was stopped): whether the
+        notification went out is unknown, so it is sent (at least once rather than never)."""
         record = self.photos.get(ended.photo["id"])
-        if (
-            record is not None
-            and record.status is PhotoStatus.FAILED
-            and record.execution_arn == ended.execution_arn
-        ):
-            # The workflow recorded its failure, then timed out or was stopped before its
-            # Fail state: whether NotifyFailure had published is unknown, so announce it
-            # (at least once rather than never).
+        if record is None or record.execution_arn != ended.execution_arn:
+            return "already terminal"
+        if record.status is PhotoStatus.FAILED:
             self.announce(ended, record.error or ended.error_name, record.cause or "")
             return "announced"
+        if record.status is PhotoStatus.COMPLETED:
+            self.announce_processed(ended, record)
+            return "announced processed"
         return "already terminal"
 
     def sweep(self, now: datetime, stale_after: timedelta, horizon: timedelta) -> Counter[str]:
@@ -200,6 +200,32 @@ class Reconciler:
                 return False
             raise
         return True
+
+    def announce_processed(self, ended: EndedExecution, record: PhotoRecord) -> None:
+        """PhotoProcessed, as the state machine's NotifyProcessed state sends it."""
+        message = {
+            "schemaVersion": "1",
+            "eventType": "PhotoProcessed",
+            "status": "COMPLETED",
+            "photoId": record.photo_id,
+            "source": {"bucket": ended.photo.get("bucket"), "key": ended.photo.get("key")},
+            "executionArn": ended.execution_arn,
+            "occurredAt": utc_now(),
+            "metadata": record.metadata,
+            "derivatives": record.derivatives,
+        }
+        clients.sns().publish(
+            TopicArn=self.topic_arn,
+            Message=json.dumps(message),
+            MessageAttributes={
+                "eventType": {"DataType": "String", "StringValue": "PhotoProcessed"},
+                "status": {"DataType": "String", "StringValue": "COMPLETED"},
+                "format": {
+                    "DataType": "String",
+                    "StringValue": str(record.metadata.get("format", "")) or "unknown",
+                },
+            },
+        )
 
     def announce(self, ended: EndedExecution, error: str, cause: str) -> None:
         message = failure_event(ended.photo, ended.execution_arn, error, cause)

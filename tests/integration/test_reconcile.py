@@ -7,14 +7,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 
 from photoflow import reconcile
 from photoflow.keys import new_photo_id
 from photoflow.reconcile import EndedExecution, Reconciler
+from photoflow_local.client import PhotosClient
 from photoflow_local.stack import LocalStack
 from tests.integration.test_faults import run_test_case
-from tests.support import QueueWatcher, poll
+from tests.photos import make_photo
+from tests.support import ROOT, QueueWatcher, poll
 
 
 def processing_photo(local_stack: LocalStack, aws: Any) -> tuple[str, str, dict[str, Any]]:
@@ -305,3 +308,41 @@ def test_a_sweep_finishes_an_express_execution_that_outlived_its_five_minutes(
     assert message["body"]["error"]["name"] == "States.Timeout"
     assert local_stack.photo_item(photos[just_now])["status"]["S"] == "PROCESSING"  # type: ignore[index]
     assert failed_queue.everything_for(photos[just_now]) == []
+
+
+def test_a_completed_photo_is_announced_when_its_execution_timed_out_while_notifying(
+    local_stack: LocalStack,
+    aws: Any,
+    completed_queue: QueueWatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a photo the workflow completed, with its PhotoProcessed
+    client = PhotosClient(local_stack.api_url)
+    photo_id = client.upload_bytes(make_photo(640, 480), "late.jpg")["photoId"]
+    assert client.wait(photo_id)["status"] == "COMPLETED"
+    [original] = completed_queue.wait_for(photo_id)
+    item = local_stack.photo_item(photo_id)
+    assert item is not None
+
+    # When its execution is reported timed out (as if NotifyProcessed had been cut short)
+    monkeypatch.setattr(reconcile.clients, "sns", lambda: local_stack.client("sns"))
+    monkeypatch.setattr(reconcile.clients, "dynamodb", lambda: aws.dynamodb)
+    reconciler = Reconciler(
+        local_stack.output("PhotosTableName"), local_stack.output("PhotoEventsTopicArn")
+    )
+    photo = {**original["body"]["source"], "id": photo_id}
+    ended = EndedExecution(item["executionArn"]["S"], "TIMED_OUT", None, None, photo)
+    assert reconciler.reconcile(ended) == "announced processed"
+
+    # Then subscribers get the same PhotoProcessed again (at least once, never lost),
+    # valid against the published schema, and the record stays COMPLETED
+    messages = completed_queue.everything_for(photo_id)
+    assert len(messages) == 2
+    again = messages[1]
+    schema = json.loads((ROOT / "events" / "notification.schema.json").read_text())
+    jsonschema.validate(again["body"], schema)
+    for field in ("eventType", "status", "photoId", "source", "executionArn", "metadata"):
+        assert again["body"][field] == original["body"][field], field
+    assert again["body"]["derivatives"] == original["body"]["derivatives"]
+    assert again["attributes"]["format"]["StringValue"] == "JPEG"
+    assert local_stack.photo_item(photo_id)["status"]["S"] == "COMPLETED"  # type: ignore[index]
