@@ -38,9 +38,8 @@ from photoflow.reconcile import EndedExecution, Reconciler
 reconciler = Reconciler(load(StorageConfig).table_name, load(NotificationConfig).topic_arn)
 SWEEP = load(SweepConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
-
-
-FINISHING = ("recorded and announced", "announced", "announced processed")  # reported finished
+# The outcomes in which the reconciler finished a photo (counted as PhotosReconciled).
+FINISHING = ("recorded and announced", "announced", "announced processed")
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
 handled_events = DynamoDBPersistenceLayer(
     table_name=load(IdempotencyTable).table_name, boto3_client=clients.dynamodb()
