@@ -35,8 +35,17 @@ class PhotoStatus(StrEnum):
         return self in (PhotoStatus.COMPLETED, PhotoStatus.FAILED)
 
 
+def iso(moment: datetime) -> str:
+    """A time as the records keep it: UTC, milliseconds, Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -189,8 +198,10 @@ class PhotoRepository:
         last = page.get("LastEvaluatedKey")
         return records, encode_cursor(last) if last else None
 
-    def processing_created_between(self, oldest: str, newest: str) -> Iterator[PhotoRecord]:
-        """Photos still PROCESSING whose record was created in [oldest, newest] (ISO times)."""
+    def processing_created_between(
+        self, oldest: datetime, newest: datetime
+    ) -> Iterator[PhotoRecord]:
+        """Photos still PROCESSING whose record was created in [oldest, newest]."""
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": BY_CREATED_AT_INDEX,
@@ -201,8 +212,8 @@ class PhotoRepository:
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
                 ":p": {"S": LIST_PARTITION},
-                ":oldest": {"S": oldest},
-                ":newest": {"S": newest},
+                ":oldest": {"S": iso(oldest)},
+                ":newest": {"S": iso(newest)},
                 ":processing": {"S": PhotoStatus.PROCESSING.value},
             },
         }

@@ -30,7 +30,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow import clients
-from photoflow.photos import LIST_PARTITION, PhotoRecord, PhotoRepository, PhotoStatus, utc_now
+from photoflow.photos import (
+    LIST_PARTITION,
+    PhotoRecord,
+    PhotoRepository,
+    PhotoStatus,
+    parse_iso,
+    utc_now,
+)
 
 DONE = "PhotoFailed"
 NOTIFICATION_NOT_SENT = "PhotoFailed.NotificationNotSent"
@@ -128,9 +135,7 @@ class Reconciler:
         whose execution has ended: what was done, counted (for logs and tests)."""
         outcomes: Counter[str] = Counter()
         stale_before = now - stale_after
-        for record in self.photos.processing_created_between(
-            _iso(now - horizon), _iso(stale_before)
-        ):
+        for record in self.photos.processing_created_between(now - horizon, stale_before):
             ended = self._how_it_ended(record, stale_before)
             outcomes[self.reconcile(ended) if ended else "still running"] += 1
         return outcomes
@@ -138,14 +143,14 @@ class Reconciler:
     @staticmethod
     def _how_it_ended(record: PhotoRecord, stale_before: datetime) -> EndedExecution | None:
         """The record's execution as it ended; None while it runs."""
-        photo = {"id": record.photo_id, "key": record.source_key, "filename": record.filename}
         if record.execution_arn is None:  # PROCESSING without an execution: never by the ASL
             return None
         if ":express:" in record.execution_arn:
             # Step Functions keeps no EXPRESS execution to describe, and one runs at most
             # five minutes: one started before the cutoff has ended, without a word.
             started = record.started_at or record.created_at
-            if started and _parse(started) < stale_before:
+            if started and parse_iso(started) < stale_before:
+                photo = {"id": record.photo_id, "key": record.source_key}
                 return EndedExecution(record.execution_arn, "TIMED_OUT", None, None, photo)
             return None
         try:
@@ -214,36 +219,24 @@ class Reconciler:
             "metadata": record.metadata,
             "derivatives": record.derivatives,
         }
-        clients.sns().publish(
-            TopicArn=self.topic_arn,
-            Message=json.dumps(message),
-            MessageAttributes={
-                "eventType": {"DataType": "String", "StringValue": "PhotoProcessed"},
-                "status": {"DataType": "String", "StringValue": "COMPLETED"},
-                "format": {
-                    "DataType": "String",
-                    "StringValue": str(record.metadata.get("format", "")) or "unknown",
-                },
-            },
+        self._publish(
+            message,
+            eventType="PhotoProcessed",
+            status="COMPLETED",
+            format=str(record.metadata.get("format", "")) or "unknown",
         )
 
     def announce(self, ended: EndedExecution, error: str, cause: str) -> None:
         message = failure_event(ended.photo, ended.execution_arn, error, cause)
+        self._publish(message, eventType="PhotoFailed", status="FAILED", error=error)
+
+    def _publish(self, message: dict[str, Any], **attributes: str) -> None:
+        """A photo event on the topic, with the attributes subscribers filter on."""
         clients.sns().publish(
             TopicArn=self.topic_arn,
             Message=json.dumps(message),
             MessageAttributes={
-                "eventType": {"DataType": "String", "StringValue": "PhotoFailed"},
-                "status": {"DataType": "String", "StringValue": "FAILED"},
-                "error": {"DataType": "String", "StringValue": error},
+                name: {"DataType": "String", "StringValue": value}
+                for name, value in attributes.items()
             },
         )
-
-
-def _iso(moment: datetime) -> str:
-    """As the records keep times: UTC, milliseconds, Z."""
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
