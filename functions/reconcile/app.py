@@ -22,15 +22,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from photoflow import clients
-from photoflow.config import IdempotencyConfig as IdempotencyTable
+from photoflow import idempotency as remembered
 from photoflow.config import NotificationConfig, StorageConfig, SweepConfig, load
 from photoflow.observability import count_ended_execution, logger, metrics, tracer
 from photoflow.reconcile import EndedExecution, Reconciler
@@ -41,13 +36,10 @@ processor = BatchProcessor(event_type=EventType.SQS)
 # The outcomes in which the reconciler finished a photo (counted as PhotosReconciled).
 FINISHING = ("recorded and announced", "announced", "announced processed")
 idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
-handled_events = DynamoDBPersistenceLayer(
-    table_name=load(IdempotencyTable).table_name, boto3_client=clients.dynamodb()
-)
 
 
 @idempotent_function(
-    data_keyword_argument="event", config=idempotency, persistence_store=handled_events
+    data_keyword_argument="event", config=idempotency, persistence_store=remembered.store()
 )
 def handle(event: dict[str, Any]) -> str:
     ended = EndedExecution.from_detail(dict(EventBridgeEvent(event).detail))

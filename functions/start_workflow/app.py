@@ -18,16 +18,11 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from photoflow import clients
-from photoflow.config import IdempotencyConfig as IdempotencyTable
+from photoflow import idempotency as remembered
 from photoflow.config import WorkflowConfig, load
 from photoflow.ingest import photos_in_notification, start_workflow
 from photoflow.models import PhotoRef
@@ -37,12 +32,14 @@ CONFIG = load(WorkflowConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
+def count_duplicate(**context: Any) -> None:
+    logger.info("already started", **context)
+    metrics.add_metric(name="DuplicateUploadEvents", unit=MetricUnit.Count, value=1)
+
+
 def already_started(response: Any, idempotent_data: DataRecord) -> Any:
     """A redelivered event: ``response`` is the ARN of the workflow started earlier."""
-    logger.info(
-        "already started", execution_arn=response, remembered=idempotent_data.idempotency_key
-    )
-    metrics.add_metric(name="DuplicateUploadEvents", unit=MetricUnit.Count, value=1)
+    count_duplicate(execution_arn=response, remembered=idempotent_data.idempotency_key)
     return response
 
 
@@ -51,21 +48,17 @@ idempotency = IdempotencyConfig(
     expires_after_seconds=CONFIG.starts_remembered_seconds,
     response_hook=already_started,
 )
-started_workflows = DynamoDBPersistenceLayer(
-    table_name=load(IdempotencyTable).table_name, boto3_client=clients.dynamodb()
-)
 
 
 @idempotent_function(
     data_keyword_argument="photo",
     config=idempotency,
-    persistence_store=started_workflows,
+    persistence_store=remembered.store(),
 )
 def start_once(photo: PhotoRef) -> str | None:
     arn = start_workflow(photo, CONFIG.state_machine_arn)
-    if arn is None:
-        logger.info("already started", photo_id=photo.id, key=photo.key)
-        metrics.add_metric(name="DuplicateUploadEvents", unit=MetricUnit.Count, value=1)
+    if arn is None:  # Step Functions knew the name: an earlier start, since forgotten here
+        count_duplicate(photo_id=photo.id, key=photo.key)
     else:
         logger.info("workflow started", photo_id=photo.id, execution_arn=arn)
         metrics.add_metric(name="WorkflowsStarted", unit=MetricUnit.Count, value=1)
