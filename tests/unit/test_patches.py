@@ -68,6 +68,13 @@ def _function(name: str = "fn") -> str:
     return arn
 
 
+def _queue(sqs: Any, name: str) -> tuple[str, str]:
+    """A new queue's URL and ARN."""
+    url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, str(attributes["Attributes"]["QueueArn"])
+
+
 def _machine(definition: dict[str, Any], name: str = "Machine") -> tuple[Any, str]:
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
@@ -286,10 +293,7 @@ def test_parallel_results_are_selected_by_branch_without_extra_nesting(
 def test_ended_executions_send_status_change_events(runtime: RecordingRuntime) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     events = boto3.client("events", region_name="us-east-1")
-    queue = sqs.create_queue(QueueName="ended")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue, queue_arn = _queue(sqs, "ended")
     pattern = {
         "source": ["aws.states"],
         "detail-type": [patches.STATUS_CHANGE],
@@ -590,10 +594,7 @@ def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> 
 def test_a_scheduled_rule_matches_no_event(runtime: RecordingRuntime) -> None:
     events = boto3.client("events", region_name="us-east-1")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    queue = sqs.create_queue(QueueName="ended")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    queue, queue_arn = _queue(sqs, "ended")
     # a schedule with a Lambda target (which moto cannot deliver an event to), put first
     events.put_rule(Name="sweep", ScheduleExpression="rate(15 minutes)")
     events.put_targets(Rule="sweep", Targets=[{"Id": "fn", "Arn": _function("sweeper")}])
