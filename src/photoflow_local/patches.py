@@ -489,10 +489,6 @@ def components(root: Component) -> list[Component]:
     return list(found.values())
 
 
-def _cached_parse(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    return functools.lru_cache(maxsize=4096)(parse)
-
-
 # ----------------------------------------------------------------- 11. dispatch
 @functools.cache
 def _moto_modules() -> tuple[str, ...]:
@@ -545,8 +541,8 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         if "_from_error" in vars(service):
             service._from_error = _keeps_failure_events(service._from_error)  # type: ignore[attr-defined]
     ExecutionWorker._get_evaluation_entrypoint = _get_evaluation_entrypoint  # type: ignore[method-assign]
-    json_path.parse = _cached_parse(json_path.parse)  # type: ignore[assignment]
-    result_path.parse = _cached_parse(result_path.parse)  # type: ignore[assignment]
+    json_path.parse = functools.lru_cache(maxsize=4096)(json_path.parse)
+    result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
     backends.list_of_moto_modules = _moto_modules
     Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
     _state.applied = True

@@ -12,6 +12,7 @@ import pytest
 
 from photoflow import reconcile
 from photoflow.keys import new_photo_id
+from photoflow.photos import iso
 from photoflow.reconcile import EndedExecution, Reconciler
 from photoflow_local.client import PhotosClient
 from photoflow_local.stack import LocalStack
@@ -235,7 +236,7 @@ def test_a_sweep_finishes_a_photo_whose_execution_ended_without_an_event(
     # When a sweep runs while it is recent, then once it has outlived the workflow's timeout
     assert photo_id not in json.dumps(sweep(local_stack))  # outcomes only; nothing done for it
     assert local_stack.photo_item(photo_id)["status"]["S"] == "PROCESSING"  # type: ignore[index]
-    long_ago = (datetime.now(UTC) - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
+    long_ago = iso(datetime.now(UTC) - timedelta(minutes=30))
     aws.dynamodb.update_item(
         TableName=table,
         Key={"photoId": {"S": photo_id}},
@@ -274,8 +275,7 @@ def test_a_sweep_finishes_an_express_execution_that_outlived_its_five_minutes(
     table = local_stack.output("PhotosTableName")
     machine = local_stack.output("PhotoWorkflowArn").replace(":stateMachine:", ":express:")
     now = datetime.now(UTC)
-    long_ago = (now - timedelta(minutes=30)).isoformat().replace("+00:00", "Z")
-    just_now = now.isoformat().replace("+00:00", "Z")
+    long_ago, just_now = iso(now - timedelta(minutes=30)), iso(now)
     photos = {}
     for started in (long_ago, just_now):
         photo_id = new_photo_id()
