@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-import pillow_heif
+import pi_heif
 
 from bench import cost, imaging, inputs, localstack, machine, memory, report, routes
 from bench.report import Target, ms, pairs, table, usd, write
@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = load_settings()
     prices = cost.load_prices()
     pyvips = routes.load_pyvips()
-    pillow_heif.options.DECODE_THREADS = 1  # every route is measured on one thread
+    pi_heif.options.DECODE_THREADS = 1  # every route is measured on one thread
 
     report.section("Machine")
     write(pairs(machine.describe(pyvips)))

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 
-import pillow_heif
 from PIL import Image
 
-from photoflow.imaging import samples
+from photoflow_local import samples
 
 QUALITY = 90  # a camera's usual JPEG quality
 # Camera and phone JPEGs of 12 MP at this quality are typically 1.5 to 6 MB: 1 to 4 bits a pixel.
@@ -54,15 +53,12 @@ def _heic(width: int, height: int, seed: int) -> bytes:
     # make_photo(fmt="HEIF") encodes with x265's default preset: about 30 s for 12 MP here.
     # The same scene and EXIF, encoded with the "ultrafast" preset, decodes the same way.
     exif = Image.open(BytesIO(_camera_photo(64, 48, "JPEG", seed))).info["exif"]
-    buffer = BytesIO()
     scene = samples.render_scene(width, height, seed=seed)
-    scene.save(buffer, "HEIF", quality=QUALITY, exif=exif, enc_params={"preset": "ultrafast"})
-    return buffer.getvalue()
+    return samples.encode_heif([scene], quality=QUALITY, exif=exif, preset="ultrafast")
 
 
 def imaging_photos() -> list[BenchPhoto]:
     """12 and 24 MP JPEGs (the measured targets), and a PNG, a WebP and a HEIC of 12 MP."""
-    pillow_heif.register_heif_opener()
     return [
         BenchPhoto("12 MP JPEG", "JPEG", 4000, 3000, _camera_photo(4000, 3000, "JPEG", 1)),
         BenchPhoto("24 MP JPEG", "JPEG", 6000, 4000, _camera_photo(6000, 4000, "JPEG", 2)),

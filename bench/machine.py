@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from types import ModuleType
 
-import pillow_heif
+import pi_heif
 from PIL import __version__ as pillow_version
 from PIL import features
 
@@ -37,7 +37,7 @@ def describe(pyvips: ModuleType | None) -> list[tuple[str, str]]:
         ("load average", f"{load} (1, 5, 15 min) at start"),
         ("Python", f"{platform.python_version()} ({platform.python_implementation()})"),
         ("Pillow", f"{pillow_version}, libjpeg-turbo {features.version('libjpeg_turbo')}"),
-        ("pillow-heif", f"{pillow_heif.__version__}, libheif {pillow_heif.libheif_version()}"),
+        ("pi-heif", f"{pi_heif.__version__}, libheif {pi_heif.libheif_version()}"),
         ("libvips", libvips),
         ("OS", f"{platform.system()} {platform.release()}"),
     ]

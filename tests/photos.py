@@ -15,7 +15,7 @@ from typing import Any
 from PIL import Image
 
 from photoflow.imaging import Limits
-from photoflow.imaging.samples import (
+from photoflow_local.samples import (
     TOP_LEFT_MARKER,
     TOP_RIGHT_MARKER,
     TRANSPARENT_KEY,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from photoflow.imaging.samples import write_samples
+from photoflow_local.samples import write_samples
 
 
 def main() -> None:

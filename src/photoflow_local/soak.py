@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from photoflow.imaging.samples import make_photo, truncated_jpeg
 from photoflow_local.client import PhotosClient
+from photoflow_local.samples import make_photo, truncated_jpeg
 from photoflow_local.stack import LocalStack, StackOptions
 
 TRANSIENT = ("Lambda.ServiceException", "Lambda.TooManyRequestsException")

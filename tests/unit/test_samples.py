@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from photoflow.imaging import CorruptImage, make_thumbnails, probe, read_metadata
-from photoflow.imaging.samples import make_photo, render_scene, sample_photos, truncated_jpeg
+from photoflow_local.samples import make_photo, render_scene, sample_photos, truncated_jpeg
 from tests.photos import GENEROUS
 
 EVENT_PHOTOS = Path(__file__).resolve().parents[2] / "events" / "photos"

@@ -1,14 +1,14 @@
 """PhotoFlow's imaging core: bytes in, bytes and small dataclasses out.
 
-Pure Pillow (plus pillow-heif for HEIC/HEIF), no AWS and no file system: the
-Lambda handlers fetch and store the bytes. Every entry point takes the
+Pure Pillow (plus pi-heif, pillow-heif's decode-only build, for HEIC/HEIF), no AWS
+and no file system: the Lambda handlers fetch and store the bytes. Every entry point takes the
 ``Limits`` to enforce and refuses untrusted input before decoding it (see
 ``probe``); refusals are ``InvalidPhoto`` subclasses, permanent by design.
 """
 
 from __future__ import annotations
 
-import pillow_heif
+import pi_heif
 
 from photoflow.imaging.errors import (
     CorruptImage,
@@ -40,7 +40,7 @@ from photoflow.imaging.thumbnails import (
 )
 
 # Importing the package is the one place the HEIF opener is registered (idempotent anyway).
-pillow_heif.register_heif_opener()
+pi_heif.register_heif_opener()
 
 __all__ = [
     "CONTENT_TYPES",

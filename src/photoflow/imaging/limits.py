@@ -15,7 +15,7 @@ DEFAULT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "HEIF")
 class Limits:
     """Caps checked before any pixel is decoded.
 
-    ``formats`` are Pillow format names; pillow-heif registers HEIC/HEIF files as "HEIF".
+    ``formats`` are Pillow format names; pi-heif registers HEIC/HEIF files as "HEIF".
     """
 
     max_bytes: int

@@ -130,7 +130,7 @@ def canonical_format(image: Image.Image) -> str:
 def orientation_of(image: Image.Image) -> int:
     """The EXIF orientation the photo declares, 1 when absent or not a valid value."""
     if canonical_format(image) == "HEIF":
-        # pillow-heif resets the EXIF value once libheif has applied the rotation.
+        # pi-heif resets the EXIF value once libheif has applied the rotation.
         value = image.info.get("original_orientation")
     else:
         value = header_exif(image).get(ExifTags.Base.Orientation)

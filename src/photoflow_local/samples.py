@@ -21,6 +21,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import pillow_heif
 from PIL import ExifTags, Image, ImageChops, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 
@@ -118,8 +119,36 @@ def make_photo(
         exif = _exif(exif_camera, orientation, gps, lens, taken_at)
         if exif is not None:
             options["exif"] = exif.tobytes()
+    if fmt == "HEIF":
+        return encode_heif(images, quality=quality, exif=options.get("exif"))
     buffer = BytesIO()
     images[0].save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def encode_heif(
+    images: Sequence[Image.Image],
+    *,
+    quality: int,
+    exif: bytes | None = None,
+    preset: str | None = None,
+) -> bytes:
+    """HEIC bytes of ``images`` (one per frame), made with pillow-heif's encoder.
+
+    The functions decode HEIF with pi-heif, which has no encoder; pillow-heif's own API
+    encodes here without registering its plugin, so Pillow keeps opening HEIF files
+    with the decoder that ships. ``preset`` is x265's (e.g. "ultrafast").
+    """
+    heif = pillow_heif.from_pillow(images[0])
+    for frame in images[1:]:
+        heif.add_from_pillow(frame)
+    options: dict[str, Any] = {"quality": quality}
+    if exif is not None:
+        options["exif"] = exif
+    if preset is not None:
+        options["enc_params"] = {"preset": preset}
+    buffer = BytesIO()
+    heif.save(buffer, **options)
     return buffer.getvalue()
 
 
