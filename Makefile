@@ -9,11 +9,12 @@ PYTEST_ARGS ?=
 # The browser tests drive Debian's Chromium (no browser download is possible or wanted).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run up test lint typecheck cfn unit integration e2e bench soak clean
+.PHONY: help setup run up test lint typecheck cfn build unit integration e2e bench soak clean
 
 help:
 	@echo "make run    - start the local stack, process the sample photos, print what happened"
-	@echo "make test   - lint, type-check, validate the template, run every test"
+	@echo "make test   - lint, type-check, validate and build the template, run every test"
+	@echo "make build  - sam build: the deployment artefact in .aws-sam/build"
 	@echo "make bench  - imaging and local-stack benchmarks with targets"
 	@echo "make soak   - many photos with injected faults; nothing may be lost"
 
@@ -53,6 +54,31 @@ cfn: $(STAMP) $(SCAN_STAMP)
 	@# No failed check; a check is skipped only in template.yaml's Metadata, with the reason.
 	$(SCAN)/bin/checkov --file template.yaml --framework cloudformation --quiet --compact --skip-download
 
+# The SAM CLI has a virtualenv of its own too (.venv/sam): its pins differ from the dev tools'.
+SAM := $(VENV)/sam
+SAM_STAMP := $(SAM)/.installed
+BUILD_DIR := .aws-sam/build
+RUNTIME_SDK := .aws-sam/runtime-sdk
+# An interpreter of the template's Runtime version (python3.12 on PATH, or pyenv's):
+# the layer's bytecode is compiled by it and the artefact checks start functions with it.
+LAMBDA_PYTHON = $(shell $(BIN)/python -m photoflow_local.artifact python)
+
+$(SAM_STAMP): requirements/sam.txt | $(STAMP)
+	$(PYTHON) -m venv $(SAM)
+	$(SAM)/bin/python -m pip install --quiet -r requirements/sam.txt
+	touch $@
+
+# `sam build` exactly as a user runs it before `sam deploy`, then what Lambda's Python
+# runtime adds (the AWS SDK), so that tests and bench load functions as Lambda does.
+build: $(STAMP) $(SAM_STAMP)
+	@test -n "$(LAMBDA_PYTHON)" || { $(BIN)/python -m photoflow_local.artifact python; exit 1; }
+	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 \
+		$(SAM)/bin/sam build --template-file template.yaml --build-dir $(BUILD_DIR)
+	rm -rf $(RUNTIME_SDK)
+	$(LAMBDA_PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps \
+		--target $(RUNTIME_SDK) --requirement requirements/lambda-runtime.txt
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 $(RUNTIME_SDK) >/dev/null
+
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -60,13 +86,13 @@ $(CHROMIUM):
 		echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
 	fi
 
-test: lint cfn $(CHROMIUM)
+test: lint cfn build $(CHROMIUM)
 	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-integration: $(STAMP)
+integration: build
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 e2e: $(STAMP) $(CHROMIUM)
@@ -75,7 +101,7 @@ e2e: $(STAMP) $(CHROMIUM)
 soak: $(STAMP)
 	$(BIN)/photoflow soak $(SOAK_ARGS)
 
-bench: $(STAMP) $(VENV)/.bench-installed
+bench: build $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 
 $(VENV)/.bench-installed: requirements/bench.txt $(STAMP)
@@ -83,4 +109,4 @@ $(VENV)/.bench-installed: requirements/bench.txt $(STAMP)
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts
