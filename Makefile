@@ -33,9 +33,10 @@ up: $(STAMP)
 	$(BIN)/photoflow up
 
 lint: $(STAMP)
-	$(BIN)/ruff check src functions tests
-	$(BIN)/ruff format --check src functions tests
+	$(BIN)/ruff check src functions tests bench
+	$(BIN)/ruff format --check src functions tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 	@# Every function's module is app.py: check them one by one.
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 

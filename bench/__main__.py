@@ -17,13 +17,17 @@ from pathlib import Path
 
 import pi_heif
 
-from bench import cost, imaging, inputs, localstack, machine, memory, report, routes
+from bench import coldstart, cost, imaging, inputs, localstack, machine, memory, report, routes
 from bench.report import Target, ms, pairs, table, usd, write
 from bench.settings import WorkflowSettings, load_settings
 from bench.stats import percentile, time_interleaved
+from photoflow_local.artifact import LAYER_BUDGET_BYTES
 
 TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
 LARGE_PHOTO = "24 MP JPEG"
+# A step's initialisation against a function that only imports boto3, which any Python
+# function calling AWS pays: losing the layer's bytecode alone takes it past 4x.
+COLD_START_LIMIT = 2.5
 # The imaging work of each step function (photoflow.steps without S3).
 STEP_CASES = {
     "MetadataFunction": imaging.METADATA,  # counts the pixel summary too: an upper bound
@@ -63,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.section("Configuration (template.yaml defaults)")
     write(_configuration(settings))
 
-    report.section("Inputs (deterministic, drawn by photoflow.imaging.samples)")
+    report.section("Inputs (deterministic, drawn by photoflow_local.samples)")
     photos = inputs.imaging_photos()
     write(_inputs(photos))
 
@@ -79,6 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report.section(f"Peak memory, {LARGE_PHOTO}: a fresh process per step (RSS high-water mark)")
     peaks = _peak_memory(large, settings)
+
+    report.section("The deployment artefact (sam build): layer size per package")
+    layer_table, layer_totals = coldstart.layer_report()
+    write(layer_table)
+
+    report.section("Cold starts from the artefact, as in a Lambda execution environment")
+    starts = coldstart.measure(args.rounds, settings.step_functions)
+    write(coldstart.report(starts, args.rounds))
 
     report.section("Local stack: the whole workflow, upload to notification")
     stack_photos = inputs.stack_photos()
@@ -127,6 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         Target("thumbnail step peak memory, 24 MP JPEG", thumbnail_peak, 160.0, "MB", strict=True),
         Target("local stack overhead over the three Lambda steps", overhead, 30.0, "%"),
+        *(
+            Target(f"{layer} unzipped", total / 1e6, LAYER_BUDGET_BYTES / 1e6, "MB")
+            for layer, total in layer_totals.items()
+        ),
+        *(
+            Target(
+                f"{function} initialisation / import boto3 only",
+                starts.ratio(function, coldstart.SDK_ONLY),
+                COLD_START_LIMIT,
+                "x",
+            )
+            for function in settings.step_functions
+        ),
     ]
     write(table(["target", "measured", "limit", ""], [t.row() for t in targets]))
     verdicts = [t.verdict for t in targets]

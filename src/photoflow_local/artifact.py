@@ -289,7 +289,7 @@ class ColdStart:
     handler_callable: bool
     origins: dict[str, str | None]  # module -> file it was loaded from
     stdlib_prefix: str
-    import_times_us: dict[str, int]  # with importtime: module -> cumulative microseconds
+    self_import_times_us: dict[str, int]  # with import_times: module -> its own microseconds
 
     def foreign_modules(self, allowed: tuple[Path, ...]) -> dict[str, str]:
         """Modules loaded from anywhere but ``allowed`` folders and the standard library."""
@@ -360,20 +360,20 @@ def cold_start(
         handler_callable=report["callable"],
         origins=report["origins"],
         stdlib_prefix=report["stdlib"],
-        import_times_us=_import_times(done.stderr) if import_times else {},
+        self_import_times_us=_import_times(done.stderr) if import_times else {},
     )
 
 
-_IMPORT_TIME = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
+_IMPORT_TIME = re.compile(r"^import time:\s+(\d+) \|\s+\d+ \| *(\S+)$")
 
 
 def _import_times(stderr: str) -> dict[str, int]:
-    """Cumulative microseconds of each top-level import (-X importtime, depth 0)."""
+    """Microseconds each module's own body took to import (-X importtime's self column)."""
     times: dict[str, int] = {}
     for line in stderr.splitlines():
         match = _IMPORT_TIME.match(line)
-        if match and len(match.group(3)) == 1:
-            times[match.group(4)] = int(match.group(2))
+        if match:
+            times[match.group(2)] = int(match.group(1))
     return times
 
 
