@@ -126,6 +126,8 @@ class LocalDeployer:
             "AWS::Lambda::LayerVersion": "the photoflow package is imported from the virtualenv",
             "AWS::Lambda::Permission": "the local stack does not evaluate resource policies",
             "AWS::ApiGateway::Deployment": "routes are served as soon as the RestApi exists",
+            "AWS::CloudFront::Distribution": "the local API serves web/ itself",
+            "AWS::CloudFront::OriginAccessControl": "the local API serves web/ itself",
         }
 
     # ------------------------------------------------------------ orchestration
@@ -159,7 +161,11 @@ class LocalDeployer:
         for name, output in template.outputs.items():
             if "Condition" in output and not self.resolver.condition(output["Condition"]):
                 continue
-            self.stack.outputs[name] = self.resolver.resolve(output["Value"])
+            try:
+                self.stack.outputs[name] = self.resolver.resolve(output["Value"])
+            except UnresolvedReference as missing:
+                # An attribute of a resource the local stack does not emulate.
+                self.stack.not_emulated[f"Outputs.{name}"] = f"not available locally ({missing})"
         return self.stack
 
     @staticmethod
