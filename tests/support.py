@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +14,28 @@ from typing import Any, TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 T = TypeVar("T")
+PHOTOFLOW = shutil.which("photoflow", path=str(Path(sys.executable).parent))
+
+
+def photoflow(
+    workdir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the photoflow command in ``workdir`` as a user would, with only ``env`` added."""
+    assert PHOTOFLOW, "the photoflow entry point is installed with the project"
+    return subprocess.run(
+        [PHOTOFLOW, *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            "PATH": str(Path(sys.executable).parent),
+            "COLUMNS": "200",
+            "HOME": str(workdir),
+            **(env or {}),
+        },
+    )
 
 
 def load_event(name: str) -> dict[str, Any]:

@@ -4,6 +4,8 @@ photoflow up                 start the stack and keep it running
 photoflow demo               what `make run` does: process the sample photos, show what happened
 photoflow upload FILE...     upload through the HTTP API (--api, --token or --iam for AWS)
 photoflow status ID          a photo's record
+photoflow publish-page       upload web/ to a deployed stack, pointed at its API
+photoflow smoke --api URL    check a deployed stack end to end (--token or --iam, --topic)
 photoflow executions         the state machine's executions
 photoflow history ARN        one execution as a per-state timeline
 photoflow replay HISTORY     re-run a recorded execution here and compare, state by state
@@ -118,7 +120,9 @@ IamOption = Annotated[
 ]
 
 
-def _client(api: str | None, token: str | None, iam: bool) -> PhotosClient:
+def _client(
+    api: str | None, token: str | None, iam: bool, region: str | None = None
+) -> PhotosClient:
     """A client for the given API, or the running local stack's, with the identity asked for."""
     if token and iam:
         raise typer.BadParameter("give --token or --iam, not both")
@@ -127,7 +131,7 @@ def _client(api: str | None, token: str | None, iam: bool) -> PhotosClient:
         auth = BearerToken(token)
     elif iam:
         try:
-            auth = SigV4.from_session()
+            auth = SigV4.from_session(region)
         except RuntimeError as error:
             raise typer.BadParameter(str(error)) from error
     else:
@@ -193,6 +197,76 @@ def status(
     """Show a photo's record as the API returns it."""
     with _api_errors():
         console.print_json(data=_client(api, token, iam).photo(photo_id))
+
+
+@app.command()
+def smoke(
+    api: Annotated[str, typer.Option(help="the stack's ApiUrl output")],
+    token: TokenOption = None,
+    iam: IamOption = False,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            help="the stack's PhotoEventsTopicArn output: also check that each photo is"
+            " announced exactly once, on a temporary queue subscribed for the run"
+        ),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region (default: your AWS configuration)")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="endpoint for SQS and SNS, e.g. the local stack's")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="seconds to wait for processing, then for notifications")
+    ] = 120.0,
+) -> None:
+    """Check a deployed stack end to end; one PASS or FAIL line per check, exit 1 on a FAIL."""
+    from photoflow_local.smoke import SmokeSettings, run_smoke
+
+    if not token and not iam:
+        raise typer.BadParameter("give --token (ApiAuth COGNITO) or --iam (ApiAuth AWS_IAM)")
+    client = _client(api, token, iam, region)
+    settings = SmokeSettings(topic, region, endpoint_url, timeout)
+    raise typer.Exit(run_smoke(client, settings, console))
+
+
+@app.command("publish-page")
+def publish_page(
+    stack_name: Annotated[
+        str | None, typer.Option(help="the deployed stack: its outputs say where and what")
+    ] = None,
+    bucket: Annotated[str | None, typer.Option(help="the page bucket, without a stack")] = None,
+    api: Annotated[str | None, typer.Option(help="the API's URL, without a stack")] = None,
+    web: Annotated[Path, typer.Option(help="folder of the web page")] = Path("web"),
+    region: Annotated[
+        str | None, typer.Option(help="AWS region (default: your AWS configuration)")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="endpoint for S3 and CloudFormation, e.g. the local stack's")
+    ] = None,
+) -> None:
+    """Upload web/ to the stack's page bucket with a config.js for its API; print PageUrl."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from photoflow_local.page import PageError, PageTarget, publish, target_from_stack
+
+    if bool(stack_name) == bool(bucket and api):
+        raise typer.BadParameter("give --stack-name, or both --bucket and --api")
+    session = boto3.session.Session(region_name=region)
+    try:
+        if stack_name:
+            cloudformation = session.client("cloudformation", endpoint_url=endpoint_url)
+            target = target_from_stack(cloudformation, stack_name)
+        else:
+            target = PageTarget(str(bucket), str(api), None, {})
+        keys = publish(session.client("s3", endpoint_url=endpoint_url), target, web)
+    except (PageError, ClientError, BotoCoreError) as error:
+        console.print(f"[red]not published:[/red] {error}")
+        raise typer.Exit(1) from None
+    console.print(f"published {len(keys)} files to s3://{target.bucket} for {target.api_url}")
+    if target.page_url:
+        console.print(f"the page: {target.page_url}")
 
 
 @app.command()

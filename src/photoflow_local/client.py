@@ -107,8 +107,11 @@ class PhotosClient:
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.session = requests.Session()
+        # The HTTP status of the API's last answer, for callers that care which 2xx it was.
+        self.last_status: int | None = None
 
     def _check(self, response: requests.Response) -> Any:
+        self.last_status = response.status_code
         try:
             body = response.json()
         except ValueError:

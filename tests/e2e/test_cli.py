@@ -3,69 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from photoflow_local.stack import free_port
 from tests.photos import make_photo
-from tests.support import ROOT, poll
-
-PHOTOFLOW = shutil.which("photoflow", path=str(Path(sys.executable).parent))
-
-
-def photoflow(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert PHOTOFLOW, "the photoflow entry point is installed with the project"
-    return subprocess.run(
-        [PHOTOFLOW, *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": str(Path(sys.executable).parent), "COLUMNS": "200", "HOME": str(workdir)},
-    )
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
-    workdir = tmp_path_factory.mktemp("cli")
-    assert PHOTOFLOW
-    up = subprocess.Popen(
-        [
-            PHOTOFLOW,
-            "up",
-            "--template",
-            str(ROOT / "template.yaml"),
-            "--web",
-            str(ROOT / "web"),
-            "--aws-port",
-            str(free_port()),
-            "--api-port",
-            str(free_port()),
-        ],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={"PATH": str(Path(sys.executable).parent), "HOME": str(workdir)},
-    )
-    state = workdir / ".local-stack" / "stack.json"
-    try:
-        poll(lambda: state.exists() or up.poll() is not None, bool, timeout=60, what="photoflow up")
-        assert up.poll() is None, up.stdout.read() if up.stdout else ""
-        yield workdir, json.loads(state.read_text())
-    finally:
-        up.send_signal(signal.SIGTERM)
-        output, _ = up.communicate(timeout=30)
-    assert up.returncode == 0, output
-    assert "AWS endpoint" in output and "API" in output
-    assert not state.exists()  # a stopped stack leaves no stale address behind
+from tests.support import photoflow
 
 
 def test_upload_status_executions_and_history(running: tuple[Path, dict[str, str]]) -> None:

@@ -1,0 +1,53 @@
+"""Fixtures of the end-to-end tests: the local stack as `photoflow up` runs it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from photoflow_local.stack import free_port
+from tests.support import PHOTOFLOW, ROOT, poll
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """`photoflow up` in a process of its own: its working directory and saved stack.json."""
+    workdir = tmp_path_factory.mktemp("cli")
+    assert PHOTOFLOW
+    up = subprocess.Popen(
+        [
+            PHOTOFLOW,
+            "up",
+            "--template",
+            str(ROOT / "template.yaml"),
+            "--web",
+            str(ROOT / "web"),
+            "--aws-port",
+            str(free_port()),
+            "--api-port",
+            str(free_port()),
+        ],
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={"PATH": str(Path(sys.executable).parent), "HOME": str(workdir)},
+    )
+    state = workdir / ".local-stack" / "stack.json"
+    try:
+        poll(lambda: state.exists() or up.poll() is not None, bool, timeout=60, what="photoflow up")
+        assert up.poll() is None, up.stdout.read() if up.stdout else ""
+        yield workdir, json.loads(state.read_text())
+    finally:
+        up.send_signal(signal.SIGTERM)
+        output, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, output
+    assert "AWS endpoint" in output and "API" in output
+    assert not state.exists()  # a stopped stack leaves no stale address behind
