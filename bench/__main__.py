@@ -358,10 +358,21 @@ def _cost_report(
 ) -> None:
     usage, notes = _usage(settings, prices, target, stack)
     lines = cost.cost_lines(usage, prices)
+    arm_lines = cost.cost_lines(usage, prices, "arm64")
     standard, express = cost.totals(lines)
-    rows = [[line.service, line.per_photo, usd(line.standard), usd(line.express)] for line in lines]
-    rows.append(["total", "", usd(standard), usd(express)])
-    write(table(["per 1,000 photos", "per photo", "Standard", "Express"], rows, left=2))
+    arm_standard, arm_express = cost.totals(arm_lines)
+    rows = [
+        [
+            line.service,
+            line.per_photo,
+            *(usd(x) for x in (line.standard, line.express)),
+            *(usd(x) for x in (arm.standard, arm.express)),
+        ]
+        for line, arm in zip(lines, arm_lines, strict=True)
+    ]
+    rows.append(["total", "", *(usd(x) for x in (standard, express, arm_standard, arm_express))])
+    headers = ["per 1,000 photos", "per photo", "Standard", "Express"]
+    write(table([*headers, "Standard arm64", "Express arm64"], rows, left=2))
     history_logs = cost.history_logging(usage, prices)
     cpu_bound = [
         dataclasses.replace(
@@ -376,6 +387,8 @@ def _cost_report(
     write(
         report.notes(
             [
+                "arm64: the functions' run times as measured here, priced at the arm64"
+                " GB-second (Graviton's speed for this work is not measured here).",
                 f"Standard - Express: {usd(standard - express)} per 1,000 photos"
                 f" (Standard costs {standard / express:.1f}x Express).",
                 f"Express keeping each execution's history as logs (level ALL with execution"

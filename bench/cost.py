@@ -16,8 +16,10 @@ from typing import Any
 PRICES = Path(__file__).resolve().parent / "prices.json"
 PHOTOS = 1000  # the table is per this many photos
 GB = 2**30  # AWS bills storage and log volume in binary gigabytes
+# The GB-second price of each Lambda architecture (the template's Architecture parameter).
+LAMBDA_GB_SECOND = {"x86_64": "lambda_gb_second", "arm64": "lambda_gb_second_arm64"}
 REQUIRED_PRICES = (
-    "lambda_gb_second",
+    *LAMBDA_GB_SECOND.values(),
     "lambda_request",
     "sfn_standard_transition",
     "sfn_express_request",
@@ -163,13 +165,15 @@ _SCALARS: dict[str, Callable[[Any], int]] = {
 _SETS = {"SS": "S", "NS": "N", "BS": "B"}
 
 
-def cost_lines(usage: PhotoUsage, prices: Prices) -> list[CostLine]:
-    """One line per service: the same for both workflow types except Step Functions itself."""
+def cost_lines(usage: PhotoUsage, prices: Prices, architecture: str = "x86_64") -> list[CostLine]:
+    """One line per service: the same for both workflow types except Step Functions itself.
+    ``architecture`` prices the functions' duration (their run times are the same figures)."""
     usd = prices.usd
+    gb_second = usd[LAMBDA_GB_SECOND[architecture]]
     lines = []
     for use in usage.lambdas:
         gb_seconds = lambda_gb_seconds(use.duration_ms, use.memory_mb) * use.invocations
-        dollars = gb_seconds * usd["lambda_gb_second"] + use.invocations * usd["lambda_request"]
+        dollars = gb_seconds * gb_second + use.invocations * usd["lambda_request"]
         lines.append(
             CostLine(
                 f"Lambda {use.function} ({use.memory_mb} MB)",

@@ -23,6 +23,7 @@ from bench.stats import paired_ratio, percentile, time_interleaved
 PRICES = cost.Prices(
     usd={
         "lambda_gb_second": 0.00001,
+        "lambda_gb_second_arm64": 0.000008,
         "lambda_request": 0.0000002,
         "sfn_standard_transition": 0.000025,
         "sfn_express_request": 0.000001,
@@ -195,6 +196,16 @@ def test_cost_lines_per_thousand_photos() -> None:
     assert express.standard == 0.0
     assert lines["S3 requests"].standard == pytest.approx(1000 * (8 * 0.000005 + 3 * 0.0000004))
     assert lines["DynamoDB (on-demand)"].express == pytest.approx(0.008)
+
+
+def test_arm64_prices_only_the_functions_duration_differently() -> None:
+    x86 = {line.service: line for line in cost.cost_lines(usage(), PRICES)}
+    arm = {line.service: line for line in cost.cost_lines(usage(), PRICES, "arm64")}
+
+    # 0.5 GB-s at $0.000008, plus the same request: $0.0000042 a photo
+    assert arm["Lambda ThumbnailFunction (1024 MB)"].standard == pytest.approx(0.0042)
+    assert arm["Step Functions Standard"] == x86["Step Functions Standard"]
+    assert arm["S3 requests"] == x86["S3 requests"]
 
 
 def test_totals_add_each_column_and_differ_by_the_workflow_lines_only() -> None:
