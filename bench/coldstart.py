@@ -148,7 +148,10 @@ def report(starts: ColdStarts, rounds: int) -> str:
 
 def layer_report() -> tuple[str, dict[str, int]]:
     """Each built layer's packages and total unzipped size; returns the totals too."""
-    layers = sorted(artifact.BUILD_DIR.glob("CoreLayer*/python"))
+    # The default architecture (x86_64) first.
+    layers = sorted(
+        artifact.BUILD_DIR.glob("CoreLayer*/python"), key=lambda p: "Arm" in p.parent.name
+    )
     sizes = {path.parent.name: artifact.layer_packages(path) for path in layers}
     by_name = {layer: {p.name: p for p in packages} for layer, packages in sizes.items()}
     first = sizes[layers[0].parent.name]  # its order: largest first
