@@ -26,15 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photoflow_local.intrinsics import Resolver
+from photoflow_local.names import REGION, DeployedNames
 from photoflow_local.template import TranslatedTemplate, load_sam, translate
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = ROOT / ".aws-sam" / "build"
 RUNTIME_SDK_DIR = ROOT / ".aws-sam" / "runtime-sdk"
 TEMPLATE = ROOT / "template.yaml"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 # Where Lambda mounts the function's code and the layers; only used as values of the
 # variables Lambda sets, the files stay where `sam build` put them.
 LAMBDA_TASK_ROOT = "/var/task"
@@ -121,34 +119,6 @@ class BuiltStack:
     layers: dict[str, Path]  # deployed layer logical id -> its python/ folder
 
 
-def _placeholder_ref(parameters: dict[str, str], template: TranslatedTemplate, name: str) -> Any:
-    pseudo = {
-        "AWS::Region": REGION,
-        "AWS::AccountId": ACCOUNT,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
-        "AWS::StackName": "photoflow",
-    }
-    if name in parameters:
-        return parameters[name]
-    if name in pseudo:
-        return pseudo[name]
-    if name in template.resources:
-        # What Ref gives for the resource's type, with a made-up physical name.
-        kind = template.resources[name]["Type"]
-        physical = f"photoflow-{name}"
-        return _REF_SHAPES.get(kind, "{name}").format(region=REGION, account=ACCOUNT, name=physical)
-    raise ArtifactError(f"unresolvable Ref {name}")
-
-
-_REF_SHAPES = {
-    "AWS::StepFunctions::StateMachine": "arn:aws:states:{region}:{account}:stateMachine:{name}",
-    "AWS::SNS::Topic": "arn:aws:sns:{region}:{account}:{name}",
-    "AWS::SQS::Queue": "https://sqs.{region}.amazonaws.com/{account}/{name}",
-    "AWS::Lambda::LayerVersion": "arn:aws:lambda:{region}:{account}:layer:{name}:1",
-}
-
-
 def load_built_stack(
     build_dir: Path = BUILD_DIR, parameter_overrides: dict[str, str] | None = None
 ) -> BuiltStack:
@@ -156,27 +126,12 @@ def load_built_stack(
     built_template = build_dir / "template.yaml"
     if not built_template.is_file():
         raise ArtifactError(f"{built_template} is missing: run `make build` (sam build) first")
-    # AllowedOrigin has no default: a deployment names where its page lives.
-    overrides = {"AllowedOrigin": "https://photos.example.com", **(parameter_overrides or {})}
-    template = translate(built_template, overrides, region=REGION)
-    parameters = {
-        name: str(spec["Default"])
-        for name, spec in template.parameters.items()
-        if "Default" in spec
-    }
-    parameters.update(overrides)
-    resolver = Resolver(
-        ref=lambda name: _placeholder_ref(parameters, template, name),
-        get_att=lambda logical_id, attribute: (
-            f"arn:aws:placeholder:{REGION}:{ACCOUNT}:{logical_id}/{attribute}"
-        ),
-        conditions=template.conditions,
-        mappings=template.mappings,
-    )
+    template = translate(built_template, parameter_overrides, region=REGION)
+    names = DeployedNames(template, parameter_overrides or {})
 
     def deployed(resource: dict[str, Any]) -> bool:
         condition = resource.get("Condition")
-        return condition is None or resolver.condition(condition)
+        return condition is None or names.resolver.condition(condition)
 
     layers: dict[str, Path] = {}
     layer_ids_by_arn: dict[str, str] = {}
@@ -187,12 +142,12 @@ def load_built_stack(
                 sam_id for sam_id in template.code_paths if logical_id.startswith(sam_id)
             )
             layers[source_id] = template.code_paths[source_id] / "python"
-            layer_ids_by_arn[_placeholder_ref(parameters, template, logical_id)] = source_id
+            layer_ids_by_arn[names.ref(logical_id)] = source_id
     functions: dict[str, BuiltFunction] = {}
     for logical_id, resource in template.resources.items():
         if resource["Type"] != "AWS::Lambda::Function" or not deployed(resource):
             continue
-        properties = resolver.resolve(resource["Properties"])
+        properties = names.properties(logical_id)
         layer_dirs = tuple(layers[layer_ids_by_arn[arn]] for arn in properties.get("Layers", []))
         variables = properties.get("Environment", {}).get("Variables", {})
         functions[logical_id] = BuiltFunction(

@@ -37,6 +37,12 @@ def python() -> Path:
     return artifact.find_python(artifact.runtime())
 
 
+@pytest.fixture(scope="module")
+def cold_starts(built: artifact.BuiltStack, python: Path) -> dict[str, artifact.ColdStart]:
+    """One cold start of each function, shared by the tests that read it."""
+    return {name: artifact.cold_start(built.functions[name], python) for name in ALL_FUNCTIONS}
+
+
 def test_the_build_has_every_function_and_the_default_architecture_layer(
     built: artifact.BuiltStack,
 ) -> None:
@@ -50,10 +56,10 @@ def test_the_build_has_every_function_and_the_default_architecture_layer(
 
 @pytest.mark.parametrize("logical_id", ALL_FUNCTIONS)
 def test_each_function_starts_from_its_folder_the_layer_and_the_runtime_alone(
-    built: artifact.BuiltStack, python: Path, logical_id: str
+    built: artifact.BuiltStack, cold_starts: dict[str, artifact.ColdStart], logical_id: str
 ) -> None:
     function = built.functions[logical_id]
-    start = artifact.cold_start(function, python)
+    start = cold_starts[logical_id]
 
     assert start.handler_callable
     allowed = (function.code_dir, *function.layer_dirs, artifact.RUNTIME_SDK_DIR)
@@ -69,11 +75,11 @@ def test_each_function_starts_from_its_folder_the_layer_and_the_runtime_alone(
 
 @pytest.mark.parametrize("logical_id", ALL_FUNCTIONS)
 def test_every_module_a_function_loads_at_start_up_ships_its_bytecode(
-    built: artifact.BuiltStack, python: Path, logical_id: str
+    built: artifact.BuiltStack, cold_starts: dict[str, artifact.ColdStart], logical_id: str
 ) -> None:
     # Lambda's /opt is read-only: a module without .pyc is compiled on every cold start.
     function = built.functions[logical_id]
-    start = artifact.cold_start(function, python)
+    start = cold_starts[logical_id]
     layer = function.layer_dirs[0]
     sources = [
         Path(origin)
