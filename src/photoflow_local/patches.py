@@ -46,10 +46,22 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    matches every event put on its bus, and its Lambda target then raises
    NotImplementedError, ending the delivery to the rules after it. On AWS such
    a rule matches no event; it is left out of event matching.
+13. JSONata is stubbed (the evaluator is None): every JSONata expression, and every
+   read of a variable, even in JSONPath states, fails with a TypeError. It is
+   evaluated by photoflow_local.aws_jsonata (jsonata-python with AWS's $partition,
+   $range, $hash, $random, $uuid and $parse, without $eval); moto's own stand-ins
+   for AWS's functions (JSONata text that answers "not supported" for $hash and
+   $uuid) are no longer prepended to expressions.
+14. DescribeExecution lacks ``inputDetails``, ``redriveCount`` and ``redriveStatus``
+   (with ``redriveStatusReason`` when not redrivable), which AWS always answers.
+15. The context object's times (``$$.Execution.StartTime``, ``$$.State.EnteredTime``)
+   are Python's ISO format (``2026-12-01T06:12:23.251887+00:00``); AWS's are
+   ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import importlib.metadata
 import json
@@ -69,6 +81,7 @@ from botocore.config import Config
 from moto import backends
 from moto.awslambda.models import LambdaFunction
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.responses import ActionResult
 from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -78,6 +91,8 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as intrinsic_jsonata
+from moto.stepfunctions.parser.asl.component.state import state as state_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
 )
@@ -85,6 +100,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every component
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
@@ -97,6 +113,9 @@ from moto.stepfunctions.parser.mocking.mock_config import (
     StateMockedResponses,
 )
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
+
+from photoflow_local import aws_jsonata
 
 MOTO_VERSION = "5.2.5"
 MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
@@ -502,6 +521,66 @@ def _send_to_targets(self: Rule, original_event: Any, transform_input: bool = Tr
     _state.originals["send_to_targets"](self, original_event, transform_input)
 
 
+# ----------------------------------------------------------------- 13. JSONata
+def _no_function_declarations(variable_references: set[str]) -> str:
+    return ""  # AWS's functions are registered with the evaluator itself
+
+
+# ----------------------------------------------------------------- 14. DescribeExecution
+# Standard executions that can be redriven (Step Functions API reference, RedriveExecution).
+REDRIVABLE = frozenset({"FAILED", "ABORTED", "TIMED_OUT"})
+
+
+def _describe_execution(self: StepFunctionResponse) -> ActionResult:
+    answer = _state.originals["describe_execution"](self)
+    described = answer.result
+    if isinstance(described, dict):
+        described.setdefault("inputDetails", {"included": True})
+        if "output" in described:
+            described["outputDetails"] = {"included": True}
+        described.setdefault("redriveCount", 0)
+        status = str(described.get("status"))
+        if status in REDRIVABLE:
+            described.setdefault("redriveStatus", "REDRIVABLE")
+        else:
+            described.setdefault("redriveStatus", "NOT_REDRIVABLE")
+            described.setdefault(
+                "redriveStatusReason", f"Execution is {status} and cannot be redriven"
+            )
+    return answer
+
+
+# ----------------------------------------------------------------- 15. context object
+def aws_time(moment: datetime.datetime) -> str:
+    """A time as Step Functions writes it in the context object: milliseconds, UTC, "Z"."""
+    utc = moment.astimezone(datetime.UTC) if moment.tzinfo else moment
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+class _AwsIsoDatetime(datetime.datetime):
+    """What the state module's ``datetime.datetime.now(...).isoformat()`` gives: AWS's form."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return aws_time(self)
+
+
+class _DatetimeModule:
+    """The state module's ``datetime``: the standard module with AWS's ISO format."""
+
+    timezone = datetime.timezone
+    datetime = _AwsIsoDatetime
+
+
+def _get_evaluation_environment(self: ExecutionWorker) -> Environment:
+    environment: Environment = _state.originals["_get_evaluation_environment"](self)
+    execution = environment.states.context_object.context_object_data["Execution"]
+    start = execution.get("StartTime")
+    if isinstance(start, datetime.datetime):
+        execution["StartTime"] = aws_time(start)
+    execution.setdefault("RedriveCount", 0)  # type: ignore[typeddict-item]
+    return environment
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -527,6 +606,10 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         result_path_parse=result_path.parse,
         list_of_moto_modules=backends.list_of_moto_modules,
         send_to_targets=Rule.send_to_targets,
+        _eval_jsonata=moto_jsonata._eval_jsonata,
+        describe_execution=StepFunctionResponse.describe_execution,
+        _get_evaluation_environment=ExecutionWorker._get_evaluation_environment,
+        get_intrinsic_functions_declarations=intrinsic_jsonata.get_intrinsic_functions_declarations,
     )
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
@@ -545,6 +628,11 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     result_path.parse = functools.lru_cache(maxsize=4096)(result_path.parse)
     backends.list_of_moto_modules = _moto_modules
     Rule.send_to_targets = _send_to_targets  # type: ignore[method-assign]
+    moto_jsonata._eval_jsonata = aws_jsonata.evaluate
+    _patch_module_function("get_intrinsic_functions_declarations", _no_function_declarations)
+    StepFunctionResponse.describe_execution = _describe_execution  # type: ignore[method-assign]
+    ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
+    state_module.datetime = _DatetimeModule  # type: ignore[assignment]
     _state.applied = True
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -609,3 +610,80 @@ def test_a_scheduled_rule_matches_no_event(runtime: RecordingRuntime) -> None:
     messages = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages", [])
     assert [json.loads(m["Body"])["source"] for m in messages] == ["aws.states"]
     assert runtime.calls == []
+
+
+def test_jsonata_and_variables_are_evaluated_with_aws_functions(runtime: RecordingRuntime) -> None:
+    # Given a JSONata machine that assigns variables and reads them in the next state
+    sfn, arn = _machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Assign",
+            "States": {
+                "Assign": {
+                    "Type": "Pass",
+                    "Assign": {"doubled": "{% $states.input.n * 2 %}", "quote": 'say "hi"'},
+                    "Next": "Use",
+                },
+                "Use": {
+                    "Type": "Pass",
+                    "Output": {
+                        "doubled": "{% $doubled %}",
+                        "quote": "{% $quote %}",
+                        "hash": "{% $hash('abc', 'MD5') %}",
+                        "chunks": "{% $partition([1, 2, 3], 2) %}",
+                        "started": "{% $states.context.Execution.StartTime %}",
+                    },
+                    "End": True,
+                },
+            },
+        }
+    )
+
+    # When it runs
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"n": 21}))
+    described = _finished(sfn, execution["executionArn"])
+
+    # Then every expression has its AWS value, times in AWS's format
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["doubled"] == 42
+    assert output["quote"] == 'say "hi"'
+    assert output["hash"] == "900150983cd24fb0d6963f7d28e17f72"
+    assert output["chunks"] == [[1, 2], [3]]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", output["started"])
+
+
+def test_describe_execution_answers_input_details_and_redrive_fields(
+    runtime: RecordingRuntime,
+) -> None:
+    sfn, arn = _machine({"StartAt": "Fail", "States": {"Fail": {"Type": "Fail", "Error": "E"}}})
+    failed = _finished(sfn, sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"])
+    sfn, arn = _machine(
+        {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}, name="Succeeds"
+    )
+    succeeded = _finished(sfn, sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"])
+
+    assert failed["inputDetails"] == {"included": True}
+    assert (failed["redriveCount"], failed["redriveStatus"]) == (0, "REDRIVABLE")
+    assert "redriveStatusReason" not in failed
+    assert succeeded["outputDetails"] == {"included": True}
+    assert (succeeded["redriveStatus"], succeeded["redriveStatusReason"]) == (
+        "NOT_REDRIVABLE",
+        "Execution is SUCCEEDED and cannot be redriven",
+    )
+
+
+def test_the_context_object_has_aws_times_and_a_redrive_count(runtime: RecordingRuntime) -> None:
+    sfn, arn = _machine(
+        {
+            "StartAt": "Context",
+            "States": {"Context": {"Type": "Pass", "Parameters": {"c.$": "$$"}, "End": True}},
+        }
+    )
+    described = _finished(sfn, sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"])
+
+    context = json.loads(described["output"])["c"]
+    aws_time = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+    assert re.fullmatch(aws_time, context["Execution"]["StartTime"])
+    assert re.fullmatch(aws_time, context["State"]["EnteredTime"])
+    assert context["Execution"]["RedriveCount"] == 0
