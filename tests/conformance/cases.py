@@ -1,0 +1,150 @@
+"""The conformance cases: executions recorded on real AWS, to run again on the local engine.
+
+Each case is one JSON file under ``cases/<group>/``:
+
+    {
+      "source": {
+        "repository": "localstack/localstack",
+        "commit": "<40 hex digits>",
+        "test": "<test file>::<class>::<test>[<parameter id>]",
+        "licence": "Apache-2.0",
+        "recorded": "<the snapshot's recorded-date>"
+      },
+      "definition": { ...the state machine definition as it was created... },
+      "input": "<the execution input exactly as it was sent: a JSON string>",
+      "recorded": {
+        "get_execution_history": { "events": [...] },
+        "describe_execution": { ... }            (only when the recording has it)
+      }
+    }
+
+``recorded`` is the snapshot's recorded content, unchanged: its placeholders stand for
+what differed from run to run ("snf_role_arn", "<ArnPart_0idx>" for the state
+machine's name, "<ExecArnPart_0idx>" for the execution's name, "timestamp", the
+account "111111111111", the region "<region>"), and JSON inputs and outputs appear
+parsed (objects always, arrays and numbers in older recordings). The runner
+(test_conformance.py) puts both sides in one form (normalise.py) before comparing.
+
+``python -m tests.conformance.cases`` checks every case file's shape and prints the count
+per group.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CASES = Path(__file__).resolve().parent / "cases"
+EXCLUDED = Path(__file__).resolve().parent / "excluded.json"
+_SOURCE_KEYS = {"repository", "commit", "test", "licence", "recorded"}
+
+
+class CaseError(ValueError):
+    """A case file that is not of the documented shape."""
+
+
+@dataclass(frozen=True)
+class Case:
+    group: str
+    name: str
+    source: dict[str, str]
+    definition: dict[str, Any]
+    input: str
+    recorded: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return f"{self.group}/{self.name}"
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = self.recorded["get_execution_history"]["events"]
+        return events
+
+
+def load_case(path: Path) -> Case:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    problems = []
+    source = document.get("source", {})
+    if set(source) != _SOURCE_KEYS:
+        problems.append(f"source has {sorted(source)}, wants {sorted(_SOURCE_KEYS)}")
+    if not re.fullmatch(r"[0-9a-f]{40}", str(source.get("commit", ""))):
+        problems.append("source.commit is not a full commit id")
+    if not isinstance(document.get("definition"), dict) or "States" not in document["definition"]:
+        problems.append("definition is not a state machine definition")
+    if not isinstance(document.get("input"), str):
+        problems.append("input is not a string")
+    else:
+        try:
+            json.loads(document["input"])
+        except ValueError:
+            problems.append("input is not JSON")
+    recorded = document.get("recorded", {})
+    events = recorded.get("get_execution_history", {}).get("events")
+    if not isinstance(events, list) or not events:
+        problems.append("recorded.get_execution_history.events is missing or empty")
+    elif events[0].get("type") != "ExecutionStarted":
+        problems.append("the recorded history does not start with ExecutionStarted")
+    if problems:
+        raise CaseError(f"{path}: " + "; ".join(problems))
+    return Case(
+        group=path.parent.name,
+        name=path.stem,
+        source=source,
+        definition=document["definition"],
+        input=document["input"],
+        recorded=recorded,
+    )
+
+
+def all_cases() -> list[Case]:
+    return [load_case(path) for path in sorted(CASES.glob("*/*.json"))]
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A case that is not expected to pass, and why.
+
+    ``recording``: the recording cannot be compared (it masked the value that matters,
+    or was taken before the execution ended); the case is skipped. ``engine``: the local
+    engine differs from AWS there; the case still runs and must fail (strict xfail), so
+    that fixing the engine shows and takes it off the list.
+    """
+
+    kind: str
+    reason: str
+
+
+def excluded() -> dict[str, Exclusion]:
+    """The cases excluded.json lists, by id."""
+    document = json.loads(EXCLUDED.read_text(encoding="utf-8"))
+    exclusions = {case_id: Exclusion(**entry) for case_id, entry in document.items()}
+    kinds = {exclusion.kind for exclusion in exclusions.values()}
+    if not kinds <= {"recording", "engine"}:
+        raise CaseError(f"{EXCLUDED}: unknown kinds {sorted(kinds - {'recording', 'engine'})}")
+    return exclusions
+
+
+def main() -> int:
+    counts: dict[str, int] = {}
+    failures = 0
+    for path in sorted(CASES.glob("*/*.json")):
+        try:
+            case = load_case(path)
+        except (CaseError, ValueError) as error:
+            failures += 1
+            sys.stderr.write(f"{error}\n")
+            continue
+        counts[case.group] = counts.get(case.group, 0) + 1
+    for group, count in sorted(counts.items()):
+        sys.stdout.write(f"{group}: {count}\n")
+    sys.stdout.write(f"total: {sum(counts.values())} cases, {failures} malformed\n")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Executions recorded on real AWS, run again on the local engine and compared.
+
+Each case (see cases.py) creates its state machine on the local stack, starts one
+execution with the recorded input through the ordinary Step Functions API, waits for
+it to end (bounded), and compares, normalised as the recordings are: the history's
+events (ids, types, details: inputs, outputs, errors and causes) and, where recorded,
+the execution's description (status, output or error and cause). The terminal
+summary prints ``conformance: N/M`` per group; cases in excluded.json are skipped
+with their reason.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from photoflow_local.stack import LocalStack
+from tests.conformance.cases import Case, all_cases, excluded
+from tests.conformance.normalise import (
+    ACCOUNT,
+    RunNames,
+    first_difference,
+    normalise,
+    unordered_branches,
+)
+from tests.support import poll
+
+CASES = all_cases()
+EXCLUDED = excluded()
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/conformance-states"
+
+
+def _param(case: Case) -> Any:
+    exclusion = EXCLUDED.get(case.id)
+    marks = []
+    if exclusion is not None and exclusion.kind == "recording":
+        marks.append(pytest.mark.skip(reason=exclusion.reason))
+    elif exclusion is not None:
+        marks.append(pytest.mark.xfail(reason=exclusion.reason, strict=True))
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+def test_every_exclusion_names_a_case() -> None:
+    assert sorted(set(EXCLUDED) - {case.id for case in CASES}) == []
+
+
+def run(local_stack: LocalStack, case: Case) -> tuple[dict[str, Any], dict[str, Any], RunNames]:
+    """Create, start and wait for the case's execution; its history and description."""
+    sfn = local_stack.client("stepfunctions")
+    # Named as the recordings' state machines were (no "-": some split the name on it).
+    machine_name = f"statemachine_create_and_record_execution_{uuid.uuid4().hex[:8]}"
+    # Dates the case itself holds (its input, its definition's literals) are data.
+    data = case.input + json.dumps(case.definition)
+    names = RunNames(machine_name, str(uuid.uuid4()), ROLE_ARN, input_text=data)
+    machine = sfn.create_state_machine(
+        name=names.state_machine, definition=json.dumps(case.definition), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+    try:
+        execution = sfn.start_execution(
+            stateMachineArn=machine, name=names.execution, input=case.input
+        )["executionArn"]
+        described = poll(
+            lambda: sfn.describe_execution(executionArn=execution),
+            lambda d: d["status"] != "RUNNING",
+            timeout=60,
+            what=f"{case.id} to end",
+        )
+        history = sfn.get_execution_history(executionArn=execution, maxResults=1000)
+    finally:
+        sfn.delete_state_machine(stateMachineArn=machine)
+    return history, described, names
+
+
+@pytest.mark.parametrize("case", [_param(case) for case in CASES])
+def test_the_local_engine_does_what_aws_recorded(local_stack: LocalStack, case: Case) -> None:
+    history, described, names = run(local_stack, case)
+
+    expected_events, actual_events = unordered_branches(
+        normalise(case.events), normalise(history, names)["events"]
+    )
+    difference = first_difference(expected_events, actual_events)
+    assert difference is None, f"history differs at {difference}"
+    if "describe_execution" in case.recorded:
+        expected = normalise(case.recorded["describe_execution"])
+        difference = first_difference(expected, normalise(described, names))
+        assert difference is None, f"describe-execution differs at {difference}"
