@@ -57,6 +57,8 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 15. The context object's times (``$$.Execution.StartTime``, ``$$.State.EnteredTime``)
    are Python's ISO format (``2026-12-01T06:12:23.251887+00:00``); AWS's are
    ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
+16. An EvaluationFailed event follows the state's entered event (previousEventId);
+   on AWS it follows what the entered event followed, as recorded histories show.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.responses import ActionResult
 from moto.events.models import Rule, events_backends
+from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -100,6 +103,10 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_manager import (
+    EventHistoryContext,
+    EventManager,
+)
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.parse import asl_parser  # noqa: F401 - loads every component
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
@@ -581,6 +588,28 @@ def _get_evaluation_environment(self: ExecutionWorker) -> Environment:
     return environment
 
 
+# ----------------------------------------------------------------- 16. EvaluationFailed
+_ENTERED_AFTER = "_photoflow_entered_after"  # on an EventHistoryContext
+
+
+def _add_event(
+    self: EventManager,
+    context: EventHistoryContext,
+    event_type: HistoryEventType,
+    event_details: Any = None,
+    timestamp: Any = None,
+    update_source_event_id: bool = True,
+) -> int:
+    if str(event_type).endswith("StateEntered"):
+        setattr(context, _ENTERED_AFTER, context.source_event_id)
+    elif event_type == HistoryEventType.EvaluationFailed and hasattr(context, _ENTERED_AFTER):
+        context.source_event_id = getattr(context, _ENTERED_AFTER)
+    event_id: int = _state.originals["add_event"](
+        self, context, event_type, event_details, timestamp, update_source_event_id
+    )
+    return event_id
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -608,6 +637,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         send_to_targets=Rule.send_to_targets,
         _eval_jsonata=moto_jsonata._eval_jsonata,
         describe_execution=StepFunctionResponse.describe_execution,
+        add_event=EventManager.add_event,
         _get_evaluation_environment=ExecutionWorker._get_evaluation_environment,
         get_intrinsic_functions_declarations=intrinsic_jsonata.get_intrinsic_functions_declarations,
     )
@@ -633,6 +663,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     StepFunctionResponse.describe_execution = _describe_execution  # type: ignore[method-assign]
     ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
     state_module.datetime = _DatetimeModule  # type: ignore[assignment]
+    EventManager.add_event = _add_event  # type: ignore[method-assign]
     _state.applied = True
 
 

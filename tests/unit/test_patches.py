@@ -687,3 +687,37 @@ def test_the_context_object_has_aws_times_and_a_redrive_count(runtime: Recording
     assert re.fullmatch(aws_time, context["Execution"]["StartTime"])
     assert re.fullmatch(aws_time, context["State"]["EnteredTime"])
     assert context["Execution"]["RedriveCount"] == 0
+
+
+def test_an_evaluation_failure_follows_what_its_state_entered_after(
+    runtime: RecordingRuntime,
+) -> None:
+    # Given a JSONata Map whose items are not an array, after a first state
+    sfn, arn = _machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "First",
+            "States": {
+                "First": {"Type": "Pass", "Next": "Map"},
+                "Map": {
+                    "Type": "Map",
+                    "Items": "{% 'not an array' %}",
+                    "ItemProcessor": {
+                        "StartAt": "Item",
+                        "States": {"Item": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                },
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert _finished(sfn, execution)["status"] == "FAILED"
+
+    # Then EvaluationFailed links to the event the Map's entered event links to
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    by_type = {event["type"]: event for event in events}
+    entered, failed = by_type["MapStateEntered"], by_type["EvaluationFailed"]
+    assert (entered["id"], entered["previousEventId"]) == (4, 3)
+    assert (failed["id"], failed["previousEventId"]) == (5, 3)
+    assert by_type["MapStateFailed"]["previousEventId"] == 5
