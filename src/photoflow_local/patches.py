@@ -59,6 +59,8 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
 16. An EvaluationFailed event follows the state's entered event (previousEventId);
    on AWS it follows what the entered event followed, as recorded histories show.
+17. A Map whose input is not an array fails with a cause naming the Python type
+   ("... but was: <class 'bool'>"); AWS's shows the value as JSON ("... but was: true").
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, SupportsIndex
 
 import boto3
 from botocore.config import Config
@@ -96,6 +98,7 @@ from moto.stepfunctions.parser.asl.component.component import Component
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.intrinsic import jsonata as intrinsic_jsonata
 from moto.stepfunctions.parser.asl.component.state import state as state_module
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
 )
@@ -610,6 +613,36 @@ def _add_event(
     return event_id
 
 
+# ----------------------------------------------------------------- 17. Map input
+_MAP_INPUT_CAUSE = "Map state input must be an array but was: "
+
+
+class _RememberingStack(list[Any]):
+    """A state's value stack that keeps what was last taken from it."""
+
+    last_popped: Any = None
+
+    def pop(self, index: SupportsIndex = -1) -> Any:
+        self.last_popped = super().pop(index)
+        return self.last_popped
+
+
+def _map_eval_execution(self: StateMap, env: Environment) -> None:
+    stack = env.stack = _RememberingStack(env.stack)
+    try:
+        _state.originals["map_eval_execution"](self, env)
+    except FailureEventException as failure:
+        event_details: dict[str, Any] = dict(failure.failure_event.event_details or {})
+        details = event_details.get("evaluationFailedEventDetails")
+        if details is not None and str(details.get("cause", "")).startswith(_MAP_INPUT_CAUSE):
+            shown = json.dumps(stack.last_popped, separators=(",", ":"), ensure_ascii=False)
+            details["cause"] = _MAP_INPUT_CAUSE + shown
+        raise
+    finally:
+        if env.stack is stack:
+            env.stack = list(stack)
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -638,6 +671,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         _eval_jsonata=moto_jsonata._eval_jsonata,
         describe_execution=StepFunctionResponse.describe_execution,
         add_event=EventManager.add_event,
+        map_eval_execution=StateMap._eval_execution,
         _get_evaluation_environment=ExecutionWorker._get_evaluation_environment,
         get_intrinsic_functions_declarations=intrinsic_jsonata.get_intrinsic_functions_declarations,
     )
@@ -664,6 +698,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     ExecutionWorker._get_evaluation_environment = _get_evaluation_environment  # type: ignore[method-assign]
     state_module.datetime = _DatetimeModule  # type: ignore[assignment]
     EventManager.add_event = _add_event  # type: ignore[method-assign]
+    StateMap._eval_execution = _map_eval_execution  # type: ignore[method-assign]
     _state.applied = True
 
 

@@ -721,3 +721,34 @@ def test_an_evaluation_failure_follows_what_its_state_entered_after(
     assert (entered["id"], entered["previousEventId"]) == (4, 3)
     assert (failed["id"], failed["previousEventId"]) == (5, 3)
     assert by_type["MapStateFailed"]["previousEventId"] == 5
+
+
+@pytest.mark.parametrize(
+    ("items", "shown"),
+    [(True, "true"), (None, "null"), ({"foo": "bar"}, '{"foo":"bar"}'), ("text", '"text"')],
+)
+def test_a_map_over_no_array_shows_the_value_in_its_cause(
+    runtime: RecordingRuntime, items: object, shown: str
+) -> None:
+    sfn, arn = _machine(
+        {
+            "StartAt": "Map",
+            "States": {
+                "Map": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "ItemProcessor": {
+                        "StartAt": "Item",
+                        "States": {"Item": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": items}))
+
+    described = _finished(sfn, execution["executionArn"])
+
+    assert described["status"] == "FAILED"
+    assert described["cause"].endswith(f"Map state input must be an array but was: {shown}")
