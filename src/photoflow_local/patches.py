@@ -57,10 +57,14 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 15. The context object's times (``$$.Execution.StartTime``, ``$$.State.EnteredTime``)
    are Python's ISO format (``2026-12-01T06:12:23.251887+00:00``); AWS's are
    ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
-16. An EvaluationFailed event follows the state's entered event (previousEventId);
-   on AWS it follows what the entered event followed, as recorded histories show.
+16. A Map's EvaluationFailed event follows the Map's entered event (previousEventId);
+   on AWS it follows what the entered event followed, as recorded histories show (a
+   Wait's follows its entered event, as moto does already).
 17. A Map whose input is not an array fails with a cause naming the Python type
    ("... but was: <class 'bool'>"); AWS's shows the value as JSON ("... but was: true").
+18. A JSONata Wait ``Timestamp`` that is not an ISO-8601 extended offset date-time
+   fails the execution as States.Runtime; AWS records an EvaluationFailed event,
+   States.QueryEvaluationError, location "Timestamp", and its own cause.
 """
 
 from __future__ import annotations
@@ -87,10 +91,16 @@ from moto.awslambda.models import LambdaFunction
 from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.responses import ActionResult
 from moto.events.models import Rule, events_backends
-from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
 )
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
@@ -102,10 +112,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map impo
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service,
 )
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import (
     EventHistoryContext,
     EventManager,
@@ -604,8 +616,12 @@ def _add_event(
     update_source_event_id: bool = True,
 ) -> int:
     if str(event_type).endswith("StateEntered"):
-        setattr(context, _ENTERED_AFTER, context.source_event_id)
-    elif event_type == HistoryEventType.EvaluationFailed and hasattr(context, _ENTERED_AFTER):
+        entered_map = event_type == HistoryEventType.MapStateEntered
+        setattr(context, _ENTERED_AFTER, context.source_event_id if entered_map else None)
+    elif (
+        event_type == HistoryEventType.EvaluationFailed
+        and getattr(context, _ENTERED_AFTER, None) is not None
+    ):
         context.source_event_id = getattr(context, _ENTERED_AFTER)
     event_id: int = _state.originals["add_event"](
         self, context, event_type, event_details, timestamp, update_source_event_id
@@ -643,6 +659,42 @@ def _map_eval_execution(self: StateMap, env: Environment) -> None:
             env.stack = list(stack)
 
 
+# ----------------------------------------------------------------- 18. Wait Timestamp
+def _timestamp_failure(self: Timestamp, env: Environment, timestamp: Any) -> FailureEvent:
+    error = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
+    return FailureEvent(
+        env=env,
+        error_name=error,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            evaluationFailedEventDetails=EvaluationFailedEventDetails(
+                error=error.error_name,
+                cause="The Timestamp field cannot be parsed as an ISO-8601 extended offset"
+                f" date-time format string: {timestamp}",
+                location="Timestamp",
+            )
+        ),
+    )
+
+
+def _get_wait_seconds(self: Timestamp, env: Environment) -> int:
+    """Record the EvaluationFailed event before the failure ends the execution (a Wait
+    state has no error handling of its own that would record it)."""
+    try:
+        seconds: int = _state.originals["get_wait_seconds"](self, env)
+    except FailureEventException as failure:
+        if failure.failure_event.event_type == HistoryEventType.EvaluationFailed:
+            env.event_manager.add_event(
+                context=env.event_history_context,
+                event_type=HistoryEventType.EvaluationFailed,
+                event_details=EventDetails(  # type: ignore[typeddict-item]
+                    evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
+                ),
+            )
+        raise
+    return seconds
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -672,6 +724,8 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         describe_execution=StepFunctionResponse.describe_execution,
         add_event=EventManager.add_event,
         map_eval_execution=StateMap._eval_execution,
+        timestamp_failure=Timestamp._create_failure_event,
+        get_wait_seconds=Timestamp._get_wait_seconds,
         _get_evaluation_environment=ExecutionWorker._get_evaluation_environment,
         get_intrinsic_functions_declarations=intrinsic_jsonata.get_intrinsic_functions_declarations,
     )
@@ -699,6 +753,9 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     state_module.datetime = _DatetimeModule  # type: ignore[assignment]
     EventManager.add_event = _add_event  # type: ignore[method-assign]
     StateMap._eval_execution = _map_eval_execution  # type: ignore[method-assign]
+    # Only the JSONata (and literal) Timestamp: TimestampPath keeps its own, AWS's, failure.
+    Timestamp._create_failure_event = _timestamp_failure  # type: ignore[method-assign, assignment]
+    Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign]
     _state.applied = True
 
 

@@ -752,3 +752,38 @@ def test_a_map_over_no_array_shows_the_value_in_its_cause(
 
     assert described["status"] == "FAILED"
     assert described["cause"].endswith(f"Map state input must be an array but was: {shown}")
+
+
+def test_a_jsonata_wait_until_no_offset_date_time_fails_as_aws_records_it(
+    runtime: RecordingRuntime,
+) -> None:
+    sfn, arn = _machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Wait",
+            "States": {
+                "Wait": {"Type": "Wait", "Timestamp": "{% $states.input.at %}", "End": True}
+            },
+        }
+    )
+    execution = sfn.start_execution(
+        stateMachineArn=arn, input=json.dumps({"at": "2016-12-05T21:29:29"})
+    )["executionArn"]
+    assert _finished(sfn, execution)["status"] == "FAILED"
+
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "WaitStateEntered",
+        "EvaluationFailed",
+        "ExecutionFailed",
+    ]
+    assert events[2]["previousEventId"] == 2
+    assert events[2]["evaluationFailedEventDetails"] == {
+        "error": "States.QueryEvaluationError",
+        "cause": "An error occurred while executing the state 'Wait' (entered at the event id"
+        " #2). The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time"
+        " format string: 2016-12-05T21:29:29",
+        "location": "Timestamp",
+        "state": "Wait",
+    }
