@@ -62,6 +62,8 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    Wait's follows its entered event, as moto does already).
 17. A Map whose input is not an array fails with a cause naming the Python type
    ("... but was: <class 'bool'>"); AWS's shows the value as JSON ("... but was: true").
+   And a JSONata Items of an unsupported type says "for the field 'Items'" where AWS
+   says "specified for the field 'Items'".
 18. A JSONata Wait ``Timestamp`` that is not an ISO-8601 extended offset date-time
    fails the execution as States.Runtime; AWS records an EvaluationFailed event,
    States.QueryEvaluationError, location "Timestamp", and its own cause.
@@ -631,6 +633,10 @@ def _add_event(
 
 # ----------------------------------------------------------------- 17. Map input
 _MAP_INPUT_CAUSE = "Map state input must be an array but was: "
+_ITEMS_TYPE_CAUSE = (
+    "' for the field 'Items' returned",
+    "' specified for the field 'Items' returned",
+)
 
 
 class _RememberingStack(list[Any]):
@@ -649,10 +655,13 @@ def _map_eval_execution(self: StateMap, env: Environment) -> None:
         _state.originals["map_eval_execution"](self, env)
     except FailureEventException as failure:
         event_details: dict[str, Any] = dict(failure.failure_event.event_details or {})
-        details = event_details.get("evaluationFailedEventDetails")
-        if details is not None and str(details.get("cause", "")).startswith(_MAP_INPUT_CAUSE):
+        details: dict[str, Any] = event_details.get("evaluationFailedEventDetails") or {}
+        cause = str(details.get("cause", ""))
+        if cause.startswith(_MAP_INPUT_CAUSE):
             shown = json.dumps(stack.last_popped, separators=(",", ":"), ensure_ascii=False)
             details["cause"] = _MAP_INPUT_CAUSE + shown
+        elif _ITEMS_TYPE_CAUSE[0] in cause:
+            details["cause"] = cause.replace(*_ITEMS_TYPE_CAUSE)
         raise
     finally:
         if env.stack is stack:

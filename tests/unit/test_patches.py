@@ -787,3 +787,29 @@ def test_a_jsonata_wait_until_no_offset_date_time_fails_as_aws_records_it(
         "location": "Timestamp",
         "state": "Wait",
     }
+
+
+def test_a_jsonata_map_over_a_function_says_so_as_aws_does(runtime: RecordingRuntime) -> None:
+    sfn, arn = _machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Map",
+            "States": {
+                "Map": {
+                    "Type": "Map",
+                    "Items": "{% $fn := function($x){$x} %}",
+                    "ItemProcessor": {
+                        "StartAt": "Item",
+                        "States": {"Item": {"Type": "Pass", "End": True}},
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+    assert _finished(sfn, execution)["cause"].endswith(
+        "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items'"
+        " returned an unsupported result type."
+    )
