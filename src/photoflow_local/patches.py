@@ -67,10 +67,17 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 18. A JSONata Wait ``Timestamp`` that is not an ISO-8601 extended offset date-time
    fails the execution as States.Runtime; AWS records an EvaluationFailed event,
    States.QueryEvaluationError, location "Timestamp", and its own cause.
+19. GetExecutionHistory answers every event at once, whatever ``maxResults``,
+   ``nextToken``, ``reverseOrder`` and ``includeExecutionData`` ask. As on AWS (API
+   reference): pages of ``maxResults`` (default 100, at most 1000, 0 the default) with
+   an opaque ``nextToken`` (another execution's or order's token: InvalidToken),
+   newest first when reversed, and without the events' input and output when
+   ``includeExecutionData`` is false.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import functools
 import importlib.metadata
@@ -91,6 +98,7 @@ from botocore.config import Config
 from moto import backends
 from moto.awslambda.models import LambdaFunction
 from moto.core.botocore_stubber import BotocoreStubber
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
@@ -704,6 +712,67 @@ def _get_wait_seconds(self: Timestamp, env: Environment) -> int:
     return seconds
 
 
+# ----------------------------------------------------------------- 19. history pages
+HISTORY_PAGE_DEFAULT, HISTORY_PAGE_MAX = 100, 1000
+_EXECUTION_DATA = ("input", "output")
+
+
+class InvalidToken(JsonRESTError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidToken", message)
+
+
+def _history_token(execution_arn: str, reverse: bool, offset: int) -> str:
+    position = json.dumps({"arn": execution_arn, "reverse": reverse, "offset": offset})
+    return base64.urlsafe_b64encode(position.encode()).decode()
+
+
+def _history_offset(token: str, execution_arn: str, reverse: bool) -> int:
+    try:
+        position = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = int(position["offset"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise InvalidToken(f"Invalid Token: '{token}'") from error
+    if position.get("arn") != execution_arn or position.get("reverse") != reverse:
+        raise InvalidToken("The token does not belong to this execution and order")
+    return offset
+
+
+def _without_execution_data(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: (
+            {k: v for k, v in value.items() if k not in _EXECUTION_DATA}
+            if key.endswith("EventDetails") and isinstance(value, dict)
+            else value
+        )
+        for key, value in event.items()
+    }
+
+
+def _get_execution_history(self: StepFunctionResponse) -> ActionResult:
+    answer = _state.originals["get_execution_history"](self)
+    history = answer.result
+    if not isinstance(history, dict):
+        return answer
+    arn = str(self._get_param("executionArn"))
+    reverse = bool(self._get_param("reverseOrder", False))
+    size = int(self._get_param("maxResults", 0) or HISTORY_PAGE_DEFAULT)
+    if not 0 < size <= HISTORY_PAGE_MAX:
+        raise JsonRESTError("ValidationException", f"maxResults must be 0 to {HISTORY_PAGE_MAX}")
+    token = self._get_param("nextToken")
+    offset = _history_offset(str(token), arn, reverse) if token else 0
+    events = list(history.get("events", []))
+    if reverse:
+        events.reverse()
+    page = events[offset : offset + size]
+    if self._get_param("includeExecutionData", True) is False:
+        page = [_without_execution_data(event) for event in page]
+    paged: dict[str, Any] = {"events": page}
+    if offset + size < len(events):
+        paged["nextToken"] = _history_token(arn, reverse, offset + size)
+    return ActionResult(paged)
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -735,6 +804,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         map_eval_execution=StateMap._eval_execution,
         timestamp_failure=Timestamp._create_failure_event,
         get_wait_seconds=Timestamp._get_wait_seconds,
+        get_execution_history=StepFunctionResponse.get_execution_history,
         _get_evaluation_environment=ExecutionWorker._get_evaluation_environment,
         get_intrinsic_functions_declarations=intrinsic_jsonata.get_intrinsic_functions_declarations,
     )
@@ -765,6 +835,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     # Only the JSONata (and literal) Timestamp: TimestampPath keeps its own, AWS's, failure.
     Timestamp._create_failure_event = _timestamp_failure  # type: ignore[method-assign, assignment]
     Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign]
+    StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
     _state.applied = True
 
 

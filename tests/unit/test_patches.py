@@ -813,3 +813,50 @@ def test_a_jsonata_map_over_a_function_says_so_as_aws_does(runtime: RecordingRun
         "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items'"
         " returned an unsupported result type."
     )
+
+
+def test_execution_history_comes_in_pages_in_either_order_with_or_without_data(
+    runtime: RecordingRuntime,
+) -> None:
+    # Given an execution of 60 Pass states: 122 events
+    states = {
+        f"S{i}": {"Type": "Pass", **({"Next": f"S{i + 1}"} if i < 59 else {"End": True})}
+        for i in range(60)
+    }
+    sfn, arn = _machine({"StartAt": "S0", "States": states})
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
+    _finished(sfn, execution)
+
+    # Then the default page holds 100 events, the rest follow the token
+    first = sfn.get_execution_history(executionArn=execution)
+    second = sfn.get_execution_history(executionArn=execution, nextToken=first["nextToken"])
+    assert (len(first["events"]), len(second["events"])) == (100, 22)
+    assert "nextToken" not in second
+    ids = [e["id"] for e in first["events"] + second["events"]]
+    assert ids == list(range(1, 123))
+    # boto3's paginator walks the same pages
+    pages = sfn.get_paginator("get_execution_history").paginate(
+        executionArn=execution, PaginationConfig={"PageSize": 50}
+    )
+    assert [len(page["events"]) for page in pages] == [50, 50, 22]
+    # newest first
+    newest = sfn.get_execution_history(executionArn=execution, reverseOrder=True, maxResults=3)
+    assert [e["type"] for e in newest["events"]] == [
+        "ExecutionSucceeded",
+        "PassStateExited",
+        "PassStateEntered",
+    ]
+    # without the events' data
+    bare = sfn.get_execution_history(
+        executionArn=execution, includeExecutionData=False, maxResults=2
+    )["events"]
+    assert bare[0]["executionStartedEventDetails"] == {
+        "inputDetails": {"truncated": False},
+        "roleArn": ROLE,
+    }
+    assert "input" not in bare[1]["stateEnteredEventDetails"]
+    # a token of the other order is refused, as AWS refuses a foreign token
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.get_execution_history(
+            executionArn=execution, reverseOrder=True, nextToken=first["nextToken"]
+        )
