@@ -73,6 +73,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    an opaque ``nextToken`` (another execution's or order's token: InvalidToken),
    newest first when reversed, and without the events' input and output when
    ``includeExecutionData`` is false.
+20. StartExecution with an input that is not JSON fails with an error of no code (the
+   interpreter's own exception class, which moto's responses do not render); AWS
+   answers InvalidExecutionInput (HTTP 400).
 """
 
 from __future__ import annotations
@@ -101,7 +104,9 @@ from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.events.models import Rule, events_backends
+from moto.stepfunctions.exceptions import InvalidExecutionInput
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.api import InvalidExecutionInput as ParserInvalidExecutionInput
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -210,6 +215,8 @@ def _start_execution(
             return original(
                 self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header
             )
+        except ParserInvalidExecutionInput as error:  # 20.
+            raise InvalidExecutionInput(f"Invalid State Machine Execution Input: {error}") from None
         finally:
             _state.pending_mock.value = None
 

@@ -860,3 +860,18 @@ def test_execution_history_comes_in_pages_in_either_order_with_or_without_data(
         sfn.get_execution_history(
             executionArn=execution, reverseOrder=True, nextToken=first["nextToken"]
         )
+
+
+def test_an_input_that_is_not_json_is_refused_as_aws_refuses_it(
+    runtime: RecordingRuntime,
+) -> None:
+    sfn, arn = _machine({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
+
+    with pytest.raises(sfn.exceptions.InvalidExecutionInput) as refused:
+        sfn.start_execution(stateMachineArn=arn, input="{not json")
+
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert refused.value.response["Error"]["Message"].startswith(
+        "Invalid State Machine Execution Input:"
+    )
+    assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
