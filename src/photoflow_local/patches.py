@@ -76,6 +76,10 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 20. StartExecution with an input that is not JSON fails with an error of no code (the
    interpreter's own exception class, which moto's responses do not render); AWS
    answers InvalidExecutionInput (HTTP 400).
+21. S3 event notifications carry no ``versionId`` (nor ``sequencer``), so a consumer
+   of a versioned bucket reads whatever version is latest when it gets there, not the
+   one the event is about. AWS's events name the version of a versioning-enabled
+   bucket, and a sequencer that orders the events of one key.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ import base64
 import datetime
 import functools
 import importlib.metadata
+import itertools
 import json
 import os
 import re
@@ -104,6 +109,8 @@ from moto.core.botocore_stubber import BotocoreStubber
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.events.models import Rule, events_backends
+from moto.s3 import notifications as s3_notifications
+from moto.s3.models import FakeBucket
 from moto.stepfunctions.exceptions import InvalidExecutionInput
 from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
 from moto.stepfunctions.parser.api import InvalidExecutionInput as ParserInvalidExecutionInput
@@ -780,6 +787,25 @@ def _get_execution_history(self: StepFunctionResponse) -> ActionResult:
     return ActionResult(paged)
 
 
+# ----------------------------------------------------------------- 21. S3 events
+_sequence = itertools.count(1)
+
+
+def _get_s3_event(
+    event_name: str, bucket: FakeBucket, key: Any, notification_id: str
+) -> dict[str, list[dict[str, Any]]]:
+    event: dict[str, list[dict[str, Any]]] = _state.originals["get_s3_event"](
+        event_name, bucket, key, notification_id
+    )
+    for record in event["Records"]:
+        described = record["s3"]["object"]
+        if bucket.is_versioned and key.version_id and key.version_id != "null":
+            described["versionId"] = key.version_id
+        # Hexadecimal and increasing, as AWS's: later events of a key compare greater.
+        described["sequencer"] = f"{time.time_ns():016X}{next(_sequence):04X}"
+    return event
+
+
 # ----------------------------------------------------------------- applying
 def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     """Install every patch (idempotent) and route Lambda invocations to ``runtime``."""
@@ -812,6 +838,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
         timestamp_failure=Timestamp._create_failure_event,
         get_wait_seconds=Timestamp._get_wait_seconds,
         get_execution_history=StepFunctionResponse.get_execution_history,
+        get_s3_event=s3_notifications._get_s3_event,
         _get_evaluation_environment=ExecutionWorker._get_evaluation_environment,
         get_intrinsic_functions_declarations=intrinsic_jsonata.get_intrinsic_functions_declarations,
     )
@@ -843,6 +870,7 @@ def apply(runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
     Timestamp._create_failure_event = _timestamp_failure  # type: ignore[method-assign, assignment]
     Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign]
     StepFunctionResponse.get_execution_history = _get_execution_history  # type: ignore[method-assign]
+    s3_notifications._get_s3_event = _get_s3_event
     _state.applied = True
 
 

@@ -150,10 +150,13 @@ def test_duplicate_events_and_redeliveries_start_one_execution(
     photo_id = new_photo_id()
     bucket = local_stack.output("PhotosBucketName")
     key = f"uploads/{photo_id}/twice.jpg"
-    etag = aws.s3.put_object(Bucket=bucket, Key=key, Body=make_photo(640, 480))["ETag"].strip('"')
+    put = aws.s3.put_object(Bucket=bucket, Key=key, Body=make_photo(640, 480))
+    # The event S3 sent for this version, delivered twice more (the bucket is versioned).
     notification = json.loads(load_event("start_workflow_sqs.json")["Records"][0]["body"])
     notification["Records"][0]["s3"]["bucket"]["name"] = bucket
-    notification["Records"][0]["s3"]["object"].update(key=key, eTag=etag, size=1)
+    notification["Records"][0]["s3"]["object"].update(
+        key=key, eTag=put["ETag"].strip('"'), versionId=put["VersionId"], size=1
+    )
     ingest = local_stack.physical_id("IngestQueue")
     for _ in range(2):
         aws.sqs.send_message(QueueUrl=ingest, MessageBody=json.dumps(notification))

@@ -875,3 +875,29 @@ def test_an_input_that_is_not_json_is_refused_as_aws_refuses_it(
         "Invalid State Machine Execution Input:"
     )
     assert sfn.list_executions(stateMachineArn=arn)["executions"] == []
+
+
+def test_s3_events_of_a_versioned_bucket_name_the_version(runtime: RecordingRuntime) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url, queue_arn = _queue(sqs, "uploads")
+    s3.create_bucket(Bucket="photos")
+    s3.put_bucket_versioning(Bucket="photos", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket="photos",
+        NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]
+        },
+    )
+
+    versions = [
+        s3.put_object(Bucket="photos", Key="a.jpg", Body=b)["VersionId"] for b in (b"1", b"2")
+    ]
+
+    bodies = [
+        json.loads(m["Body"])
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    ]
+    objects = [b["Records"][0]["s3"]["object"] for b in bodies if "Records" in b]
+    assert [o["versionId"] for o in objects] == versions
+    assert objects[0]["sequencer"] < objects[1]["sequencer"]
