@@ -76,20 +76,23 @@ def up(
         aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
     )
     with LocalStack(template, options, log_sink=log) as stack:
+        api_url = stack.api_url if stack.apis else None  # a template may define no REST API
         STATE_FILE.write_text(
             json.dumps(
                 {
                     "endpointUrl": stack.endpoint_url,
-                    "apiUrl": stack.api_url,
+                    "apiUrl": api_url,
                     "outputs": stack.stack.outputs,
                 },
                 indent=2,
                 default=str,
             )
         )
-        console.print(f"[bold]API[/]           {stack.api_url}")
-        if options.static_dir:
-            console.print(f"[bold]Web page[/]      {stack.api_url}/")
+        console.print(
+            f"[bold]API[/]           {api_url or 'none (the template defines no REST API)'}"
+        )
+        if options.static_dir and api_url:
+            console.print(f"[bold]Web page[/]      {api_url}/")
         console.print(f"[bold]AWS endpoint[/]  {stack.endpoint_url}  (boto3 or aws --endpoint-url)")
         console.print(f"[bold]Function logs[/] {STATE_DIR / 'functions.log'}")
         for logical_id, reason in stack.stack.not_emulated.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -16,24 +17,18 @@ from photoflow_local.stack import free_port
 from tests.support import PHOTOFLOW, ROOT, poll
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    """`photoflow up` in a process of its own: its working directory and saved stack.json."""
-    workdir = tmp_path_factory.mktemp("cli")
+@contextlib.contextmanager
+def photoflow_up(
+    workdir: Path, template: Path, web: Path | None = None
+) -> Iterator[dict[str, Any]]:
+    """`photoflow up` in a process of its own, in ``workdir``: its saved stack.json while
+    it runs; on leaving, it is stopped and must have ended cleanly."""
     assert PHOTOFLOW
+    command = [PHOTOFLOW, "up", "--template", str(template)]
+    command += ["--web", str(web)] if web else ["--web", str(workdir / "no-page")]
+    command += ["--aws-port", str(free_port()), "--api-port", str(free_port())]
     up = subprocess.Popen(
-        [
-            PHOTOFLOW,
-            "up",
-            "--template",
-            str(ROOT / "template.yaml"),
-            "--web",
-            str(ROOT / "web"),
-            "--aws-port",
-            str(free_port()),
-            "--api-port",
-            str(free_port()),
-        ],
+        command,
         cwd=workdir,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -44,10 +39,18 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
     try:
         poll(lambda: state.exists() or up.poll() is not None, bool, timeout=60, what="photoflow up")
         assert up.poll() is None, up.stdout.read() if up.stdout else ""
-        yield workdir, json.loads(state.read_text())
+        yield json.loads(state.read_text())
     finally:
         up.send_signal(signal.SIGTERM)
         output, _ = up.communicate(timeout=30)
     assert up.returncode == 0, output
     assert "AWS endpoint" in output and "API" in output
     assert not state.exists()  # a stopped stack leaves no stale address behind
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """`photoflow up` on the project's template: its working directory and stack.json."""
+    workdir = tmp_path_factory.mktemp("cli")
+    with photoflow_up(workdir, ROOT / "template.yaml", ROOT / "web") as state:
+        yield workdir, state

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import boto3
+
+from tests.e2e.conftest import photoflow_up
 from tests.photos import make_photo
 from tests.support import photoflow
 
@@ -62,3 +65,35 @@ def test_status_with_an_identity_of_ones_choice(running: tuple[Path, dict[str, s
     both = photoflow(workdir, "status", photo_id, "--token", "x", "--iam")
     assert both.returncode == 2
     assert "not both" in both.stderr
+
+
+NO_API_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: Machine
+      Definition:
+        StartAt: Done
+        States:
+          Done: {Type: Pass, End: true}
+"""
+
+
+def test_up_runs_a_template_without_a_rest_api(tmp_path: Path) -> None:
+    template = tmp_path / "template.yaml"
+    template.write_text(NO_API_TEMPLATE)
+
+    with photoflow_up(tmp_path, template) as state:
+        assert state["apiUrl"] is None
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=state["endpointUrl"],
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        machines = sfn.list_state_machines()["stateMachines"]
+        assert [m["name"] for m in machines] == ["Machine"]
