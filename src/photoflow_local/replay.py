@@ -48,10 +48,15 @@ class Recording:
         describe: dict[str, Any] | None = None,
         source: str = "history",
     ) -> Recording:
-        events = history.get("events")
+        events = history.get("events") if isinstance(history, dict) else None
         if not isinstance(events, list) or not events:
             raise ReplayError(f"{source}: no events (expected get-execution-history output)")
-        timeline = build_timeline(events)
+        try:
+            timeline = build_timeline(events)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ReplayError(
+                f"{source}: not a get-execution-history document ({type(error).__name__}: {error})"
+            ) from None
         execution_input = timeline.input
         if timeline.input_truncated or execution_input is None:
             if describe is None or describe.get("inputDetails", {}).get("included") is False:
@@ -64,8 +69,8 @@ class Recording:
 
     @classmethod
     def load(cls, history_path: Path, describe_path: Path | None = None) -> Recording:
-        history = json.loads(history_path.read_text(encoding="utf-8"))
-        describe = json.loads(describe_path.read_text(encoding="utf-8")) if describe_path else None
+        history = _read_json(history_path)
+        describe = _read_json(describe_path) if describe_path else None
         return cls.from_documents(history, describe, source=str(history_path))
 
     @classmethod
@@ -79,6 +84,28 @@ class Recording:
             events.extend(page["events"])
         describe = sfn.describe_execution(executionArn=execution_arn)
         return cls.from_documents({"events": events}, describe, source=execution_arn)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ReplayError(f"{path}: not readable JSON ({error})") from None
+
+
+def state_names(definition: dict[str, Any]) -> set[str]:
+    """Every state of a definition, those of Parallel branches and Map processors too."""
+    names: set[str] = set()
+    pending = [definition]
+    while pending:
+        machine = pending.pop()
+        for name, state in machine.get("States", {}).items():
+            names.add(name)
+            pending.extend(state.get("Branches", []))
+            for processor in ("ItemProcessor", "Iterator"):
+                if isinstance(state.get(processor), dict):
+                    pending.append(state[processor])
+    return names
 
 
 def mock_config(recording: Recording, state_machine_name: str) -> tuple[dict[str, Any], list[str]]:
@@ -242,6 +269,15 @@ def replay(
     """Run the recording's input on the local stack and compare the execution with it."""
     machine_arn = _state_machine_arn(stack, state_machine)
     machine_name = machine_arn.rsplit(":", 1)[-1]
+    sfn = stack.client("stepfunctions")
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"])
+    foreign = sorted({run.name for run in recording.timeline.states} - state_names(definition))
+    if foreign:
+        raise ReplayError(
+            f"{recording.source} is not an execution of {machine_name}: it ran states"
+            f" {', '.join(foreign)}, which {machine_name} does not have (give --template and"
+            " --state-machine for the state machine it ran)"
+        )
     warnings: list[str] = []
     target = machine_arn
     if mode == "recorded":
@@ -250,7 +286,6 @@ def replay(
         target = f"{machine_arn}#{TEST_CASE}"
     elif photo is not None:
         _seed_photo(stack, recording.input, photo)
-    sfn = stack.client("stepfunctions")
     started = sfn.start_execution(
         stateMachineArn=target,
         name=f"replay-{uuid.uuid4().hex[:12]}",

@@ -15,7 +15,7 @@ from photoflow_local.history import build_timeline
 from photoflow_local.replay import Recording, ReplayError, replay, wait_for_execution
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo
-from tests.support import EVENTS, ROOT, load_event
+from tests.support import EVENTS, ROOT, load_event, photoflow
 
 HISTORIES = ROOT / "tests" / "fixtures" / "histories"
 PHOTOS = EVENTS / "photos"
@@ -202,3 +202,37 @@ def test_a_generated_mock_config_drives_every_test_case_to_its_expected_end(
             case.last_state,
             case.error,
         ), case.name
+
+
+def test_a_history_of_another_state_machine_is_refused_not_compared(
+    local_stack: LocalStack,
+) -> None:
+    # Given a history whose states the photo workflow does not have
+    document = json.loads(
+        json.dumps(history_document("completed")).replace('"ExtractMetadata"', '"ReadExif"')
+    )
+
+    with pytest.raises(ReplayError, match=r"is not an execution of .*: it ran states ReadExif"):
+        replay(Recording.from_documents(document), local_stack, "recorded")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not readable JSON"),
+        ('{"events": [{"type": "ExecutionStarted"}]}', "not a get-execution-history document"),
+        ('["a list"]', "no events"),
+    ],
+)
+def test_a_malformed_history_is_a_one_line_error_with_its_own_exit_status(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    history = tmp_path / "run.history.json"
+    history.write_text(content)
+
+    done = photoflow(tmp_path, "replay", str(history))
+
+    # 2: the replay could not run; 1 means the replay found a difference
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "cannot replay:" in done.stdout and message in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
