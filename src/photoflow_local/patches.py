@@ -23,6 +23,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 7. A MockConfigFile ``Throw`` on a service integration (dynamodb:updateItem,
    sns:publish, ...) loses its error name (it becomes e.g.
    DynamoDB.AmazonDynamoDBException); Step Functions Local keeps it, so do we.
+   Likewise a JSONPath in a Task's Parameters that selects nothing became the
+   service's exception, retried and caught; on AWS it is States.Runtime, which ends
+   the execution (Retry and Catch, States.ALL included, do not apply to it).
 8. Mocked responses are picked by the state's retry count, so every iteration
    of a Map gets the same ones. Replays need each invocation's own recorded
    result: an ``InvocationOrderedTestCase`` hands them out in invocation order.
@@ -112,7 +115,11 @@ from moto.events.models import Rule, events_backends
 from moto.s3 import notifications as s3_notifications
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.exceptions import InvalidExecutionInput
-from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+from moto.stepfunctions.parser.api import (
+    EvaluationFailedEventDetails,
+    HistoryEventType,
+    TaskFailedEventDetails,
+)
 from moto.stepfunctions.parser.api import InvalidExecutionInput as ParserInvalidExecutionInput
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -394,9 +401,41 @@ def _keeps_failure_events(original: Callable[..., FailureEvent]) -> Callable[...
     def _from_error(self: Any, env: Any, ex: Exception) -> FailureEvent:
         if isinstance(ex, FailureEventException):
             return ex.failure_event
+        if isinstance(ex, json_path.NoSuchJsonPathError):
+            raise FailureEventException(_no_such_path_failure(env, ex)) from None
         return original(self, env, ex)
 
     return _from_error
+
+
+def _field_of(error: Exception) -> str | None:
+    """The field whose evaluation raised ``error``: the innermost component with a field
+    name on its way up (the state's own record of it is overwritten meanwhile)."""
+    field = None
+    trace = error.__traceback__
+    while trace is not None:
+        owner = trace.tb_frame.f_locals.get("self")
+        if isinstance(owner, EvalComponent) and owner._field_name() is not None:
+            field = owner._field_name()
+        trace = trace.tb_next
+    return field
+
+
+def _no_such_path_failure(env: Environment, error: json_path.NoSuchJsonPathError) -> FailureEvent:
+    field = _field_of(error) or env.next_field_name
+    cause = (
+        f"The JSONPath '{error.json_path}' specified for the field '{field}' could not be"
+        f" found in the input '{json.dumps(error.data, separators=(',', ':'))}'"
+    )
+    runtime = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    return FailureEvent(
+        env=env,
+        error_name=runtime,
+        event_type=HistoryEventType.TaskFailed,
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            taskFailedEventDetails=TaskFailedEventDetails(error=runtime.error_name, cause=cause)
+        ),
+    )
 
 
 def _service_classes(base: type) -> list[type]:

@@ -901,3 +901,47 @@ def test_s3_events_of_a_versioned_bucket_name_the_version(runtime: RecordingRunt
     objects = [b["Records"][0]["s3"]["object"] for b in bodies if "Records" in b]
     assert [o["versionId"] for o in objects] == versions
     assert objects[0]["sequencer"] < objects[1]["sequencer"]
+
+
+def test_a_task_parameter_path_that_selects_nothing_ends_the_execution(
+    runtime: RecordingRuntime,
+) -> None:
+    # Given a DynamoDB task whose Parameters read a path the input lacks, with Retry and Catch
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName="photos",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    sfn, arn = _machine(
+        {
+            "StartAt": "Put",
+            "States": {
+                "Put": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:putItem",
+                    "Parameters": {"TableName": "photos", "Item": {"id": {"S.$": "$.missing"}}},
+                    "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 3}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+    # Then it fails with States.Runtime, neither retried nor caught (as on AWS)
+    described = _finished(sfn, execution)
+    assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
+    assert described["cause"] == (
+        "An error occurred while executing the state 'Put' (entered at the event id #2)."
+        " The JSONPath '$.missing' specified for the field 'S.$' could not be found in the"
+        " input '{}'"
+    )
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [e["type"] for e in events] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "ExecutionFailed",
+    ]
