@@ -489,6 +489,8 @@ class LocalDeployer:
             request["tracingConfiguration"] = {
                 "enabled": bool(props["TracingConfiguration"].get("Enabled"))
             }
+        if "LoggingConfiguration" in props:
+            request["loggingConfiguration"] = _logging_configuration(props["LoggingConfiguration"])
         arn = self._client("stepfunctions").create_state_machine(**request)["stateMachineArn"]
         self._created(logical_id, arn, Arn=arn, Name=name)
 
@@ -684,6 +686,22 @@ def _s3_notifications(config: dict[str, Any]) -> dict[str, Any]:
         if entries:
             converted[kind] = entries
     return converted
+
+
+def _logging_configuration(logging: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's LoggingConfiguration of a state machine, as the API takes it."""
+    configuration: dict[str, Any] = {
+        "level": logging.get("Level", "OFF"),
+        "includeExecutionData": bool(logging.get("IncludeExecutionData", False)),
+    }
+    destinations = [
+        {"cloudWatchLogsLogGroup": {"logGroupArn": d["CloudWatchLogsLogGroup"]["LogGroupArn"]}}
+        for d in logging.get("Destinations", [])
+        if "CloudWatchLogsLogGroup" in d
+    ]
+    if destinations:
+        configuration["destinations"] = destinations
+    return configuration
 
 
 def _zip_folder(folder: Path) -> bytes:

@@ -98,3 +98,22 @@ def test_a_corrupt_photo_ends_failed_with_one_failure_notification(
     assert message["body"]["error"]["name"] == "CorruptImage"
     assert message["attributes"]["eventType"]["StringValue"] == "PhotoFailed"
     assert completed_queue.for_photo(photo_id) == []
+
+
+def test_the_workflow_logs_as_the_template_configures_it(local_stack: LocalStack, aws: Any) -> None:
+    described = aws.sfn.describe_state_machine(
+        stateMachineArn=local_stack.output("PhotoWorkflowArn")
+    )
+
+    assert described["loggingConfiguration"] == {
+        "level": "ERROR",
+        "includeExecutionData": False,
+        "destinations": [
+            {
+                "cloudWatchLogsLogGroup": {
+                    "logGroupArn": "arn:aws:logs:us-east-1:123456789012:log-group:"
+                    "/aws/vendedlogs/states/photoflow-dev-workflow:*"
+                }
+            }
+        ],
+    }
