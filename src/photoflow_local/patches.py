@@ -116,9 +116,7 @@ from moto.s3 import notifications as s3_notifications
 from moto.s3.models import FakeBucket
 from moto.stepfunctions.exceptions import InvalidExecutionInput
 from moto.stepfunctions.parser.api import (
-    EvaluationFailedEventDetails,
     HistoryEventType,
-    TaskFailedEventDetails,
 )
 from moto.stepfunctions.parser.api import InvalidExecutionInput as ParserInvalidExecutionInput
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -427,14 +425,28 @@ def _no_such_path_failure(env: Environment, error: json_path.NoSuchJsonPathError
         f"The JSONPath '{error.json_path}' specified for the field '{field}' could not be"
         f" found in the input '{json.dumps(error.data, separators=(',', ':'))}'"
     )
-    runtime = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+    return failure_event(
+        env, StatesErrorNameType.StatesRuntime, HistoryEventType.TaskFailed, cause=cause
+    )
+
+
+_DETAILS_OF = {
+    HistoryEventType.TaskFailed: "taskFailedEventDetails",
+    HistoryEventType.EvaluationFailed: "evaluationFailedEventDetails",
+}
+
+
+def failure_event(
+    env: Environment,
+    error_type: StatesErrorNameType,
+    event_type: HistoryEventType,
+    **details: str,
+) -> FailureEvent:
+    """A failure of the state ``env`` is in, as the interpreter records and raises them."""
+    error = StatesErrorName(typ=error_type)
+    event_details: Any = {_DETAILS_OF[event_type]: {"error": error.error_name, **details}}
     return FailureEvent(
-        env=env,
-        error_name=runtime,
-        event_type=HistoryEventType.TaskFailed,
-        event_details=EventDetails(  # type: ignore[typeddict-item]
-            taskFailedEventDetails=TaskFailedEventDetails(error=runtime.error_name, cause=cause)
-        ),
+        env=env, error_name=error, event_type=event_type, event_details=event_details
     )
 
 
@@ -731,19 +743,13 @@ def _map_eval_execution(self: StateMap, env: Environment) -> None:
 
 # ----------------------------------------------------------------- 18. Wait Timestamp
 def _timestamp_failure(self: Timestamp, env: Environment, timestamp: Any) -> FailureEvent:
-    error = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
-    return FailureEvent(
-        env=env,
-        error_name=error,
-        event_type=HistoryEventType.EvaluationFailed,
-        event_details=EventDetails(  # type: ignore[typeddict-item]
-            evaluationFailedEventDetails=EvaluationFailedEventDetails(
-                error=error.error_name,
-                cause="The Timestamp field cannot be parsed as an ISO-8601 extended offset"
-                f" date-time format string: {timestamp}",
-                location="Timestamp",
-            )
-        ),
+    return failure_event(
+        env,
+        StatesErrorNameType.StatesQueryEvaluationError,
+        HistoryEventType.EvaluationFailed,
+        cause="The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time"
+        f" format string: {timestamp}",
+        location="Timestamp",
     )
 
 

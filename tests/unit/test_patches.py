@@ -94,6 +94,12 @@ def _finished(sfn: Any, execution_arn: str) -> dict[str, Any]:
     return result
 
 
+def _map_state(**items: str) -> dict[str, Any]:
+    """A final Map state over ``items`` (Items or ItemsPath) whose iterations pass."""
+    processor = {"StartAt": "Item", "States": {"Item": {"Type": "Pass", "End": True}}}
+    return {"Type": "Map", **items, "ItemProcessor": processor, "End": True}
+
+
 def _task(function_arn: str, **extra: Any) -> dict[str, Any]:
     return {
         "Type": "Task",
@@ -699,15 +705,7 @@ def test_an_evaluation_failure_follows_what_its_state_entered_after(
             "StartAt": "First",
             "States": {
                 "First": {"Type": "Pass", "Next": "Map"},
-                "Map": {
-                    "Type": "Map",
-                    "Items": "{% 'not an array' %}",
-                    "ItemProcessor": {
-                        "StartAt": "Item",
-                        "States": {"Item": {"Type": "Pass", "End": True}},
-                    },
-                    "End": True,
-                },
+                "Map": _map_state(Items="{% 'not an array' %}"),
             },
         }
     )
@@ -733,17 +731,7 @@ def test_a_map_over_no_array_shows_the_value_in_its_cause(
     sfn, arn = _machine(
         {
             "StartAt": "Map",
-            "States": {
-                "Map": {
-                    "Type": "Map",
-                    "ItemsPath": "$.items",
-                    "ItemProcessor": {
-                        "StartAt": "Item",
-                        "States": {"Item": {"Type": "Pass", "End": True}},
-                    },
-                    "End": True,
-                }
-            },
+            "States": {"Map": _map_state(ItemsPath="$.items")},
         }
     )
     execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": items}))
@@ -794,17 +782,7 @@ def test_a_jsonata_map_over_a_function_says_so_as_aws_does(runtime: RecordingRun
         {
             "QueryLanguage": "JSONata",
             "StartAt": "Map",
-            "States": {
-                "Map": {
-                    "Type": "Map",
-                    "Items": "{% $fn := function($x){$x} %}",
-                    "ItemProcessor": {
-                        "StartAt": "Item",
-                        "States": {"Item": {"Type": "Pass", "End": True}},
-                    },
-                    "End": True,
-                }
-            },
+            "States": {"Map": _map_state(Items="{% $fn := function($x){$x} %}")},
         }
     )
     execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
