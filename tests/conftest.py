@@ -59,7 +59,9 @@ def failed_queue(local_stack: LocalStack, aws: Any) -> QueueWatcher:
 # ---------------------------------------------------------------- conformance summary
 # Here rather than in tests/conformance/: with workers, only this conftest is loaded by
 # the process that prints the summary.
-CONFORMANCE_PREFIX = "tests/conformance/test_conformance.py::test_the_local_engine_does_what_aws_recorded["
+CONFORMANCE_PREFIX = (
+    "tests/conformance/test_conformance.py::test_the_local_engine_does_what_aws_recorded["
+)
 
 
 def _conformance_group(nodeid: str) -> str | None:
