@@ -17,8 +17,11 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
+import shutil
+import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,11 +142,32 @@ class LambdaService:
         self.invocations: list[Invocation] = []
         self._log_lock = threading.Lock()
         self._sandboxes: list[_Sandbox] = []
+        self._unpacked: list[Path] = []  # folders of functions created with a zip
         # Fault injection (soak runs): given a function name, an error type to fail with, or None.
         self.fault: Callable[[str], str | None] | None = None
 
     def register(self, function: LocalFunction) -> None:
         self.functions[function.name] = function
+
+    def knows(self, function_name: str) -> bool:
+        return function_name in self.functions
+
+    def register_package(
+        self,
+        name: str,
+        package: bytes,
+        handler: str,
+        environment: dict[str, str],
+        timeout_seconds: float,
+        memory_mb: int,
+    ) -> None:
+        """A function created through the Lambda API with a zip: its code unpacked into a
+        folder of its own (removed when the service stops), then run like any other."""
+        folder = Path(tempfile.mkdtemp(prefix="photoflow-function-"))
+        self._unpacked.append(folder)
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            archive.extractall(folder)
+        self.register(LocalFunction(name, folder, handler, environment, timeout_seconds, memory_mb))
 
     def environment(self, function: LocalFunction) -> dict[str, str]:
         return {
@@ -209,5 +233,8 @@ class LambdaService:
         for sandbox in self._sandboxes:
             sandbox.stop()
         self._sandboxes.clear()
+        for folder in self._unpacked:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._unpacked.clear()
         for function in self.functions.values():
             function._idle.clear()

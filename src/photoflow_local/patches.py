@@ -83,6 +83,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    of a versioned bucket reads whatever version is latest when it gets there, not the
    one the event is about. AWS's events name the version of a versioning-enabled
    bucket, and a sequencer that orders the events of one key.
+22. (with 1.) A function created through the endpoint (CreateFunction with a zip) could
+   not be invoked: only the template's functions were known to the local runtime. Its
+   zip is unpacked and run like theirs, for Python runtimes.
 """
 
 from __future__ import annotations
@@ -199,12 +202,30 @@ def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, 
             "errorType": "Lambda.ServiceException",
         }
         return json.dumps(payload), True, ""
+    _register_created_function(self)
     # moto hands over a str, bytes or an already-parsed dict depending on the caller.
     if isinstance(event, bytes | bytearray):
         event = event.decode("utf-8")
     elif not isinstance(event, str):
         event = json.dumps(event if event is not None else {})
     return _state.runtime.invoke(self.function_name, event or "{}")
+
+
+def _register_created_function(function: LambdaFunction) -> None:
+    """Hand a Python function created with a zip to the runtime the first time it runs."""
+    knows = getattr(_state.runtime, "knows", None)
+    register_package = getattr(_state.runtime, "register_package", None)
+    if knows is None or register_package is None or knows(function.function_name):
+        return
+    if str(function.run_time).startswith("python") and function.code_bytes:
+        register_package(
+            function.function_name,
+            function.code_bytes,
+            str(function.handler),
+            {str(k): str(v) for k, v in (function.environment_vars or {}).items()},
+            float(function.timeout),
+            int(function.memory_size),
+        )
 
 
 # ----------------------------------------------------------------- 2 + 3. StartExecution

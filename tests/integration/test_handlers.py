@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -172,3 +174,33 @@ def test_api_sample_events(local_stack: LocalStack) -> None:
     assert grant["upload"]["fields"]["Content-Type"] == "image/jpeg"
     assert grant["statusUrl"] == f"/dev/photos/{grant['photoId']}"
     assert base64.b64decode(grant["upload"]["fields"]["policy"])  # a signed policy document
+
+
+def test_a_function_created_with_a_zip_through_the_endpoint_runs(local_stack: LocalStack) -> None:
+    # Given a Python function created through the Lambda API, as a user or a tool would
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr(
+            "greet.py",
+            "import os\n\ndef handler(event, context):\n"
+            "    return {'hello': event['name'], 'from': os.environ['GREETER']}\n",
+        )
+    lambda_client = local_stack.client("lambda")
+    role = local_stack.client("iam").create_role(
+        RoleName="zip-created-function", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    lambda_client.create_function(
+        FunctionName="ZipCreated",
+        Runtime="python3.12",
+        Role=role,
+        Handler="greet.handler",
+        Code={"ZipFile": package.getvalue()},
+        Environment={"Variables": {"GREETER": "the local stack"}},
+    )
+
+    # When it is invoked through the endpoint
+    answer = lambda_client.invoke(FunctionName="ZipCreated", Payload=b'{"name": "Ada"}')
+
+    # Then its own code ran, with its own environment
+    assert "FunctionError" not in answer
+    assert json.loads(answer["Payload"].read()) == {"hello": "Ada", "from": "the local stack"}
