@@ -63,8 +63,10 @@ def _sfn(endpoint_url: str | None) -> Any:
 @app.command()
 def up(
     template: Annotated[Path, typer.Option(help="SAM template to deploy")] = Path("template.yaml"),
-    aws_port: Annotated[int, typer.Option(help="port of the local AWS endpoint")] = 4566,
-    api_port: Annotated[int, typer.Option(help="port of the local API")] = 3000,
+    aws_port: Annotated[
+        int, typer.Option(help="port of the local AWS endpoint (0: any free)")
+    ] = 4566,
+    api_port: Annotated[int, typer.Option(help="port of the local API (0: any free)")] = 3000,
     web: Annotated[Path, typer.Option(help="folder of the web page to serve")] = Path("web"),
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""

@@ -45,6 +45,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def reserve_port(host: str = "127.0.0.1") -> socket.socket:
+    """A socket bound to a free port and kept bound, so that no other process (nor an
+    outgoing connection) takes the port before the server that needs it is ready to bind
+    it; close it just before that."""
+    reservation = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    reservation.bind((host, 0))
+    return reservation
+
+
 @dataclass
 class StackOptions:
     region: str = "us-east-1"
@@ -110,7 +119,13 @@ class LocalStack:
         self.server.start()
 
         # The local API serves the page too, so the page's origin is the API's own.
-        api_port = options.api_port or free_port()
+        # Deploying takes seconds: the port is held until the API binds it.
+        reservation: socket.socket | None = None
+        if options.api_port:
+            api_port = options.api_port
+        else:
+            reservation = reserve_port()
+            api_port = reservation.getsockname()[1]
         parameters = {"AllowedOrigin": f"http://127.0.0.1:{api_port}", **(options.parameters or {})}
         template = translate(self.template_path, parameters, region=options.region)
         parameters = {k: v for k, v in parameters.items() if k in template.parameters}
@@ -141,6 +156,8 @@ class LocalStack:
             time_scale=options.time_scale,
         )
         self.scheduler.start()
+        if reservation is not None:
+            reservation.close()
         for logical_id, api in self.deployed.apis.items():
             front_end = LocalApi(api, self.lambdas, port=api_port, static_dir=options.static_dir)
             front_end.start()

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from photoflow_local.stack import free_port
 from tests.support import PHOTOFLOW, ROOT, poll
 
 
@@ -26,7 +25,8 @@ def photoflow_up(
     assert PHOTOFLOW
     command = [PHOTOFLOW, "up", "--template", str(template)]
     command += ["--web", str(web)] if web else ["--web", str(workdir / "no-page")]
-    command += ["--aws-port", str(free_port()), "--api-port", str(free_port())]
+    # Port 0: the stack picks free ports itself and holds the API's until it binds it.
+    command += ["--aws-port", "0", "--api-port", "0"]
     up = subprocess.Popen(
         command,
         cwd=workdir,
