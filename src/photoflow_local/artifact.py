@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -330,15 +329,6 @@ def _import_times(stderr: str) -> dict[str, int]:
         if match:
             times[match.group(2)] = int(match.group(1))
     return times
-
-
-def median_cold_start(function: BuiltFunction, python: Path, runs: int) -> tuple[float, float]:
-    """Median CPU and wall milliseconds of ``runs`` cold starts."""
-    starts = [cold_start(function, python) for _ in range(runs)]
-    return (
-        statistics.median(start.cpu_ms for start in starts),
-        statistics.median(start.wall_ms for start in starts),
-    )
 
 
 def main(argv: list[str]) -> int:
