@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from moto.stepfunctions.parser.mocking.mock_config import StateMockedResponses
+
 from photoflow_local import patches
 from photoflow_local.template import load_sam
 
@@ -355,6 +357,6 @@ def _check_responses(responses: dict[str, Any], used: set[str], problems: list[s
             continue
         try:
             parsed = [patches.mocked_response(name, rng, spec) for rng, spec in ranges.items()]
-            patches.StateMockedResponses(name, name, parsed)
+            StateMockedResponses(name, name, parsed)
         except (patches.MockConfigError, ValueError, RuntimeError) as error:
             problems.append(f"MockedResponses.{name}: {error}")

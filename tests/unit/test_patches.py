@@ -1,4 +1,4 @@
-"""One test per patch to moto's internals (photoflow_local.patches)."""
+"""One test per patch to moto's internals (photoflow_local.patches, a module per service)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from moto import mock_aws
 
 from photoflow_local import patches
 from photoflow_local.history import build_timeline
+from photoflow_local.patches.base import state
+from photoflow_local.patches.stepfunctions import runtime as sfn_runtime
 from tests.support import poll
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -42,7 +44,7 @@ def no_local_stack_in_this_process() -> None:
     process would be broken under the tests that follow (see tests/conftest.py)."""
     from photoflow_local.lambdas import LambdaService
 
-    assert not isinstance(patches._state.runtime, LambdaService), (
+    assert not isinstance(state.runtime, LambdaService), (
         "a local stack was started in this process before the moto patch tests"
     )
 
@@ -463,14 +465,14 @@ def test_the_interpreter_creates_one_client_per_service(
     runtime: RecordingRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     created: list[str] = []
-    original = patches.new_client
+    original = sfn_runtime.new_client
 
     def counting(region: str, service: str) -> Any:
         created.append(service)
         return original(region, service)
 
-    monkeypatch.setattr(patches, "new_client", counting)
-    monkeypatch.setattr(patches, "_clients", {})
+    monkeypatch.setattr(sfn_runtime, "new_client", counting)
+    monkeypatch.setattr(sfn_runtime, "_clients", {})
     function_arn = _function("twice")
     sfn, machine = _machine(
         {
@@ -500,7 +502,7 @@ def test_the_interpreter_calls_the_services_in_process(
     # (nothing listens there), so a request leaving the process could not be answered.
     monkeypatch.setattr(moto_models.botocore_stubber, "enabled", False)
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-    monkeypatch.setattr(patches, "_clients", {})
+    monkeypatch.setattr(sfn_runtime, "_clients", {})
     client = patches.boto_client_for(region="us-east-1", service="dynamodb")
     client.create_table(
         TableName="records",
@@ -516,7 +518,7 @@ def test_the_interpreter_calls_the_services_in_process(
     with pytest.raises(
         RuntimeError, match=r"no local service answers GET https://example\.invalid/"
     ):
-        patches._in_process("before-send", stray)
+        sfn_runtime._in_process("before-send", stray)
 
 
 def test_a_definition_is_parsed_once_and_executions_keep_their_own_state(
@@ -525,14 +527,14 @@ def test_a_definition_is_parsed_once_and_executions_keep_their_own_state(
     from concurrent.futures import ThreadPoolExecutor
 
     parsed: list[str] = []
-    original = patches._state.originals["_get_evaluation_entrypoint"]
+    original = state.originals["_get_evaluation_entrypoint"]
 
     def counting(worker: Any) -> Any:
         parsed.append(worker._evaluation_details.state_machine_details.definition)
         return original(worker)
 
-    monkeypatch.setitem(patches._state.originals, "_get_evaluation_entrypoint", counting)
-    monkeypatch.setattr(patches, "_programs", OrderedDict())
+    monkeypatch.setitem(state.originals, "_get_evaluation_entrypoint", counting)
+    monkeypatch.setattr(sfn_runtime, "_programs", OrderedDict())
     function_arn = _function("retried")
     failure = json.dumps({"errorType": "Lambda.ServiceException", "errorMessage": "x"})
     success = json.dumps({"ok": True})
@@ -561,13 +563,13 @@ def test_a_definition_is_parsed_once_and_executions_keep_their_own_state(
     assert len(parsed) == 1
 
     # Only the most recently used definitions are kept
-    monkeypatch.setattr(patches, "PARSED_DEFINITIONS_KEPT", 1)
+    monkeypatch.setattr(sfn_runtime, "PARSED_DEFINITIONS_KEPT", 1)
     _, other = _machine({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}, "B")
     for name, arn in (("other", other), ("back", machine)):
         execution = sfn.start_execution(stateMachineArn=arn, name=name, input="{}")
         assert _finished(sfn, execution["executionArn"])["status"] == "SUCCEEDED"
     assert len(parsed) == 3
-    assert len(patches._programs) == 1
+    assert len(sfn_runtime._programs) == 1
 
 
 def test_jsonpaths_are_parsed_once() -> None:

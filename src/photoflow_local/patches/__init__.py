@@ -1,0 +1,162 @@
+"""Every patch to moto's internals, one module per service, each with a test
+(tests/unit/test_patches.py). ``apply`` installs them all.
+
+Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
+stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
+(5, 7, 13, 15-18), events (6, 12), server (11), s3 (21).
+
+
+moto 5.2.5 ships an executing Step Functions interpreter, but:
+1. Lambda code only runs in Docker: ``LambdaFunction._invoke_lambda`` is the one
+   hook behind direct invoke, Step Functions tasks, event source mappings and
+   S3/SNS targets; it is routed to the local Lambda service (lambdas.py).
+2. StartExecution without a name names the execution "None"; a generated name
+   is used instead, as on AWS. And it is not atomic: two concurrent calls with
+   one name could both start an execution; they are serialized, so the name
+   stays the idempotency key it is on AWS.
+3. Step Functions Local's MockConfigFile support is vendored but dormant
+   (``load_mock_test_case_for`` returns None). It is wired up with moto's own
+   MockTestCase classes: ``StartExecution`` on ``<stateMachineArn>#<TestCase>``
+   runs that test case from the file named by ``SFN_MOCK_CONFIG``, as Step
+   Functions Local does.
+4. Retry intervals and Wait states sleep real seconds; a time scale makes
+   tests and soak runs fast without changing the ASL.
+5. A definite JSONPath that goes through an array index (``$[1].filters``,
+   ``$.a[0].b``) returns its value wrapped in a list; on AWS it returns the value.
+6. Executions emit no EventBridge events; on AWS every status change sends a
+   "Step Functions Execution Status Change" event to the default bus. Ended
+   executions now send theirs, so rules on them work locally.
+7. A MockConfigFile ``Throw`` on a service integration (dynamodb:updateItem,
+   sns:publish, ...) loses its error name (it becomes e.g.
+   DynamoDB.AmazonDynamoDBException); Step Functions Local keeps it, so do we.
+   Likewise a JSONPath in a Task's Parameters that selects nothing became the
+   service's exception, retried and caught; on AWS it is States.Runtime, which ends
+   the execution (Retry and Catch, States.ALL included, do not apply to it).
+8. Mocked responses are picked by the state's retry count, so every iteration
+   of a Map gets the same ones. Replays need each invocation's own recorded
+   result: an ``InvocationOrderedTestCase`` hands them out in invocation order.
+9. Every Task state builds a new boto3 client for its call (tens of ms each,
+   several per execution) and sends it over HTTP to the server in this very
+   process, a new connection per call (the server closes each). One client per
+   region and service is kept, as a long-lived service would, and it calls the
+   services in-process through moto's own request dispatcher, as the
+   interpreter does under ``mock_aws``: the same responses and backends,
+   about 0.8 ms a call instead of 2.8 ms.
+10. Every execution parses the whole definition again with the ANTLR grammar
+   (about 50 ms of CPU, holding the GIL, before its first state), and every
+   JSONPath is parsed again each time a state reads one. Parsed definitions
+   are kept per definition text, the 32 most recently used (the parsed
+   components keep no execution state; each component's heap key is drawn
+   before sharing), and parsed JSONPaths per path.
+11. The server's dispatcher lists moto's package directory (a listdir and a
+   stat per service, about 170) on every request, inside a lock that every
+   request takes; the list is read once.
+12. A scheduled EventBridge rule (a ScheduleExpression, no EventPattern)
+   matches every event put on its bus, and its Lambda target then raises
+   NotImplementedError, ending the delivery to the rules after it. On AWS such
+   a rule matches no event; it is left out of event matching.
+13. JSONata is stubbed (the evaluator is None): every JSONata expression, and every
+   read of a variable, even in JSONPath states, fails with a TypeError. It is
+   evaluated by photoflow_local.aws_jsonata (jsonata-python with AWS's $partition,
+   $range, $hash, $random, $uuid and $parse, without $eval); moto's own stand-ins
+   for AWS's functions (JSONata text that answers "not supported" for $hash and
+   $uuid) are no longer prepended to expressions.
+14. DescribeExecution lacks ``inputDetails``, ``redriveCount`` and ``redriveStatus``
+   (with ``redriveStatusReason`` when not redrivable), which AWS always answers.
+15. The context object's times (``$$.Execution.StartTime``, ``$$.State.EnteredTime``)
+   are Python's ISO format (``2026-12-01T06:12:23.251887+00:00``); AWS's are
+   ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
+16. A Map's EvaluationFailed event follows the Map's entered event (previousEventId);
+   on AWS it follows what the entered event followed, as recorded histories show (a
+   Wait's follows its entered event, as moto does already).
+17. A Map whose input is not an array fails with a cause naming the Python type
+   ("... but was: <class 'bool'>"); AWS's shows the value as JSON ("... but was: true").
+   And a JSONata Items of an unsupported type says "for the field 'Items'" where AWS
+   says "specified for the field 'Items'".
+18. A JSONata Wait ``Timestamp`` that is not an ISO-8601 extended offset date-time
+   fails the execution as States.Runtime; AWS records an EvaluationFailed event,
+   States.QueryEvaluationError, location "Timestamp", and its own cause.
+19. GetExecutionHistory answers every event at once, whatever ``maxResults``,
+   ``nextToken``, ``reverseOrder`` and ``includeExecutionData`` ask. As on AWS (API
+   reference): pages of ``maxResults`` (default 100, at most 1000, 0 the default) with
+   an opaque ``nextToken`` (another execution's or order's token: InvalidToken),
+   newest first when reversed, and without the events' input and output when
+   ``includeExecutionData`` is false.
+20. StartExecution with an input that is not JSON fails with an error of no code (the
+   interpreter's own exception class, which moto's responses do not render); AWS
+   answers InvalidExecutionInput (HTTP 400).
+21. S3 event notifications carry no ``versionId`` (nor ``sequencer``), so a consumer
+   of a versioned bucket reads whatever version is latest when it gets there, not the
+   one the event is about. AWS's events name the version of a versioning-enabled
+   bucket, and a sequencer that orders the events of one key.
+22. (with 1.) A function created through the endpoint (CreateFunction with a zip) could
+   not be invoked: only the template's functions were known to the local runtime. Its
+   zip is unpacked and run like theirs, for Python runtimes.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+from photoflow_local.patches import awslambda, events, s3, server
+from photoflow_local.patches.base import (
+    MOCK_CONFIG_ENV,
+    MOTO_VERSION,
+    LambdaRuntime,
+    MockConfigError,
+    failure_event,
+    state,
+)
+from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
+from photoflow_local.patches.stepfunctions import api, interpreter, mocking, runtime
+from photoflow_local.patches.stepfunctions.interpreter import aws_time, extract_json
+from photoflow_local.patches.stepfunctions.mocking import (
+    load_mock_test_case,
+    mock_test_case_from_config,
+    mocked_response,
+    ordered_test_case,
+    register_test_case,
+)
+from photoflow_local.patches.stepfunctions.runtime import boto_client_for, components, new_client
+
+__all__ = [
+    "MOCK_CONFIG_ENV",
+    "MOTO_VERSION",
+    "STATUS_CHANGE",
+    "LambdaRuntime",
+    "MockConfigError",
+    "apply",
+    "aws_time",
+    "boto_client_for",
+    "components",
+    "extract_json",
+    "failure_event",
+    "load_mock_test_case",
+    "mock_test_case_from_config",
+    "mocked_response",
+    "new_client",
+    "ordered_test_case",
+    "register_test_case",
+    "set_time_scale",
+    "status_change_detail",
+]
+
+_MODULES = (awslambda, api, mocking, runtime, interpreter, events, server, s3)
+
+
+def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
+    """Install every patch (idempotent) and route Lambda invocations to ``lambda_runtime``."""
+    installed = importlib.metadata.version("moto")
+    if installed != MOTO_VERSION:
+        raise RuntimeError(f"these patches are for moto {MOTO_VERSION}, found {installed}")
+    state.runtime = lambda_runtime
+    state.time_scale = time_scale
+    if state.applied:
+        return
+    for module in _MODULES:
+        module.install()
+    state.applied = True
+
+
+def set_time_scale(time_scale: float) -> None:
+    state.time_scale = time_scale
