@@ -925,3 +925,104 @@ def test_a_task_parameter_path_that_selects_nothing_ends_the_execution(
         "TaskStateEntered",
         "ExecutionFailed",
     ]
+
+
+@pytest.mark.parametrize(
+    ("state", "location", "what"),
+    [
+        ({"Output": "{% $nothing %}"}, "Output", "returned nothing (undefined)."),
+        ({"Output": {"a": {"b": "{% $nothing %}"}}}, "Output/a/b", "returned nothing (undefined)."),
+        ({"Assign": {"x": "{% $nothing %}"}}, "Assign/x", "returned nothing (undefined)."),
+        (
+            {"Output": {"n": "{% $notAFunction(1) %}"}},
+            "Output/n",
+            "threw an error during evaluation. T1006: Attempted to invoke a non-function",
+        ),
+    ],
+)
+def test_a_failed_jsonata_expression_names_its_field(
+    runtime: RecordingRuntime, state: dict[str, Any], location: str, what: str
+) -> None:
+    # Given a JSONata state whose expression fails, after a first state
+    sfn, arn = _machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "First",
+            "States": {
+                "First": {"Type": "Pass", "Next": "Second"},
+                "Second": {"Type": "Pass", **state, "End": True},
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    described = _finished(sfn, execution)
+    expression = "$nothing" if "nothing" in what else "$notAFunction(1)"
+    cause = (
+        "An error occurred while executing the state 'Second' (entered at the event id #4)."
+        f" The JSONata expression '{expression}' specified for the field '{location}' {what}"
+    )
+    assert (described["status"], described["error"]) == ("FAILED", "States.QueryEvaluationError")
+    assert described["cause"] == cause
+
+    # Then the EvaluationFailed event has the location, and follows what Second's entry followed
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [event["type"] for event in events[3:]] == [
+        "PassStateEntered",
+        "EvaluationFailed",
+        "ExecutionFailed",
+    ]
+    failed = events[4]
+    assert (failed["id"], failed["previousEventId"]) == (5, 3)
+    assert failed["evaluationFailedEventDetails"] == {
+        "error": "States.QueryEvaluationError",
+        "cause": cause,
+        "location": location,
+        "state": "Second",
+    }
+
+
+def test_variables_assigned_by_a_state_take_effect_after_its_output(
+    runtime: RecordingRuntime,
+) -> None:
+    # Given states that assign a variable and read it in their own output
+    sfn, arn = _machine(
+        {
+            "StartAt": "Set",
+            "States": {
+                "Set": {"Type": "Pass", "Assign": {"n": 1}, "Next": "PathReads"},
+                "PathReads": {
+                    "Type": "Pass",
+                    "Assign": {"n": 2},
+                    "Parameters": {"before.$": "$n"},
+                    "OutputPath": "$",
+                    "ResultPath": "$.seen",
+                    "Next": "JsonataReads",
+                },
+                "JsonataReads": {
+                    "Type": "Pass",
+                    "QueryLanguage": "JSONata",
+                    "Assign": {"n": "{% $n * 10 %}"},
+                    "Output": {"during": "{% $n %}", "earlier": "{% $states.input.seen %}"},
+                    "Next": "After",
+                },
+                "After": {"Type": "Pass", "Parameters": {"after.$": "$n"}, "End": True},
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert json.loads(_finished(sfn, execution)["output"]) == {"after": 20}
+
+    # Then each state read the value from before it, and recorded what it assigned
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    exited = {
+        event["stateExitedEventDetails"]["name"]: event["stateExitedEventDetails"]
+        for event in events
+        if event["type"] == "PassStateExited"
+    }
+    assert json.loads(exited["PathReads"]["output"]) == {"seen": {"before": 1}}
+    assert exited["PathReads"]["assignedVariables"] == {"n": "2"}
+    assert json.loads(exited["JsonataReads"]["output"]) == {
+        "during": 2,
+        "earlier": {"before": 1},
+    }
+    assert exited["JsonataReads"]["assignedVariables"] == {"n": "20"}

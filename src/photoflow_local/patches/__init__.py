@@ -3,7 +3,7 @@
 
 Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
-(5, 7, 13, 15-18), events (6, 12), server (11), s3 (21).
+(5, 7, 13, 15-18), stepfunctions.evaluation (30, 31), events (6, 12), server (11), s3 (21).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -66,9 +66,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 15. The context object's times (``$$.Execution.StartTime``, ``$$.State.EnteredTime``)
    are Python's ISO format (``2026-12-01T06:12:23.251887+00:00``); AWS's are
    ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
-16. A Map's EvaluationFailed event follows the Map's entered event (previousEventId);
-   on AWS it follows what the entered event followed, as recorded histories show (a
-   Wait's follows its entered event, as moto does already).
+16. A Map's or Pass's EvaluationFailed event follows the state's entered event
+   (previousEventId); on AWS it follows what the entered event followed, as recorded
+   histories show (a Wait's follows its entered event, as moto does already).
 17. A Map whose input is not an array fails with a cause naming the Python type
    ("... but was: <class 'bool'>"); AWS's shows the value as JSON ("... but was: true").
    And a JSONata Items of an unsupported type says "for the field 'Items'" where AWS
@@ -92,6 +92,14 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 22. (with 1.) A function created through the endpoint (CreateFunction with a zip) could
    not be invoked: only the template's functions were known to the local runtime. Its
    zip is unpacked and run like theirs, for Python runtimes.
+30. A JSONata expression that returns nothing or throws, in Output, Assign or Arguments,
+   fails without the field: AWS's EvaluationFailed event has a ``location``
+   ("Output/result", "Assign/answer") and says "specified for the field '...'" in its
+   cause; an expression that throws (T1006 ...) is States.QueryEvaluationError with
+   "threw an error during evaluation", not States.Runtime.
+31. Variables take effect as soon as Assign is evaluated, so a state's own ResultPath,
+   OutputPath or Output read the new values; on AWS they read the values from before the
+   state, and the assignments take effect when the state has computed its output.
 """
 
 from __future__ import annotations
@@ -108,7 +116,7 @@ from photoflow_local.patches.base import (
     state,
 )
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
-from photoflow_local.patches.stepfunctions import api, interpreter, mocking, runtime
+from photoflow_local.patches.stepfunctions import api, evaluation, interpreter, mocking, runtime
 from photoflow_local.patches.stepfunctions.interpreter import aws_time, extract_json
 from photoflow_local.patches.stepfunctions.mocking import (
     load_mock_test_case,
@@ -141,7 +149,7 @@ __all__ = [
     "status_change_detail",
 ]
 
-_MODULES = (awslambda, api, mocking, runtime, interpreter, events, server, s3)
+_MODULES = (awslambda, api, mocking, runtime, interpreter, evaluation, events, server, s3)
 
 
 def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:

@@ -134,6 +134,10 @@ def _get_evaluation_environment(self: ExecutionWorker) -> Environment:
 
 # ----------------------------------------------------------------- 16. EvaluationFailed
 _ENTERED_AFTER = "_photoflow_entered_after"  # on an EventHistoryContext
+# The states whose EvaluationFailed events AWS links to what their entered event followed.
+_LINKED_PAST_ENTERED = frozenset(
+    {HistoryEventType.MapStateEntered, HistoryEventType.PassStateEntered}
+)
 
 
 def _add_event(
@@ -145,8 +149,8 @@ def _add_event(
     update_source_event_id: bool = True,
 ) -> int:
     if str(event_type).endswith("StateEntered"):
-        entered_map = event_type == HistoryEventType.MapStateEntered
-        setattr(context, _ENTERED_AFTER, context.source_event_id if entered_map else None)
+        linked_past = event_type in _LINKED_PAST_ENTERED
+        setattr(context, _ENTERED_AFTER, context.source_event_id if linked_past else None)
     elif (
         event_type == HistoryEventType.EvaluationFailed
         and getattr(context, _ENTERED_AFTER, None) is not None

@@ -1,0 +1,153 @@
+"""How JSONata expressions fail and when variables take effect (patches 30 and 31), as
+AWS records them in the histories of tests/conformance/cases/assign."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
+from moto.stepfunctions.parser.asl.component.common.assign.assign_template_binding import (
+    AssignTemplateBinding,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_binding import (
+    JSONataTemplateBinding,
+)
+from moto.stepfunctions.parser.asl.component.common.outputdecl import Output
+from moto.stepfunctions.parser.asl.component.common.parargs import Arguments
+from moto.stepfunctions.parser.asl.component.common.string import string_expression
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
+from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+from photoflow_local import aws_jsonata
+from photoflow_local.patches.base import failure_event, patch_module_function, replace, state
+
+# ----------------------------------------------------------------- 30. JSONata failures
+# A failed expression's EvaluationFailed event names where it is: the state's field and the
+# keys down to the expression ("Output/result", "Assign/answer"), in its location and cause.
+_UNDEFINED = "' returned nothing (undefined)."
+
+
+def _step(component: EvalComponent) -> str | None:
+    if isinstance(component, Output):
+        return "Output"
+    if isinstance(component, AssignDecl):
+        return "Assign"
+    if isinstance(component, Arguments):
+        return "Arguments"
+    if isinstance(component, JSONataTemplateBinding | AssignTemplateBinding):
+        return component.identifier
+    return None
+
+
+def field_location() -> str | None:
+    """The field being evaluated, from the components on the call stack (outermost first);
+    None outside the fields whose location AWS's recordings show."""
+    steps: list[str] = []
+    seen: set[int] = set()
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, EvalComponent) and id(owner) not in seen:
+            seen.add(id(owner))
+            step = _step(owner)
+            if step is not None:
+                steps.append(step)
+            if isinstance(owner, CommonStateField):
+                break
+        frame = frame.f_back  # type: ignore[assignment]
+    if not steps or steps[-1] not in ("Output", "Assign", "Arguments"):
+        return None
+    return "/".join(reversed(steps))
+
+
+def _fail(env: Environment, expression: str, what: str) -> FailureEventException:
+    """Record the EvaluationFailed event of ``expression`` and return the failure to raise."""
+    location = field_location()
+    where = f" specified for the field '{location}'" if location else ""
+    details: dict[str, str] = {"cause": f"The JSONata expression '{expression}'{where} {what}"}
+    if location:
+        details["location"] = location
+    failure = FailureEventException(
+        failure_event(
+            env,
+            StatesErrorNameType.StatesQueryEvaluationError,
+            HistoryEventType.EvaluationFailed,
+            **details,
+        )
+    )
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.EvaluationFailed,
+        event_details=EventDetails(  # type: ignore[typeddict-item]
+            evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()
+        ),
+    )
+    return failure
+
+
+def _validate_output(env: Environment, expression: str, rich_expression: str, result: Any) -> None:
+    if result is None and not aws_jsonata.evaluate(f"$exists({rich_expression})"):
+        raise _fail(env, expression, "returned nothing (undefined).")
+    state.originals["validate_jsonata_expression_output"](env, expression, rich_expression, result)
+
+
+def _string_jsonata_eval_body(self: StringJSONata, env: Environment) -> None:
+    try:
+        state.originals["string_jsonata_eval_body"](self, env)
+    except aws_jsonata.JSONataError as error:
+        raise _fail(env, self.expression, f"threw an error during evaluation. {error}") from None
+
+
+# ----------------------------------------------------------------- 31. variables take effect
+# Variables assigned by a state take effect when the state has computed its output: within
+# the state (ResultSelector, ResultPath, OutputPath, Output) a variable has its earlier value.
+_PENDING = "_photoflow_pending_assignments"
+
+
+def _assign_eval_body(self: AssignDecl, env: Environment) -> None:
+    declarations: dict[str, Any] = getattr(env, _PENDING, None) or {}
+    for binding in self.declaration_bindings:
+        binding.eval(env=env)
+        declarations.update(env.stack.pop())
+    setattr(env, _PENDING, declarations)
+
+
+def _assign_pending(env: Environment) -> None:
+    declarations: dict[str, Any] | None = getattr(env, _PENDING, None)
+    if declarations:
+        setattr(env, _PENDING, None)
+        for identifier, value in declarations.items():
+            env.variable_store.set(variable_identifier=identifier, variable_value=value)
+
+
+def _output_then_assign(key: str) -> Any:
+    def _eval_state_output(self: CommonStateField, env: Environment) -> None:
+        state.originals[key](self, env)
+        _assign_pending(env)
+
+    return _eval_state_output
+
+
+def install() -> None:
+    state.originals["validate_jsonata_expression_output"] = (
+        string_expression.validate_jsonata_expression_output
+    )
+    patch_module_function("validate_jsonata_expression_output", _validate_output)
+    replace(StringJSONata, "_eval_body", _string_jsonata_eval_body, "string_jsonata_eval_body")
+    replace(AssignDecl, "_eval_body", _assign_eval_body, "assign_eval_body")
+    for owner in (CommonStateField, ExecutionState, StateChoice):
+        key = f"{owner.__name__}._eval_state_output"
+        replace(owner, "_eval_state_output", _output_then_assign(key), key)
