@@ -9,6 +9,7 @@ would make a MockConfigFile fail at run time, with a message per problem.
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -253,16 +254,54 @@ def generate(definition: dict[str, Any]) -> list[TestCase]:
     return cases
 
 
-def _placeholder_result(spec: dict[str, Any]) -> Any:
-    """A Task result that satisfies the state's ResultSelector paths."""
+_RESULT_PATH = re.compile(r"\$states\.result((?:\.[A-Za-z_]\w*)+)")
+_VARIABLE_PATH = re.compile(r"\$([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _result_paths(spec: dict[str, Any], definition: dict[str, Any]) -> list[list[str]]:
+    """The paths into a Task's result that the definition reads: its ResultSelector's
+    (JSONPath), and in JSONata, ``$states.result...`` in its own fields, followed through
+    the variables it assigns to wherever the definition reads them (``$metadata.format``)."""
+    paths = [
+        path[2:].split(".")
+        for key, path in spec.get("ResultSelector", {}).items()
+        if key.endswith(".$") and isinstance(path, str) and path.startswith("$.")
+    ]
+    own = {key: value for key, value in spec.items() if key in ("Assign", "Output")}
+    for text in _strings(own):
+        paths.extend(match.group(1)[1:].split(".") for match in _RESULT_PATH.finditer(text))
+    assigned = {
+        variable: match.group(1)[1:].split(".")
+        for variable, value in (spec.get("Assign") or {}).items()
+        if isinstance(value, str) and (match := _RESULT_PATH.fullmatch(value.strip("{}% ")))
+    }
+    for text in _strings(definition):
+        for match in _VARIABLE_PATH.finditer(text):
+            variable, tail = match.groups()
+            if variable in assigned and tail:
+                paths.append(assigned[variable] + tail[1:].split("."))
+    return paths
+
+
+def _placeholder_result(spec: dict[str, Any], definition: dict[str, Any] | None = None) -> Any:
+    """A Task result that has every field the definition reads from it."""
     result: dict[str, Any] = {}
-    for key, path in spec.get("ResultSelector", {}).items():
-        if not key.endswith(".$") or not isinstance(path, str) or not path.startswith("$."):
-            continue
+    for parts in _result_paths(spec, definition or {}):
         node = result
-        parts = path[2:].split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
         node.setdefault(parts[-1], "mocked")
     resource = str(spec.get("Resource", ""))
     if resource.endswith(":lambda:invoke"):
@@ -286,7 +325,7 @@ def mock_config(
         for name, info in states.items():
             if info.kind != "Task":
                 continue
-            success = (results or {}).get(name, _placeholder_result(info.spec))
+            success = (results or {}).get(name, _placeholder_result(info.spec, definition))
             responses.setdefault(f"{name}Succeeds", {"0": {"Return": success}})
             if name in case.injections:
                 error, times = case.injections[name]
