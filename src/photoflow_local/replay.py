@@ -164,11 +164,20 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# Values a service draws anew for every call: compared by presence only.
+DRAWN_PER_CALL = frozenset({"MessageId"})
+
+
 def comparable(value: Any) -> Any:
     """``value`` without what legitimately differs between runs: the stack traces in
-    Lambda error causes (a Parallel reports whichever failing branch failed first)."""
+    Lambda error causes (a Parallel reports whichever failing branch failed first), and
+    the ids a service draws for each call (an SNS message's id)."""
     if isinstance(value, dict):
-        return {k: comparable(v) for k, v in value.items() if k != "stackTrace"}
+        return {
+            k: f"<{k}>" if k in DRAWN_PER_CALL else comparable(v)
+            for k, v in value.items()
+            if k != "stackTrace"
+        }
     if isinstance(value, list):
         return [comparable(v) for v in value]
     if isinstance(value, str) and value.startswith("{") and '"stackTrace"' in value:
@@ -280,20 +289,24 @@ def replay(
         )
     warnings: list[str] = []
     target = machine_arn
+    execution_input = recording.input
+    versions: tuple[str, str] | None = None  # (recorded, replayed) version of the photo
     if mode == "recorded":
         config, warnings = mock_config(recording, machine_name)
         patches.register_test_case(config, machine_name, TEST_CASE, ordered=True)
         target = f"{machine_arn}#{TEST_CASE}"
     elif photo is not None:
-        _seed_photo(stack, recording.input, photo)
+        execution_input, versions = _seed_photo(stack, recording.input, photo)
     started = sfn.start_execution(
         stateMachineArn=target,
         name=f"replay-{uuid.uuid4().hex[:12]}",
-        input=json.dumps(recording.input),
+        input=json.dumps(execution_input),
     )
     arn = started["executionArn"]
     wait_for_execution(sfn, arn, timeout)
     events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    if versions is not None:  # the replay read its own upload: compare it as the recorded one
+        events = _replaced(events, versions[1], versions[0])
     replayed = build_timeline(events)
     return ReplayResult(
         mode, recording.timeline, replayed, arn, compare(recording.timeline, replayed), warnings
@@ -315,8 +328,23 @@ def _state_machine_arn(stack: LocalStack, logical_id: str | None) -> str:
     return machines[logical_id]
 
 
-def _seed_photo(stack: LocalStack, execution_input: Any, photo: Path) -> None:
-    """Put the photo where the recorded input says it is, so live steps can read it."""
+def _replaced(value: Any, old: str, new: str) -> Any:
+    """``value`` with ``old`` replaced by ``new`` in every string it holds."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {key: _replaced(item, old, new) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replaced(item, old, new) for item in value]
+    return value
+
+
+def _seed_photo(
+    stack: LocalStack, execution_input: Any, photo: Path
+) -> tuple[Any, tuple[str, str] | None]:
+    """Put the photo where the recorded input says it is, so live steps can read it. A
+    recorded input that names the photo's version (a versioned bucket) names the version
+    just stored instead: the input to run, and (recorded, stored) version ids."""
     source = execution_input.get("photo", {}) if isinstance(execution_input, dict) else {}
     bucket, key = source.get("bucket"), source.get("key")
     if not bucket or not key:
@@ -327,7 +355,12 @@ def _seed_photo(stack: LocalStack, execution_input: Any, photo: Path) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key=key, Body=photo.read_bytes())
+    stored = s3.put_object(Bucket=bucket, Key=key, Body=photo.read_bytes())
+    recorded_version, version = source.get("versionId"), stored.get("VersionId")
+    if not recorded_version or not version:
+        return execution_input, None
+    execution_input = {**execution_input, "photo": {**source, "versionId": version}}
+    return execution_input, (str(recorded_version), str(version))
 
 
 def wait_for_execution(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
