@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from photoflow_local import patches
 from photoflow_local.patches.stepfunctions import redrive
 from tests.support import poll
-from tests.unit.test_patches import (  # the moto-in-process helpers of the patch tests
+from tests.unit.test_patches import (  # what the patch tests set up moto in-process with
     _finished,
     _function,
     _machine,
