@@ -1,7 +1,10 @@
 """Execution histories as a per-state timeline: durations, attempts, results, errors.
 
 Works on GetExecutionHistory events as the API (or ``aws stepfunctions
-get-execution-history --output json``) returns them, from AWS or local.
+get-execution-history --output json``) returns them, from AWS or local. A redriven
+execution's history goes on after its end with ``ExecutionRedriven``: the states of every
+attempt are in one timeline, each run knowing its attempt, and the timeline knows where
+each redrive began and how the attempt before it ended.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class StateRun:
     attempts: int = 0
     outcomes: list[TaskOutcome] = field(default_factory=list)
     failed: bool = False  # a Parallel or Map that failed (a branch or iteration failed)
+    redrive: int = 0  # the attempt it ran in: 0 before any redrive, then the redrive count
 
     @property
     def errors(self) -> list[tuple[str, str]]:
@@ -88,15 +92,27 @@ class StateRun:
         return 0 if self.parent is None else self.parent.depth + 1
 
 
+@dataclass(frozen=True)
+class Redrive:
+    """Where a redrive began: its count, how many state runs came before it, and how the
+    attempt it redrove had ended."""
+
+    count: int
+    position: int
+    after_status: str
+    after_error: tuple[str, str] | None
+
+
 @dataclass
 class Timeline:
     states: list[StateRun]
-    status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED, RUNNING
+    status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED, RUNNING (of the last attempt)
     started: datetime | None
     stopped: datetime | None
     error: tuple[str, str] | None
     input: Any = None
     input_truncated: bool = False
+    redrives: list[Redrive] = field(default_factory=list)
 
     @property
     def path(self) -> list[str]:
@@ -185,6 +201,7 @@ class _Builder:
             parent=self.open_containers[-1] if self.open_containers else None,
             input=_json(details.get("input")),
             input_truncated=_truncated(details, "inputDetails"),
+            redrive=len(self.timeline.redrives),
         )
         self.runs[event["id"]] = run
         self.open_by_name.setdefault(run.name, []).append(run)
@@ -234,6 +251,20 @@ class _Builder:
             timeline.error = (details.get("error", ""), details.get("cause", ""))
         elif kind in _EXECUTION_ENDS:
             timeline.status, timeline.stopped = _EXECUTION_ENDS[kind], when
+        elif kind == "ExecutionRedriven":
+            details = event.get("executionRedrivenEventDetails", {})
+            timeline.redrives.append(
+                Redrive(
+                    count=int(details.get("redriveCount", len(timeline.redrives) + 1)),
+                    position=len(timeline.states),
+                    after_status=timeline.status,
+                    after_error=timeline.error,
+                )
+            )
+            # Nothing of the attempt before goes on: what was open was stopped with it.
+            timeline.status, timeline.stopped, timeline.error = "RUNNING", None, None
+            self.open_by_name.clear()
+            self.open_containers.clear()
 
     def add(self, event: dict[str, Any]) -> None:
         kind: str = event["type"]

@@ -9,6 +9,13 @@ history truncated. Two modes:
   iteration by iteration) come from the history through a generated
   MockConfigFile test case, so the state machine's own logic is what is replayed;
 - live: the local handlers and services run for real on the recorded input.
+
+A redriven history (``ExecutionRedriven`` after an end) is replayed the same way: the
+execution runs until its first attempt ends, and if it failed as the recording's did it is
+redriven (RedriveExecution, on the local stack), as many times as it was recorded; then
+the attempts are compared together, state by state, and so are where each redrive began
+and how the attempt before it ended. Only attempts that ended FAILED can be reproduced:
+a replay cannot stop an execution, or let it time out, where the recorded one did.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ TEST_CASE = "Replay"
 
 class ReplayError(ValueError):
     """A recording that cannot be replayed (and why)."""
+
+
+REDRIVABLE = frozenset({"FAILED", "ABORTED", "TIMED_OUT"})
 
 
 @dataclass
@@ -147,7 +157,7 @@ def mock_config(recording: Recording, state_machine_name: str) -> tuple[dict[str
 @dataclass(frozen=True)
 class Difference:
     position: int
-    kind: str  # path, attempts, input, output, status
+    kind: str  # path, attempts, input, output, status, redrive
     state: str
     recorded: Any
     replayed: Any
@@ -215,14 +225,14 @@ def compare(recorded: Timeline, replayed: Timeline) -> list[Difference]:
     for position in range(max(len(left), len(right))):
         a: StateRun | None = left[position] if position < len(left) else None
         b: StateRun | None = right[position] if position < len(right) else None
-        if a is None or b is None or a.name != b.name:
+        if a is None or b is None or _label(a) != _label(b):
             differences.append(
                 Difference(
                     position,
                     "path",
                     (a or b).name if (a or b) else "?",  # type: ignore[union-attr]
-                    a.name if a else None,
-                    b.name if b else None,
+                    _label(a) if a else None,
+                    _label(b) if b else None,
                 )
             )
             break  # past a fork the rest cannot line up
@@ -236,6 +246,7 @@ def compare(recorded: Timeline, replayed: Timeline) -> list[Difference]:
             b.output
         ):
             differences.append(Difference(position, "output", a.name, a.output, b.output))
+    differences.extend(_redrive_differences(recorded, replayed, left))
     if (recorded.status, recorded.error and recorded.error[0]) != (
         replayed.status,
         replayed.error and replayed.error[0],
@@ -249,6 +260,29 @@ def compare(recorded: Timeline, replayed: Timeline) -> list[Difference]:
                 [replayed.status, replayed.error and replayed.error[0]],
             )
         )
+    return differences
+
+
+def _label(run: StateRun) -> str:
+    return run.name if not run.redrive else f"{run.name} (redrive {run.redrive})"
+
+
+def _redrive_differences(
+    recorded: Timeline, replayed: Timeline, compared: list[StateRun]
+) -> list[Difference]:
+    """How each attempt before a redrive ended, recorded and replayed; and whether the
+    replay was redriven as often."""
+    differences = []
+    for index in range(max(len(recorded.redrives), len(replayed.redrives))):
+        a = recorded.redrives[index] if index < len(recorded.redrives) else None
+        b = replayed.redrives[index] if index < len(replayed.redrives) else None
+        ending_a = [a.after_status, a.after_error and a.after_error[0]] if a else None
+        ending_b = [b.after_status, b.after_error and b.after_error[0]] if b else None
+        if ending_a != ending_b:
+            position = sum(1 for run in compared if run.redrive <= index)
+            differences.append(
+                Difference(position, "redrive", f"(redrive {index + 1})", ending_a, ending_b)
+            )
     return differences
 
 
@@ -287,6 +321,13 @@ def replay(
             f" {', '.join(foreign)}, which {machine_name} does not have (give --template and"
             " --state-machine for the state machine it ran)"
         )
+    not_failed = [r for r in recording.timeline.redrives if r.after_status != "FAILED"]
+    if not_failed:
+        raise ReplayError(
+            f"{recording.source}: redrive {not_failed[0].count} followed an attempt that ended"
+            f" {not_failed[0].after_status}; a replay reproduces redrives of FAILED attempts"
+            " only (it cannot stop an execution, or time it out, where the recorded one was)"
+        )
     warnings: list[str] = []
     target = machine_arn
     execution_input = recording.input
@@ -303,8 +344,13 @@ def replay(
         input=json.dumps(execution_input),
     )
     arn = started["executionArn"]
-    wait_for_execution(sfn, arn, timeout)
-    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    ended = wait_for_execution(sfn, arn, timeout)
+    for _ in recording.timeline.redrives:
+        if ended["status"] not in REDRIVABLE:
+            break  # it did not fail as recorded: the comparison says where it went
+        sfn.redrive_execution(executionArn=arn)
+        ended = wait_for_execution(sfn, arn, timeout)
+    events = _history(sfn, arn)
     if versions is not None:  # the replay read its own upload: compare it as the recorded one
         events = _replaced(events, versions[1], versions[0])
     replayed = build_timeline(events)
@@ -313,7 +359,17 @@ def replay(
     )
 
 
+def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        events.extend(page["events"])
+    return events
+
+
 def _state_machine_arn(stack: LocalStack, logical_id: str | None) -> str:
+    """The template's one state machine, the one of that logical id, or that ARN."""
+    if logical_id is not None and logical_id.startswith("arn:"):
+        return logical_id
     machines = stack.stack.of_type("AWS::StepFunctions::StateMachine")
     if logical_id is None:
         if len(machines) != 1:

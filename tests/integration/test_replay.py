@@ -236,3 +236,113 @@ def test_a_malformed_history_is_a_one_line_error_with_its_own_exit_status(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "cannot replay:" in done.stdout and message in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------- redriven histories
+@pytest.fixture(scope="module")
+def redrive_demo(local_stack: LocalStack) -> str:
+    """The state machine of the redriven-parallel recording, on the local stack."""
+    definition = history_document("redriven-parallel")["definition"]
+    machine: str = local_stack.client("stepfunctions").create_state_machine(
+        name=f"RedriveDemo{new_photo_id()[:8]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/redrive-demo",
+    )["stateMachineArn"]
+    return machine
+
+
+def test_a_redriven_history_replays_its_redrive(local_stack: LocalStack) -> None:
+    # Given the photo workflow failed down its Catch path, then redriven once
+    result = replay(recording("redriven"), local_stack, "recorded")
+
+    # Then the replay failed the same way, was redriven, and re-entered the Fail state
+    assert result.identical, [d.describe() for d in result.differences]
+    assert [(r.count, r.after_status, r.after_error) for r in result.replayed.redrives] == [
+        (
+            1,
+            "FAILED",
+            (
+                "PhotoFailed",
+                "The photo could not be processed; its record holds the error and cause.",
+            ),
+        )
+    ]
+    assert [(s.name, s.redrive) for s in result.replayed.states][-2:] == [
+        ("Failed", 0),
+        ("Failed", 1),
+    ]
+    described = local_stack.client("stepfunctions").describe_execution(
+        executionArn=result.execution_arn
+    )
+    assert (described["status"], described["redriveCount"]) == ("FAILED", 1)
+
+
+def test_a_redriven_parallel_replays_only_its_failed_branch_again(
+    local_stack: LocalStack, redrive_demo: str
+) -> None:
+    result = replay(
+        Recording.from_documents(history_document("redriven-parallel")),
+        local_stack,
+        "recorded",
+        state_machine=redrive_demo,
+    )
+
+    assert result.identical, [d.describe() for d in result.differences]
+    assert [(s.name, s.redrive) for s in result.replayed.states if s.parent is None] == [
+        ("Derivatives", 0),
+        ("Derivatives", 1),
+        ("Record", 1),
+    ]
+    assert [s.name for s in result.replayed.states if s.parent and s.redrive == 1] == ["Thumbnail"]
+    assert result.replayed.status == "SUCCEEDED"
+
+
+def test_a_replay_that_does_not_fail_as_recorded_reports_the_missing_redrive(
+    local_stack: LocalStack, redrive_demo: str
+) -> None:
+    # Given the recording edited so that its first Thumbnail succeeded
+    document = copy.deepcopy(history_document("redriven-parallel"))
+    failed = next(e for e in document["events"] if e["type"] == "TaskFailed")
+    failed["type"] = "TaskSucceeded"
+    failed["taskSucceededEventDetails"] = {
+        "output": json.dumps({"StatusCode": 200, "Payload": {"key": "first.jpg"}}),
+        "outputDetails": {"truncated": False},
+    }
+    del failed["taskFailedEventDetails"]
+
+    result = replay(
+        Recording.from_documents(document), local_stack, "recorded", state_machine=redrive_demo
+    )
+
+    # Then the replayed execution succeeded at once, and was not redriven
+    assert result.replayed.redrives == []
+    assert any(
+        d.kind == "redrive"
+        and d.recorded == ["FAILED", "StorageUnavailable"]
+        and d.replayed is None
+        for d in result.differences
+    ), [d.describe() for d in result.differences]
+
+
+def test_a_redrive_after_an_aborted_attempt_cannot_be_replayed(local_stack: LocalStack) -> None:
+    document = copy.deepcopy(history_document("redriven"))
+    ended = next(e for e in document["events"] if e["type"] == "ExecutionFailed")
+    ended["type"] = "ExecutionAborted"
+    ended["executionAbortedEventDetails"] = ended.pop("executionFailedEventDetails")
+
+    with pytest.raises(ReplayError, match="followed an attempt that ended ABORTED"):
+        replay(Recording.from_documents(document), local_stack, "recorded")
+
+
+def test_photoflow_replay_reproduces_a_redriven_history(tmp_path: Path) -> None:
+    done = photoflow(
+        tmp_path,
+        "replay",
+        str(HISTORIES / "redriven.history.json"),
+        "--template",
+        str(ROOT / "template.yaml"),
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "replayed identically" in done.stdout
+    assert "recorded: FAILED   replayed (recorded): FAILED" in done.stdout

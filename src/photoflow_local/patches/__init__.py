@@ -3,7 +3,8 @@
 
 Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
-(5, 7, 13, 15-18), stepfunctions.evaluation (30, 31), events (6, 12), server (11), s3 (21).
+(5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.evaluation (30, 31), events (6,
+12), server (11), s3 (21).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -92,6 +93,13 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 22. (with 1.) A function created through the endpoint (CreateFunction with a zip) could
    not be invoked: only the template's functions were known to the local runtime. Its
    zip is unpacked and run like theirs, for Python runtimes.
+23. There is no RedriveExecution. As AWS documents it: a FAILED, ABORTED or TIMED_OUT
+   Standard execution resumes, same ARN and input, at the state it stopped in; a Parallel
+   or inline Map reruns only the branches or iterations that had not ended; the history
+   goes on with ``ExecutionRedriven``; ``redriveCount``/``redriveDate`` in DescribeExecution
+   and ListExecutions (``redriveFilter``), ``$$.Execution.RedriveCount``/``RedriveTime``,
+   AWS's reasons when not redrivable, ``clientToken`` idempotency, and a RUNNING status-change
+   event with the redrive fields (which every status-change event now carries).
 30. A JSONata expression that returns nothing or throws, in Output, Assign or Arguments,
    fails without the field: AWS's EvaluationFailed event has a ``location``
    ("Output/result", "Assign/answer") and says "specified for the field '...'" in its
@@ -116,7 +124,14 @@ from photoflow_local.patches.base import (
     state,
 )
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
-from photoflow_local.patches.stepfunctions import api, evaluation, interpreter, mocking, runtime
+from photoflow_local.patches.stepfunctions import (
+    api,
+    evaluation,
+    interpreter,
+    mocking,
+    redrive,
+    runtime,
+)
 from photoflow_local.patches.stepfunctions.interpreter import aws_time, extract_json
 from photoflow_local.patches.stepfunctions.mocking import (
     load_mock_test_case,
@@ -149,7 +164,7 @@ __all__ = [
     "status_change_detail",
 ]
 
-_MODULES = (awslambda, api, mocking, runtime, interpreter, evaluation, events, server, s3)
+_MODULES = (awslambda, api, mocking, runtime, interpreter, evaluation, events, server, s3, redrive)
 
 
 def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:

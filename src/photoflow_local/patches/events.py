@@ -9,18 +9,22 @@ from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
 from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.stepfunctions.redrive import execution_lock, redrive_fields
 
 # ----------------------------------------------------------------- 6. status-change events
 STATUS_CHANGE = "Step Functions Execution Status Change"
 
 
 def status_change_detail(execution: Execution) -> dict[str, Any]:
-    """The detail of the EventBridge event AWS sends when ``execution`` changes status."""
+    """The detail of the EventBridge event AWS sends when ``execution`` changes status: its
+    fields in the order of an event recorded on AWS (LocalStack's test_base snapshot), the
+    redrive fields (23.) included."""
 
     def millis(moment: Any) -> int | None:
         return int(moment.timestamp() * 1000) if moment is not None else None
 
     output = execution.output
+    redrive = redrive_fields(execution)
     return {
         "executionArn": execution.exec_arn,
         "stateMachineArn": execution.state_machine.arn,
@@ -30,6 +34,12 @@ def status_change_detail(execution: Execution) -> dict[str, Any]:
         "stopDate": millis(execution.stop_date),
         "input": json.dumps(execution.input_data),
         "output": json.dumps(output) if output is not None else None,
+        "stateMachineVersionArn": None,
+        "stateMachineAliasArn": None,
+        "redriveCount": redrive["redriveCount"],
+        "redriveDate": millis(redrive.get("redriveDate")),
+        "redriveStatus": redrive["redriveStatus"],
+        "redriveStatusReason": redrive.get("redriveStatusReason"),
         "inputDetails": {"included": True},
         "outputDetails": {"included": True} if output is not None else None,
         "error": execution.error,
@@ -37,19 +47,25 @@ def status_change_detail(execution: Execution) -> dict[str, Any]:
     }
 
 
-def _terminated(self: BaseExecutionWorkerCommunication) -> None:
-    state.originals["terminated"](self)
-    execution = self.execution
+def send_status_change(execution: Execution, detail: dict[str, Any]) -> None:
     events_backends[execution.account_id][execution.region_name].put_events(
         [
             {
                 "Source": "aws.states",
                 "DetailType": STATUS_CHANGE,
-                "Detail": json.dumps(status_change_detail(execution)),
+                "Detail": json.dumps(detail),
                 "Resources": [execution.exec_arn],
             }
         ]
     )
+
+
+def _terminated(self: BaseExecutionWorkerCommunication) -> None:
+    execution = self.execution
+    with execution_lock(execution):  # the status and its event agree, whatever redrives it
+        state.originals["terminated"](self)
+        detail = status_change_detail(execution)
+    send_status_change(execution, detail)
 
 
 # ----------------------------------------------------------------- 12. scheduled rules
