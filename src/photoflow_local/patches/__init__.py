@@ -3,7 +3,8 @@
 
 Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
-(5, 7, 13, 15-18), events (6, 12), server (11), s3 (21).
+(5, 7, 13, 15-18), stepfunctions.test_state (24), stepfunctions.validate (25), events (6, 12),
+server (11), s3 (21).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -92,6 +93,15 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 22. (with 1.) A function created through the endpoint (CreateFunction with a zip) could
    not be invoked: only the template's functions were known to the local runtime. Its
    zip is unpacked and run like theirs, for Python runtimes.
+24. TestState has no route, and the TestState program moto vendors predates the API of
+   November 2025 (no ``stateName``, ``mock``, ``stateConfiguration``, ``context``,
+   ``variables``; no Map or Parallel; FAILED where AWS answers RETRIABLE or CAUGHT_ERROR).
+   TestState runs one state once with moto's own components, mocks in place of the
+   service call or the iterations, AWS's statuses, inspection data and refusals.
+25. ValidateStateMachineDefinition has no route, and an invalid definition is refused with
+   the parser's exception text. Both answer AWS's diagnostics (SCHEMA_VALIDATION_FAILED,
+   INVALID_JSON_DESCRIPTION, with AWS's messages and locations), CreateStateMachine and
+   UpdateStateMachine AWS's InvalidDefinition message.
 """
 
 from __future__ import annotations
@@ -108,7 +118,14 @@ from photoflow_local.patches.base import (
     state,
 )
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
-from photoflow_local.patches.stepfunctions import api, interpreter, mocking, runtime
+from photoflow_local.patches.stepfunctions import (
+    api,
+    interpreter,
+    mocking,
+    runtime,
+    test_state,
+    validate,
+)
 from photoflow_local.patches.stepfunctions.interpreter import aws_time, extract_json
 from photoflow_local.patches.stepfunctions.mocking import (
     load_mock_test_case,
@@ -141,7 +158,7 @@ __all__ = [
     "status_change_detail",
 ]
 
-_MODULES = (awslambda, api, mocking, runtime, interpreter, events, server, s3)
+_MODULES = (awslambda, api, mocking, runtime, interpreter, test_state, validate, events, server, s3)
 
 
 def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
