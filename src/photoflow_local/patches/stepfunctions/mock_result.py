@@ -71,7 +71,7 @@ def _check_scalar(shape: Shape, name: str, value: Any) -> None:
     elif kind in _TEXTS:
         if not isinstance(value, str):
             raise _fail(name, "must be a string")
-        if shape.enum and value not in shape.enum:
+        if getattr(shape, "enum", None) and value not in shape.enum:  # type: ignore[attr-defined]
             raise _fail(name, "is not an expected value")
         if "min" in shape.metadata and len(value) < shape.metadata["min"]:
             raise _fail(name, "is smaller than the minimum length")

@@ -104,8 +104,9 @@ class TestRequest:
     def state_definition(self) -> dict[str, Any]:
         if self.state_name is None:
             return self.definition
-        state_definition: dict[str, Any] = self.definition["States"][self.state_name]
-        return state_definition
+        found = find_state(self.definition, self.state_name)
+        assert found is not None, "checked by parse_request"
+        return found
 
     @property
     def state_type(self) -> str:
@@ -127,6 +128,24 @@ class Outcome:
 
 
 # ----------------------------------------------------------------- the request
+def find_state(machine: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The state called ``name`` in ``machine``, its Map processors' and Parallel branches'."""
+    states = machine.get("States")
+    if not isinstance(states, dict):
+        return None
+    if isinstance(states.get(name), dict):
+        found: dict[str, Any] = states[name]
+        return found
+    for body in states.values():
+        if not isinstance(body, dict):
+            continue
+        inner = [body.get("ItemProcessor"), body.get("Iterator"), *(body.get("Branches") or [])]
+        for nested in inner:
+            if isinstance(nested, dict) and (hit := find_state(nested, name)) is not None:
+                return hit
+    return None
+
+
 def _json(value: str, message: str) -> Any:
     try:
         return json.loads(value)
@@ -157,7 +176,7 @@ def parse_request(params: dict[str, Any]) -> TestRequest:
     if mock is not None and params.get("revealSecrets"):
         raise _validation("TestState does not support RevealSecrets when a mock is specified.")
     state_name = params.get("stateName")
-    if state_name is not None and state_name not in (definition.get("States") or {}):
+    if state_name is not None and find_state(definition, state_name) is None:
         raise _validation("State not found in definition")
     machine = _machine(definition, state_name)
     problems = schema_problems(machine)
@@ -208,15 +227,15 @@ def check_request(request: TestRequest) -> None:
     kind, mock, configuration = request.state_type, request.mock, request.configuration
     if mock is not None and kind in _NO_MOCK_TYPES:
         raise _validation(f"State type '{kind}' is not supported when a mock is specified")
+    if mock is None and "mapIterationFailureCount" in configuration:
+        raise _validation(
+            "TestState does not support MapIterationFailureCount when a mock is not specified."
+        )
     if mock is None and kind in ("Map", "Parallel"):
         raise JsonRESTError(
             "InvalidDefinition",
             "TestState API does not support Map or Parallel states. Supported state types "
             "include: [Task, Wait, Pass, Succeed, Fail, Choice]",
-        )
-    if mock is None and "mapIterationFailureCount" in configuration:
-        raise _validation(
-            "TestState does not support MapIterationFailureCount when a mock is not specified."
         )
     if kind == "Task" and mock is None and not request.role_arn:
         raise _validation("RoleArn must be specified when testing a Task state")
@@ -270,21 +289,19 @@ def _parsed_state(request: TestRequest) -> CommonStateField:
 
 def _environment(request: TestRequest, account: str, region: str) -> Environment:
     machine_name, execution_name = str(uuid.uuid4()), str(uuid.uuid4())
-    context: Any = request.context
-    if context is None:
-        context = ContextObjectData(
-            Execution=ExecutionData(
-                Id=f"arn:aws:states:{region}:{account}:express:{machine_name}:{execution_name}",
-                Input=copy.deepcopy(request.input),
-                Name=execution_name,
-                RoleArn=request.role_arn,  # type: ignore[typeddict-item]
-                StartTime=aws_time_now(),  # type: ignore[typeddict-item]
-            ),
-            StateMachine=StateMachineData(
-                Id=f"arn:aws:states:{region}:{account}:stateMachine:{machine_name}",
-                Name=machine_name,
-            ),
-        )
+    context = ContextObjectData(
+        Execution=ExecutionData(
+            Id=f"arn:aws:states:{region}:{account}:express:{machine_name}:{execution_name}",
+            Input=copy.deepcopy(request.input),
+            Name=execution_name,
+            RoleArn=request.role_arn,  # type: ignore[typeddict-item]
+            StartTime=aws_time_now(),  # type: ignore[typeddict-item]
+        ),
+        StateMachine=StateMachineData(
+            Id=f"arn:aws:states:{region}:{account}:stateMachine:{machine_name}",
+            Name=machine_name,
+        ),
+    )
     env = Environment(
         aws_execution_details=AWSExecutionDetails(account=account, region=region, role_arn=""),
         execution_type="EXPRESS",  # type: ignore[arg-type]
@@ -335,7 +352,9 @@ def _instrument(tested: CommonStateField, seen: dict[str, Any], context: dict[st
 
         def with_given_context(env: Environment) -> None:
             # The given context object is the whole of $$: no State is added to it.
-            env.states.context_object.context_object_data = copy.deepcopy(context)  # type: ignore[assignment]
+            data: Any = env.states.context_object.context_object_data
+            data.clear()
+            data.update(copy.deepcopy(context))
             original_input(env)
 
         tested._eval_state_input = with_given_context  # type: ignore[method-assign]
@@ -388,7 +407,7 @@ def _mocked_iterations(
             source = tested.items_path or tested.items
             if tested.item_reader is None and source is not None:
                 source.eval(env=env)
-                _items_must_be_array(env.stack.pop(), source)
+                _items_must_be_array(env, env.stack.pop(), source)
             tolerated = _tolerance(tested, env, request.state_definition)
             seen.update(tolerated)
         if "errorOutput" in mock:
@@ -410,14 +429,24 @@ def _mocked_iterations(
     tested._eval_execution = eval_execution  # type: ignore[method-assign]
 
 
-def _items_must_be_array(items: Any, items_path: Any) -> None:
+def _items_must_be_array(env: Environment, items: Any, items_path: Any) -> None:
     if not isinstance(items, list):
+        from moto.stepfunctions.parser.api import HistoryEventType
+        from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (  # noqa: E501
+            StatesErrorNameType,
+        )
+
+        from photoflow_local.patches.base import failure_event
+
         path = getattr(getattr(items_path, "string_sampler", None), "literal_value", "$")
-        raise _RuntimeFailure(f'Reference path "{path}" must point to array.')
-
-
-class _RuntimeFailure(Exception):
-    """A States.Runtime failure, with AWS's cause."""
+        raise FailureEventException(
+            failure_event(
+                env,
+                StatesErrorNameType.StatesRuntime,
+                HistoryEventType.TaskFailed,
+                cause=f'Reference path "{path}" must point to array.',
+            )
+        )
 
 
 def _tolerance(tested: StateMap, env: Environment, definition: dict[str, Any]) -> dict[str, Any]:
@@ -454,10 +483,19 @@ def _threshold_failure(env: Environment) -> FailureEvent:
     )
 
 
-def _error_matches(env: Environment, decl: Any, failure: FailureEvent) -> bool:
-    env.stack.append(failure.error_name)
-    decl.error_equals.eval(env)
-    return bool(env.stack.pop())
+# Errors the wildcards do not match (Amazon States Language, "Error names").
+_NOT_ALL = frozenset({"States.Runtime", "States.DataLimitExceeded"})
+_NOT_TASK_FAILED = _NOT_ALL | {"States.Timeout"}
+
+
+def _error_matches(decl: Any, failure: FailureEvent) -> bool:
+    error = failure.error_name.error_name if failure.error_name else ""
+    names = {name.error_name for name in decl.error_equals.error_names}
+    return (
+        error in names
+        or ("States.ALL" in names and error not in _NOT_ALL)
+        or ("States.TaskFailed" in names and error not in _NOT_TASK_FAILED)
+    )
 
 
 def _one_attempt(tested: ExecutionState, request: TestRequest, outcome: Outcome) -> None:
@@ -476,9 +514,8 @@ def _one_attempt(tested: ExecutionState, request: TestRequest, outcome: Outcome)
         error_output = tested._construct_error_output_value(failure_event=failure)
         outcome.error, outcome.cause = error_output["Error"], error_output["Cause"]
         env.states.set_error_output(error_output)
-        env.states.set_result(error_output)
         for index, retrier in enumerate(tested.retry.retriers if tested.retry else []):
-            if _error_matches(env, retrier, failure):
+            if _error_matches(retrier, failure):
                 outcome.error_details["retryIndex"] = index
                 if retried < retrier.max_attempts.attempts:
                     outcome.error_details["retryBackoffIntervalSeconds"] = _backoff(
@@ -487,7 +524,7 @@ def _one_attempt(tested: ExecutionState, request: TestRequest, outcome: Outcome)
                     raise _Retriable()
                 break
         for index, catcher in enumerate(tested.catch.catchers if tested.catch else []):
-            if _error_matches(env, catcher, failure):
+            if _error_matches(catcher, failure):
                 outcome.error_details["catchIndex"] = index
                 tested._handle_catch(env=env, failure_event=failure)
                 if env.stack[-1] == CatchOutcome.Caught:
@@ -509,9 +546,9 @@ def run(request: TestRequest, account: str, region: str) -> Outcome:
     outcome = Outcome()
     tested = _parsed_state(request)
     outcome.seen["input"] = copy.deepcopy(request.input)
-    _instrument(tested, outcome.seen, request.context)
     if isinstance(tested, StateMap | StateParallel):
         _mocked_iterations(tested, request, outcome.seen)
+    _instrument(tested, outcome.seen, request.context)
     if isinstance(tested, ExecutionState):
         _one_attempt(tested, request, outcome)
     env = _environment(request, account, region)
@@ -529,9 +566,6 @@ def run(request: TestRequest, account: str, region: str) -> Outcome:
             details.get("error"),
             details.get("cause"),
         )
-        return outcome
-    except _RuntimeFailure as failure:
-        outcome.status, outcome.error, outcome.cause = "FAILED", "States.Runtime", str(failure)
         return outcome
     outcome.output, outcome.has_output = env.states.get_input(), True
     if env.next_state_name != STATE_NAME and env.next_state_name is not None:
@@ -588,6 +622,8 @@ def inspection_data(request: TestRequest, outcome: Outcome) -> dict[str, Any]:
     previous = seen["input"]
     reached = outcome.status == "SUCCEEDED"
     for stage in _stages(request):
+        if stage == "afterResultSelector" and "result" in seen:
+            previous = seen["result"]
         if stage in seen:
             previous = data[stage] = seen[stage]
         elif stage in _IDENTITY_STAGES and (reached or _later_seen(request, stage, seen)):
