@@ -18,6 +18,8 @@ from photoflow_local import mocks
 from photoflow_local.template import load_sam
 
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# Pseudo parameters, as the local stack answers them.
+_PSEUDO = {json.dumps({"Ref": "AWS::Partition"}): "aws"}
 # The exit codes: the state succeeded (or was caught, or would be retried), or it failed.
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -43,9 +45,9 @@ def template_definition(template: Path, logical_id: str | None) -> dict[str, Any
     logical_id, definition = mocks.load_definition(template, logical_id)
     properties = load_sam(template)["Resources"][logical_id].get("Properties", {})
     plain = {
-        key: value
+        key: _PSEUDO.get(json.dumps(value), value)
         for key, value in (properties.get("DefinitionSubstitutions") or {}).items()
-        if isinstance(value, str | int | float)
+        if isinstance(value, str | int | float) or json.dumps(value) in _PSEUDO
     }
     text = _SUBSTITUTION.sub(
         lambda match: str(plain.get(match.group(1), match.group(0))), json.dumps(definition)
