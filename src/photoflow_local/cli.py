@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import signal
 import sys
 import threading
@@ -539,6 +540,58 @@ def mocks_check(
     if problems:
         raise typer.Exit(1)
     console.print(f"{mock_file}: valid for {logical_id}")
+
+
+@app.command("test-state")
+def test_state_command(
+    state: Annotated[
+        str | None, typer.Option(help="the state to test, in a whole definition")
+    ] = None,
+    definition: Annotated[
+        Path | None, typer.Option(help="a state or state machine definition file")
+    ] = None,
+    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    state_machine: Annotated[
+        str | None, typer.Option(help="its state machine's logical id")
+    ] = None,
+    input: Annotated[str, typer.Option(help="the state's input (JSON)")] = "{}",
+    mock_result: Annotated[str | None, typer.Option(help="mocked result (JSON)")] = None,
+    mock_error: Annotated[str | None, typer.Option(help="mocked error name")] = None,
+    mock_cause: Annotated[str, typer.Option(help="mocked error cause")] = "",
+    inspection_level: Annotated[str, typer.Option(help="INFO, DEBUG or TRACE")] = "DEBUG",
+    role_arn: Annotated[str | None, typer.Option(help="role (a Task that is not mocked)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print TestState's answer")] = False,
+    endpoint_url: Annotated[str | None, typer.Option(help="AWS endpoint")] = None,
+) -> None:
+    """Run one state through the TestState API; exit 1 when it FAILED."""
+    from photoflow_local import test_state as testing
+
+    options = testing.TestStateOptions(
+        state,
+        definition,
+        template,
+        state_machine,
+        input,
+        mock_result,
+        mock_error,
+        mock_cause,
+        inspection_level,
+        role_arn,
+    )
+    try:
+        params = testing.request(options)
+    except (ValueError, KeyError) as error:
+        raise typer.BadParameter(str(error)) from None
+    # The local endpoint serves TestState without its "sync-" host prefix.
+    os.environ.setdefault("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")
+    answer = _sfn(endpoint_url).test_state(**params)
+    answer.pop("ResponseMetadata", None)
+    if as_json:
+        sys.stdout.write(json.dumps(answer, indent=2) + "\n")
+    else:
+        for line in testing.summary(answer):
+            console.print(line, markup=False, highlight=False)
+    raise typer.Exit(testing.exit_code(answer))
 
 
 if __name__ == "__main__":

@@ -94,6 +94,9 @@ class LocalStack:
             "AWS_DEFAULT_REGION": options.region,
             "AWS_REGION": options.region,
             "AWS_ENDPOINT_URL": self.endpoint_url,
+            # TestState's endpoint has the host prefix "sync-": clients would call
+            # sync-127.0.0.1. The one local endpoint serves it without one.
+            "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             # moto's own calls back into its server (custom resources) go to MOTO_PORT.
             "MOTO_PORT": str(port),
             # No X-Ray daemon runs locally.

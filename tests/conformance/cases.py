@@ -25,6 +25,13 @@ account "111111111111", the region "<region>"), and JSON inputs and outputs appe
 parsed (objects always, arrays and numbers in older recordings). The runner
 (test_conformance.py) puts both sides in one form (normalise.py) before comparing.
 
+Cases of the groups ``test_state`` and ``validation`` are one API call each, recorded on AWS:
+``"kind": "test_state"`` (or ``"validation"``), ``"request"`` (the call's parameters as sent,
+the account "111111111111") and ``"recorded"`` with ``"test_state"`` (or
+``"validate_state_machine_definition"``): the answer, or the error as
+``{"Error": {"Code", "Message"}}``, with the recording's placeholders ("<resource:N>" for
+generated names, "date" for times).
+
 ``python -m tests.conformance.cases`` checks every case file's shape and prints the count
 per group.
 """
@@ -41,6 +48,8 @@ from typing import Any
 CASES = Path(__file__).resolve().parent / "cases"
 EXCLUDED = Path(__file__).resolve().parent / "excluded.json"
 _SOURCE_KEYS = {"repository", "commit", "test", "licence", "recorded"}
+# The kinds of case: an execution, or one call of these APIs, with the key of its recording.
+CALL_KINDS = {"test_state": "test_state", "validation": "validate_state_machine_definition"}
 
 
 class CaseError(ValueError):
@@ -55,6 +64,8 @@ class Case:
     definition: dict[str, Any]
     input: str
     recorded: dict[str, Any]
+    kind: str = "execution"
+    request: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -66,14 +77,45 @@ class Case:
         return events
 
 
-def load_case(path: Path) -> Case:
-    document = json.loads(path.read_text(encoding="utf-8"))
+def _source_problems(source: dict[str, Any]) -> list[str]:
     problems = []
-    source = document.get("source", {})
     if set(source) != _SOURCE_KEYS:
         problems.append(f"source has {sorted(source)}, wants {sorted(_SOURCE_KEYS)}")
     if not re.fullmatch(r"[0-9a-f]{40}", str(source.get("commit", ""))):
         problems.append("source.commit is not a full commit id")
+    return problems
+
+
+def _load_call_case(path: Path, document: dict[str, Any]) -> Case:
+    """A case of one recorded API call (kind test_state or validation)."""
+    kind = str(document["kind"])
+    problems = _source_problems(document.get("source", {}))
+    if kind not in CALL_KINDS:
+        problems.append(f"kind {kind!r} is not one of {sorted(CALL_KINDS)}")
+    elif not isinstance(document.get("recorded", {}).get(CALL_KINDS[kind]), dict):
+        problems.append(f"recorded.{CALL_KINDS[kind]} is missing")
+    if not isinstance(document.get("request"), dict):
+        problems.append("request is not an object")
+    if problems:
+        raise CaseError(f"{path}: " + "; ".join(problems))
+    return Case(
+        group=path.parent.name,
+        name=path.stem,
+        source=document["source"],
+        definition={},
+        input="",
+        recorded=document["recorded"],
+        kind=kind,
+        request=document["request"],
+    )
+
+
+def load_case(path: Path) -> Case:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if "kind" in document:
+        return _load_call_case(path, document)
+    source = document.get("source", {})
+    problems = _source_problems(source)
     if not isinstance(document.get("definition"), dict) or "States" not in document["definition"]:
         problems.append("definition is not a state machine definition")
     if not isinstance(document.get("input"), str):

@@ -3,8 +3,9 @@
 
 Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
-(5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.evaluation (30, 31), events (6,
-12), server (11), s3 (21).
+(5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
+stepfunctions.validate (25), stepfunctions.evaluation (30, 31), events (6, 12), server (11),
+s3 (21).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -100,6 +101,15 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    and ListExecutions (``redriveFilter``), ``$$.Execution.RedriveCount``/``RedriveTime``,
    AWS's reasons when not redrivable, ``clientToken`` idempotency, and a RUNNING status-change
    event with the redrive fields (which every status-change event now carries).
+24. TestState has no route, and the TestState program moto vendors predates the API of
+   November 2025 (no ``stateName``, ``mock``, ``stateConfiguration``, ``context``,
+   ``variables``; no Map or Parallel; FAILED where AWS answers RETRIABLE or CAUGHT_ERROR).
+   TestState runs one state once with moto's own components, mocks in place of the
+   service call or the iterations, AWS's statuses, inspection data and refusals.
+25. ValidateStateMachineDefinition has no route, and an invalid definition is refused with
+   the parser's exception text. Both answer AWS's diagnostics (SCHEMA_VALIDATION_FAILED,
+   INVALID_JSON_DESCRIPTION, with AWS's messages and locations), CreateStateMachine and
+   UpdateStateMachine AWS's InvalidDefinition message.
 30. A JSONata expression that returns nothing or throws, in Output, Assign or Arguments,
    fails without the field: AWS's EvaluationFailed event has a ``location``
    ("Output/result", "Assign/answer") and says "specified for the field '...'" in its
@@ -131,6 +141,8 @@ from photoflow_local.patches.stepfunctions import (
     mocking,
     redrive,
     runtime,
+    test_state,
+    validate,
 )
 from photoflow_local.patches.stepfunctions.interpreter import aws_time, extract_json
 from photoflow_local.patches.stepfunctions.mocking import (
@@ -164,7 +176,20 @@ __all__ = [
     "status_change_detail",
 ]
 
-_MODULES = (awslambda, api, mocking, runtime, interpreter, evaluation, events, server, s3, redrive)
+_MODULES = (
+    awslambda,
+    api,
+    mocking,
+    runtime,
+    interpreter,
+    evaluation,
+    test_state,
+    validate,
+    events,
+    server,
+    s3,
+    redrive,
+)
 
 
 def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
