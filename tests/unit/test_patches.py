@@ -1026,3 +1026,75 @@ def test_variables_assigned_by_a_state_take_effect_after_its_output(
         "earlier": {"before": 1},
     }
     assert exited["JsonataReads"]["assignedVariables"] == {"n": "20"}
+
+
+def test_the_current_item_may_stand_alone_inside_a_predicate(runtime: RecordingRuntime) -> None:
+    from photoflow_local.patches.stepfunctions.evaluation import nested_items
+
+    # Where $ stands alone in brackets or braces, outside strings; not $$ nor a name
+    assert nested_items("$states.input[$ > 1]") == [14]
+    assert nested_items("{'a': $}") == [6]
+    assert nested_items("$ > 1") == []
+    assert nested_items("['$', $$, $x, \"[$]\"]") == []
+
+    # Given a JSONata state that filters its input with a predicate on the current item
+    sfn, arn = _machine(
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "Filter",
+            "States": {
+                "Filter": {
+                    "Type": "Pass",
+                    "Output": {
+                        "big": "{% $states.input.sizes[$ > 1] %}",
+                        "count": "{% $count($states.input.sizes[$ = 1]) %}",
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"sizes": [1, 2, 3, 1]}')
+    described = _finished(sfn, execution["executionArn"])
+    assert (described["status"], json.loads(described["output"])) == (
+        "SUCCEEDED",
+        {"big": [2, 3], "count": 2},
+    )
+
+
+@pytest.mark.parametrize("inside_parallel", [False, True])
+def test_a_mocked_error_with_a_states_name_is_that_error(
+    runtime: RecordingRuntime, inside_parallel: bool
+) -> None:
+    # Given a test case that makes a Task fail with States.TaskFailed, caught by name
+    config = {
+        "StateMachines": {"Machine": {"TestCases": {"Fails": {"Call": "Fails"}}}},
+        "MockedResponses": {
+            "Fails": {"0": {"Throw": {"Error": "States.TaskFailed", "Cause": "mocked"}}}
+        },
+    }
+    patches.register_test_case(config, "Machine", "Fails")
+    call = {
+        **_task(_function()),
+        "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}],
+        "End": True,
+    }
+    branch = {
+        "StartAt": "Call",
+        "States": {"Call": call, "Caught": {"Type": "Pass", "Result": "caught", "End": True}},
+    }
+    definition = (
+        {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "Branches": [branch]}}}
+        if inside_parallel
+        else branch
+    )
+    if inside_parallel:
+        definition["States"]["Both"]["End"] = True
+    sfn, machine = _machine(definition)
+
+    execution = sfn.start_execution(stateMachineArn=f"{machine}#Fails", input="{}")
+
+    # Then the Catcher on States.TaskFailed caught it
+    described = _finished(sfn, execution["executionArn"])
+    expected = ["caught"] if inside_parallel else "caught"
+    assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", expected)

@@ -2,9 +2,9 @@
 (tests/unit/test_patches.py). ``apply`` installs them all.
 
 Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
-stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
+stepfunctions.mocking (3, 8, 33), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
-stepfunctions.validate (25), stepfunctions.evaluation (30, 31), events (6, 12), server (11),
+stepfunctions.validate (25), stepfunctions.evaluation (30-32), events (6, 12), server (11),
 s3 (21).
 
 
@@ -64,7 +64,8 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    for AWS's functions (JSONata text that answers "not supported" for $hash and
    $uuid) are no longer prepended to expressions.
 14. DescribeExecution lacks ``inputDetails``, ``redriveCount`` and ``redriveStatus``
-   (with ``redriveStatusReason`` when not redrivable), which AWS always answers.
+   (with ``redriveStatusReason`` when not redrivable), which AWS always answers. And an
+   output that is a string is answered bare (``caught``), not as JSON (``"caught"``).
 15. The context object's times (``$$.Execution.StartTime``, ``$$.State.EnteredTime``)
    are Python's ISO format (``2026-12-01T06:12:23.251887+00:00``); AWS's are
    ``2026-12-01T06:12:23.251Z``. And ``$$.Execution.RedriveCount`` is missing.
@@ -118,6 +119,12 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 31. Variables take effect as soon as Assign is evaluated, so a state's own ResultPath,
    OutputPath or Output read the new values; on AWS they read the values from before the
    state, and the assignments take effect when the state has computed its output.
+32. The context value ``$`` is refused wherever it stands alone in a JSONata expression
+   (IllegalJSONataVariableReference); AWS refuses it at the top level only, and evaluates
+   it as the current item in a predicate or a function's body (``$states.result[$ = 1]``).
+33. A mocked error (MockConfigFile ``Throw``, TestState ``errorOutput``) named like one of
+   AWS's own (States.TaskFailed) is refused as a custom error name, which ends the run with
+   an unrelated error; it is that error, and a Catcher or Retrier on its name handles it.
 """
 
 from __future__ import annotations

@@ -67,6 +67,9 @@ def _describe_execution(self: StepFunctionResponse) -> ActionResult:
         described.setdefault("inputDetails", {"included": True})
         if "output" in described:
             described["outputDetails"] = {"included": True}
+            output = self.stepfunction_backend.describe_execution(described["executionArn"]).output
+            if isinstance(output, str):  # a JSON string, as every other output is JSON text
+                described["output"] = json.dumps(output)
         described.setdefault("redriveCount", 0)
         status = str(described.get("status"))
         if status in REDRIVABLE:

@@ -1,5 +1,5 @@
-"""How JSONata expressions fail and when variables take effect (patches 30 and 31), as
-AWS records them in the histories of tests/conformance/cases/assign."""
+"""How JSONata expressions fail, when variables take effect, and where ``$`` may stand
+(patches 30-32), as AWS's recordings in tests/conformance/cases show."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.execute_state import Exe
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 
 from photoflow_local import aws_jsonata
 from photoflow_local.patches.base import failure_event, patch_module_function, replace, state
@@ -141,6 +142,41 @@ def _output_then_assign(key: str) -> Any:
     return _eval_state_output
 
 
+# ----------------------------------------------------------------- 32. $ in a predicate
+# The context value ``$`` is refused anywhere in an expression; AWS refuses it at the top
+# level only: within a predicate or a function's body (``$states.result[$ = 1]``) it is the
+# current item, as recorded in TestState's answers (tests/conformance/cases/test_state).
+_NESTING = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def nested_items(expression: str) -> list[int]:
+    """Where ``$`` stands alone inside brackets or braces (``$$`` and names excluded)."""
+    places: list[int] = []
+    depth, quote, escaped = 0, "", False
+    for index, char in enumerate(expression):
+        if quote:
+            escaped, quote = (
+                (False, quote) if escaped else (char == "\\", "" if char == quote else quote)
+            )
+        elif char in "\"'":
+            quote = char
+        elif char in _NESTING:
+            depth += _NESTING[char]
+        elif char == "$" and depth > 0 and expression[index - 1 : index] != "$":
+            following = expression[index + 1 : index + 2]
+            if not (following and (following.isalnum() or following in "_$")):
+                places.append(index)
+    return places
+
+
+def _variable_references(expression: str) -> set[Any]:
+    masked = list(expression)
+    for place in nested_items(expression):  # a current item, not a variable
+        masked[place] = " "
+    references: set[Any] = state.originals["extract_jsonata_variable_references"]("".join(masked))
+    return references
+
+
 def install() -> None:
     state.originals["validate_jsonata_expression_output"] = (
         string_expression.validate_jsonata_expression_output
@@ -148,6 +184,10 @@ def install() -> None:
     patch_module_function("validate_jsonata_expression_output", _validate_output)
     replace(StringJSONata, "_eval_body", _string_jsonata_eval_body, "string_jsonata_eval_body")
     replace(AssignDecl, "_eval_body", _assign_eval_body, "assign_eval_body")
+    state.originals["extract_jsonata_variable_references"] = (
+        moto_jsonata.extract_jsonata_variable_references
+    )
+    patch_module_function("extract_jsonata_variable_references", _variable_references)
     for owner in (CommonStateField, ExecutionState, StateChoice):
         key = f"{owner.__name__}._eval_state_output"
         replace(owner, "_eval_state_output", _output_then_assign(key), key)

@@ -8,7 +8,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEvent,
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+    StatesErrorName,
+)
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+    StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import mock_eval_utils
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.mocking.mock_config import (
     MockedResponse,
     MockedResponseReturn,
@@ -142,5 +155,29 @@ def ordered_test_case(
     return ordered
 
 
+# ----------------------------------------------------------------- 33. mocked States.* errors
+def _throw(env: Environment, mocked_response: MockedResponseThrow) -> None:
+    """A mocked error, under its name; one of the States.* names is that error itself (moto
+    refuses it as a custom name, which ends the run with an unrelated error)."""
+    try:
+        error_type = StatesErrorNameType.from_name(mocked_response.error)
+    except ValueError:
+        state.originals["eval_mocked_response_throw"](env, mocked_response)
+        return
+    raise FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=StatesErrorName(typ=error_type),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(  # type: ignore[typeddict-item]
+                taskFailedEventDetails=TaskFailedEventDetails(
+                    error=mocked_response.error, cause=mocked_response.cause
+                )
+            ),
+        )
+    )
+
+
 def install() -> None:
+    replace(mock_eval_utils, "_eval_mocked_response_throw", _throw, "eval_mocked_response_throw")
     replace(Environment, "get_current_mocked_response", _get_current_mocked_response)
