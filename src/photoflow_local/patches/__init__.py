@@ -1,9 +1,10 @@
 """Every patch to moto's internals, one module per service, each with a test
 (tests/unit/test_patches.py). ``apply`` installs them all.
 
-Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
+Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
-(5, 7, 13, 15-18), events (6, 12), server (11), s3 (21).
+(5, 7, 13, 15-18), events (6, 12), server (11), s3 (21), stepfunctions.integrations (26, 27,
+31, 33-35), dynamodb (28, 32), sns (36), sqs (37).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -92,13 +93,50 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 22. (with 1.) A function created through the endpoint (CreateFunction with a zip) could
    not be invoked: only the template's functions were known to the local runtime. Its
    zip is unpacked and run like theirs, for Python runtimes.
+26. A ``lambda:invoke`` Task returns only ``StatusCode`` and ``Payload``; on AWS also
+   ``ExecutedVersion``, ``SdkHttpMetadata`` (``AllHttpHeaders``, ``HttpHeaders``,
+   ``HttpStatusCode``) and ``SdkResponseMetadata`` (``RequestId``), with ``LogResult`` when
+   the Task asks for the log tail.
+27. The optimised DynamoDB (putItem, getItem, updateItem, deleteItem), SNS (publish) and
+   SQS (sendMessage) integrations return the service's answer without the
+   ``SdkHttpMetadata`` and ``SdkResponseMetadata`` AWS adds, with the headers each service
+   answers (``aws-sdk:*`` integrations return the bare answer on AWS too).
+28. DynamoDB's UpdateItem answers ``ConsumedCapacity`` whether or not it is asked for; AWS
+   answers it only for ``ReturnConsumedCapacity`` TOTAL or INDEXES.
+29. Invoke hands the function the payload parsed and re-encoded: a JSON null reached it as
+   ``{}``, a JSON string as bare text. It now gets the payload as sent. And the log tail
+   is answered for ``LogType: Tail`` only, as Lambda's log (START, END, REPORT lines).
+30. Invoking a function that does not exist says ``Function not found: arn:...:function:f``;
+   Lambda names the version asked for (``...:function:f:$LATEST``).
+31. A Task whose Resource is a function's ARN sends a null input as ``{}``; AWS sends
+   ``null`` (the ``lambda:invoke`` integration sends ``{}`` for a null Payload, as moto does).
+32. DynamoDB's item operations take a table name outside ``[a-zA-Z0-9_.-]+`` for a missing
+   table, and fail on a null Item or Key with a Python error; DynamoDB answers
+   ValidationException ("1 validation error detected: ...").
+33. A service error's name in a Task: DynamoDB's codes that AWS's SDK has no class for
+   (ValidationException) are ``DynamoDB.AmazonDynamoDBException`` on AWS, not
+   ``DynamoDB.ValidationException``; every SQS error was ``SQS.SdkClientException`` with
+   the bare message, where AWS says ``SQS.AmazonSQSException`` (or the SDK's class) and
+   gives the service, status, code and request id in the cause.
+34. A null parameter (``"Item": null``) reached moto's client, which failed on it in
+   Python; AWS's SDK leaves it out, and the service answers its own validation error.
+35. An ``sqs:sendMessage`` to a queue URL whose host is no SQS endpoint reached the local
+   SQS anyway; AWS's client sends the request to that host and fails:
+   ``SQS.SdkClientException``, "Unable to execute HTTP request: <host>: Name or service
+   not known".
+36. SNS Publish to a topic that does not exist says "Endpoint does not exist" (SNS: "Topic
+   does not exist"); to a FIFO topic without MessageGroupId, SQS's MissingParameter (SNS:
+   InvalidParameter, "The MessageGroupId parameter is required for FIFO topics"); and a
+   FIFO message is answered without its ``SequenceNumber``.
+37. SQS SendMessage without MessageBody fails with a Python error; SQS answers
+   MissingParameter ("The request must contain the parameter MessageBody.").
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 
-from photoflow_local.patches import awslambda, events, s3, server
+from photoflow_local.patches import awslambda, dynamodb, events, s3, server, sns, sqs
 from photoflow_local.patches.base import (
     MOCK_CONFIG_ENV,
     MOTO_VERSION,
@@ -108,7 +146,13 @@ from photoflow_local.patches.base import (
     state,
 )
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
-from photoflow_local.patches.stepfunctions import api, interpreter, mocking, runtime
+from photoflow_local.patches.stepfunctions import (
+    api,
+    integrations,
+    interpreter,
+    mocking,
+    runtime,
+)
 from photoflow_local.patches.stepfunctions.interpreter import aws_time, extract_json
 from photoflow_local.patches.stepfunctions.mocking import (
     load_mock_test_case,
@@ -141,7 +185,20 @@ __all__ = [
     "status_change_detail",
 ]
 
-_MODULES = (awslambda, api, mocking, runtime, interpreter, events, server, s3)
+_MODULES = (
+    awslambda,
+    api,
+    mocking,
+    runtime,
+    interpreter,
+    integrations,
+    events,
+    server,
+    s3,
+    dynamodb,
+    sns,
+    sqs,
+)
 
 
 def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
