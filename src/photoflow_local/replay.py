@@ -14,6 +14,7 @@ history truncated. Two modes:
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -164,11 +165,41 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+# What differs from one run to the next by nature, wherever it appears: the request ids,
+# trace ids, dates and checksums of a service's answer (an optimised integration's
+# SdkHttpMetadata and SdkResponseMetadata), a function error's requestId, the ids SNS and
+# SQS give a message, a function's log tail. Compared by presence, not by value.
+VARYING_FIELDS = frozenset(
+    {
+        "RequestId",
+        "requestId",
+        "x-amzn-RequestId",
+        "x-amzn-requestid",
+        "X-Amzn-Trace-Id",
+        "Date",
+        "x-amz-crc32",
+        "MessageId",
+        "SequenceNumber",
+        "LogResult",
+        "X-Amz-Log-Result",
+        "versionId",  # S3's, of an object: a live replay uploads the photo again
+    }
+)
+VARIES = "<varies>"
+# A service error's request id in a cause ("...; Request ID: 9f1c...; Proxy: null)").
+_REQUEST_ID = re.compile(r"((?:Extended )?Request ID: )[A-Za-z0-9/=+-]+")
+
+
 def comparable(value: Any) -> Any:
     """``value`` without what legitimately differs between runs: the stack traces in
-    Lambda error causes (a Parallel reports whichever failing branch failed first)."""
+    Lambda error causes (a Parallel reports whichever failing branch failed first), and
+    the values of VARYING_FIELDS (their keys stay: the shape is compared)."""
     if isinstance(value, dict):
-        return {k: comparable(v) for k, v in value.items() if k != "stackTrace"}
+        return {
+            k: VARIES if k in VARYING_FIELDS else comparable(v)
+            for k, v in value.items()
+            if k != "stackTrace"
+        }
     if isinstance(value, list):
         return [comparable(v) for v in value]
     if isinstance(value, str) and value.startswith("{") and '"stackTrace"' in value:
@@ -176,6 +207,8 @@ def comparable(value: Any) -> Any:
             return comparable(json.loads(value))
         except ValueError:
             return value
+    if isinstance(value, str):
+        return _REQUEST_ID.sub(r"\1" + VARIES, value)
     return value
 
 
@@ -280,16 +313,17 @@ def replay(
         )
     warnings: list[str] = []
     target = machine_arn
+    execution_input = recording.input
     if mode == "recorded":
         config, warnings = mock_config(recording, machine_name)
         patches.register_test_case(config, machine_name, TEST_CASE, ordered=True)
         target = f"{machine_arn}#{TEST_CASE}"
     elif photo is not None:
-        _seed_photo(stack, recording.input, photo)
+        execution_input = _seed_photo(stack, recording.input, photo)
     started = sfn.start_execution(
         stateMachineArn=target,
         name=f"replay-{uuid.uuid4().hex[:12]}",
-        input=json.dumps(recording.input),
+        input=json.dumps(execution_input),
     )
     arn = started["executionArn"]
     wait_for_execution(sfn, arn, timeout)
@@ -315,8 +349,10 @@ def _state_machine_arn(stack: LocalStack, logical_id: str | None) -> str:
     return machines[logical_id]
 
 
-def _seed_photo(stack: LocalStack, execution_input: Any, photo: Path) -> None:
-    """Put the photo where the recorded input says it is, so live steps can read it."""
+def _seed_photo(stack: LocalStack, execution_input: Any, photo: Path) -> Any:
+    """Put the photo where the recorded input says it is, so live steps can read it: the
+    input to start with, naming the version the photo now has where it named one (S3
+    gives each upload to a versioned bucket a version id of its own)."""
     source = execution_input.get("photo", {}) if isinstance(execution_input, dict) else {}
     bucket, key = source.get("bucket"), source.get("key")
     if not bucket or not key:
@@ -327,7 +363,10 @@ def _seed_photo(stack: LocalStack, execution_input: Any, photo: Path) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key=key, Body=photo.read_bytes())
+    version = s3.put_object(Bucket=bucket, Key=key, Body=photo.read_bytes()).get("VersionId")
+    if source.get("versionId") and version:
+        return {**execution_input, "photo": {**source, "versionId": version}}
+    return execution_input
 
 
 def wait_for_execution(sfn: Any, arn: str, timeout: float) -> dict[str, Any]:
