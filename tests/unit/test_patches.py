@@ -1190,3 +1190,26 @@ def test_sns_publish_answers_as_sns_for_fifo_and_missing_topics(runtime: Recordi
     ]
     assert re.fullmatch(r"\d{20}", first["SequenceNumber"])
     assert int(second["SequenceNumber"]) > int(first["SequenceNumber"])
+
+
+def test_aws_sdk_tasks_send_json_bodies_and_return_json(runtime: RecordingRuntime) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="photos")
+    s3.put_object(Bucket="photos", Key="in.txt", Body=b"text data")
+
+    put, put_result = _run_task(
+        _service_task("aws-sdk:s3:putObject", Bucket="photos", Key="out.json", Body={"a": [1]})
+    )
+    got, got_result = _run_task(
+        _service_task("aws-sdk:s3:getObject", Bucket="photos", Key="in.txt")
+    )
+
+    # The object holds the value's compact JSON, as AWS writes it (its ETag is that text's MD5)
+    assert put["status"] == "SUCCEEDED"
+    assert s3.get_object(Bucket="photos", Key="out.json")["Body"].read() == b'{"a":[1]}'
+    assert put_result["ETag"] == '"9ce06edb2e3406c40e507870b76580a0"'
+    # The answer is JSON: the body as text, the time as AWS writes it; the execution's
+    # output can be described (it could not, with a datetime in it)
+    assert got["status"] == "SUCCEEDED"
+    assert got_result["Body"] == "text data"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", got_result["LastModified"])

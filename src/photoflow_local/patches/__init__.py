@@ -4,7 +4,7 @@
 Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
 (5, 7, 13, 15-18), events (6, 12), server (11), s3 (21), stepfunctions.integrations (26, 27,
-31, 33-35), dynamodb (28, 32), sns (36), sqs (37).
+31, 33-35, 38), dynamodb (28, 32), sns (36), sqs (37).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -130,6 +130,12 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    FIFO message is answered without its ``SequenceNumber``.
 37. SQS SendMessage without MessageBody fails with a Python error; SQS answers
    MissingParameter ("The request must contain the parameter MessageBody.").
+38. An ``aws-sdk:*`` Task fails on a JSON value of a blob parameter (an S3 PutObject's Body
+   as an object, a list or text: AWS sends its compact JSON), and returns the SDK's answer
+   with its streamed body and its times as Python objects (a GetObject's Body, its
+   LastModified), which the execution's output cannot be written from (DescribeExecution
+   failed). The body is returned as text and a time as AWS writes it
+   (``2013-08-23T01:02:15.422Z``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Service integrations (patches 26, 27, 31, 33-35): what a Task calling a service sends,
-returns and fails with, as on AWS.
+"""Service integrations (patches 26, 27, 31, 33-35, 38): what a Task calling a service
+sends, returns and fails with, as on AWS.
 
 On AWS a Task of ``lambda:invoke``, ``dynamodb:putItem``/``getItem``/``updateItem``/
 ``deleteItem``, ``sns:publish`` or ``sqs:sendMessage`` returns the service's response
@@ -16,13 +16,15 @@ the body's CRC32 for DynamoDB) or drawn afresh (request ids, trace ids, the date
 Also: a Task whose Resource is a function's ARN sends a null input as null (31); a
 service's error is named as AWS's SDK names it (33); a null parameter is left out of the
 request, as AWS's SDK leaves it (34); a queue URL whose host is no SQS endpoint fails in
-the client (35).
+the client (35); an ``aws-sdk:*`` Task sends a JSON value of a blob parameter (an S3
+object's Body) as JSON text, and returns an answer that is JSON (38).
 """
 
 from __future__ import annotations
 
 import base64
 import contextvars
+import datetime
 import email.utils
 import io
 import json
@@ -36,6 +38,7 @@ from typing import Any
 
 import botocore.session
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
 from moto.stepfunctions.parser.api import HistoryEventType
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
     CustomErrorName,
@@ -57,6 +60,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_la
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
 from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.stepfunctions.interpreter import aws_time
 
 # The headers of each service's answer, in the order AWS lists them in AllHttpHeaders
 # (its HttpHeaders are the same, one value each, sorted case-insensitively). None marks
@@ -254,6 +258,8 @@ def _answers_as_aws(
         _without_nulls(normalised_parameters)
         if isinstance(self, state_task_service_sqs.StateTaskServiceSqs):
             _check_queue_host(self, env, normalised_parameters)
+        if isinstance(self, state_task_service_aws_sdk.StateTaskServiceAwsSdk):
+            _blobs_as_json(self, normalised_parameters)
         original(self, env, resource_runtime_part, normalised_parameters, state_credentials)
         if result is not None and isinstance(env.stack[-1], dict):
             env.stack[-1] = result(self.resource.api_action, env.stack[-1])
@@ -349,11 +355,50 @@ def _check_queue_host(task: Any, env: Environment, parameters: dict[str, Any]) -
     raise FailureEventException(_task_failure(task, env, "SQS.SdkClientException", cause))
 
 
+# ----------------------------------------------------------------- 38. aws-sdk values
+def _blobs_as_json(task: Any, parameters: dict[str, Any]) -> None:
+    """A blob parameter given a JSON value (an S3 PutObject's Body of text, an object, a
+    number) is sent as that value's compact JSON text, as AWS sends it (the recorded ETag
+    of a Body "text data" is the MD5 of ``"text data"`` with its quotes); moto's client
+    failed on anything but text or bytes."""
+    service = task._get_boto_service_name()
+    action = task.resource.api_action
+    model = botocore.session.get_session().get_service_model(service)
+    operation = model.operation_model(action[:1].upper() + action[1:])
+    for name, shape in (operation.input_shape.members if operation.input_shape else {}).items():
+        value = parameters.get(name)
+        if shape.type_name == "blob" and name in parameters and not isinstance(value, bytes):
+            text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            parameters[name] = text.encode("utf-8")
+
+
+def aws_sdk_result(action: str, response: dict[str, Any]) -> dict[str, Any]:
+    """The SDK's answer as JSON: a streamed body as its text, a time as AWS writes it
+    (``2013-08-23T01:02:15.422Z``). moto left the stream and the datetime in the state's
+    output, which the execution's output could then not be written from."""
+    converted: dict[str, Any] = _as_json(response)
+    return converted
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    if isinstance(value, StreamingBody):
+        return value.read().decode("utf-8", errors="replace")
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, datetime.datetime):
+        return aws_time(value)
+    return value
+
+
 _OPTIMISED: tuple[tuple[type, str, Callable[[str, dict[str, Any]], dict[str, Any]] | None], ...] = (
     (state_task_service_dynamodb.StateTaskServiceDynamoDB, "dynamodb", dynamodb_result),
     (state_task_service_sns.StateTaskServiceSns, "sns", sns_result),
     (state_task_service_sqs.StateTaskServiceSqs, "sqs", sqs_result),
-    (state_task_service_aws_sdk.StateTaskServiceAwsSdk, "aws_sdk", None),
+    (state_task_service_aws_sdk.StateTaskServiceAwsSdk, "aws_sdk", aws_sdk_result),
 )
 
 
