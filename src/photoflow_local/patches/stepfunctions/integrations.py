@@ -373,9 +373,10 @@ def _blobs_as_json(task: Any, parameters: dict[str, Any]) -> None:
 
 
 def aws_sdk_result(action: str, response: dict[str, Any]) -> dict[str, Any]:
-    """The SDK's answer as JSON: a streamed body as its text, a time as AWS writes it
-    (``2013-08-23T01:02:15.422Z``). moto left the stream and the datetime in the state's
-    output, which the execution's output could then not be written from."""
+    """The SDK's answer as JSON: a streamed body as its text, another blob in base64, a
+    time as AWS writes it (``2013-08-23T01:02:15.422Z``). moto left the stream and the
+    datetime in the state's output, which the execution's output could then not be
+    written from."""
     converted: dict[str, Any] = _as_json(response)
     return converted
 
@@ -387,8 +388,8 @@ def _as_json(value: Any) -> Any:
         return [_as_json(item) for item in value]
     if isinstance(value, StreamingBody):
         return value.read().decode("utf-8", errors="replace")
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, bytes | bytearray):  # a blob member, as JSON protocols send it
+        return base64.b64encode(value).decode("ascii")
     if isinstance(value, datetime.datetime):
         return aws_time(value)
     return value
