@@ -50,16 +50,37 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def error_payload(error_type: str, message: str, error: BaseException | None = None) -> str:
-    """The JSON Lambda returns for a failed invocation."""
-    stack = [_frame(f) for f in traceback.extract_tb(error.__traceback__)] if error else []
-    return json.dumps({"errorMessage": message, "errorType": error_type, "stackTrace": stack})
+# Where Lambda puts a function's code: its stack traces name the files there.
+TASK_ROOT = "/var/task"
 
 
-def _frame(frame: traceback.FrameSummary) -> str:
-    """A stack frame as Lambda shows it, with paths relative to the code, not to this machine."""
+def error_payload(
+    error_type: str,
+    message: str,
+    error: BaseException | None = None,
+    *,
+    request_id: str | None = None,
+    code_dir: str | None = None,
+) -> str:
+    """The JSON Lambda returns for a failed invocation: the invocation's request id beside
+    the error when the function raised it, as Lambda's Python runtime answers."""
+    frames = traceback.extract_tb(error.__traceback__) if error else []
+    # The function's frames only: not this runtime's own (Lambda's shows none of its own).
+    stack = [_frame(f, code_dir) for f in frames if f.filename != __file__]
+    payload: dict[str, Any] = {"errorMessage": message, "errorType": error_type}
+    if request_id is not None:
+        payload["requestId"] = request_id
+    payload["stackTrace"] = stack
+    return json.dumps(payload)
+
+
+def _frame(frame: traceback.FrameSummary, code_dir: str | None = None) -> str:
+    """A stack frame as Lambda shows it: the function's own files under /var/task, other
+    paths relative to the code, never to this machine."""
     path = Path(frame.filename)
-    if "site-packages" in path.parts:
+    if code_dir is not None and path.resolve().is_relative_to(code_dir):
+        shown = f"{TASK_ROOT}/{path.resolve().relative_to(code_dir).as_posix()}"
+    elif "site-packages" in path.parts:
         shown = "/".join(path.parts[path.parts.index("site-packages") + 1 :])
     elif path.is_relative_to(Path.cwd()):
         shown = path.relative_to(Path.cwd()).as_posix()
@@ -121,8 +142,22 @@ def serve(
         event = json.loads(message) if message else {}
         context = LambdaContext(name, memory_mb, timeout_seconds, region=region)
         try:
-            result = entry(event, context)
-            reply = (json.dumps(result), False)
+            reply = (_marshalled(entry(event, context)), False)
         except BaseException as error:  # the runtime reports every failure, as Lambda does
-            reply = (error_payload(type(error).__name__, str(error), error), True)
+            failure = error_payload(
+                type(error).__name__,
+                str(error),
+                error,
+                request_id=context.aws_request_id,
+                code_dir=str(Path(code_dir).resolve()),
+            )
+            reply = (failure, True)
         connection.send((*reply, capture.drain()))
+
+
+def _marshalled(result: Any) -> str:
+    """The function's result as Lambda's Python runtime sends it: bytes as they are (the
+    function encoded them itself), anything else as JSON."""
+    if isinstance(result, bytes | bytearray):
+        return bytes(result).decode("utf-8", errors="replace")
+    return json.dumps(result)

@@ -21,6 +21,7 @@ a replay cannot stop an execution, or let it time out, where the recorded one di
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -174,17 +175,37 @@ def _short(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-# Values a service draws anew for every call: compared by presence only.
-DRAWN_PER_CALL = frozenset({"MessageId"})
+# What differs from one run to the next by nature, wherever it appears: the request ids,
+# trace ids, dates and checksums of a service's answer (an optimised integration's
+# SdkHttpMetadata and SdkResponseMetadata), a function error's requestId, the ids SNS and
+# SQS give a message, a function's log tail. Compared by presence, not by value.
+VARYING_FIELDS = frozenset(
+    {
+        "RequestId",
+        "requestId",
+        "x-amzn-RequestId",
+        "x-amzn-requestid",
+        "X-Amzn-Trace-Id",
+        "Date",
+        "x-amz-crc32",
+        "MessageId",
+        "SequenceNumber",
+        "LogResult",
+        "X-Amz-Log-Result",
+    }
+)
+VARIES = "<varies>"
+# A service error's request id in a cause ("...; Request ID: 9f1c...; Proxy: null)").
+_REQUEST_ID = re.compile(r"((?:Extended )?Request ID: )[A-Za-z0-9/=+-]+")
 
 
 def comparable(value: Any) -> Any:
     """``value`` without what legitimately differs between runs: the stack traces in
     Lambda error causes (a Parallel reports whichever failing branch failed first), and
-    the ids a service draws for each call (an SNS message's id)."""
+    the values of VARYING_FIELDS (their keys stay: the shape is compared)."""
     if isinstance(value, dict):
         return {
-            k: f"<{k}>" if k in DRAWN_PER_CALL else comparable(v)
+            k: VARIES if k in VARYING_FIELDS else comparable(v)
             for k, v in value.items()
             if k != "stackTrace"
         }
@@ -195,6 +216,8 @@ def comparable(value: Any) -> Any:
             return comparable(json.loads(value))
         except ValueError:
             return value
+    if isinstance(value, str):
+        return _REQUEST_ID.sub(r"\1" + VARIES, value)
     return value
 
 

@@ -32,6 +32,27 @@ the account "111111111111") and ``"recorded"`` with ``"test_state"`` (or
 ``{"Error": {"Code", "Message"}}``, with the recording's placeholders ("<resource:N>" for
 generated names, "date" for times).
 
+A case of a service integration also names the resources its execution needs, created
+before it starts (resources.py), and the values the recording masked:
+
+      "resources": [
+        {"type": "function", "name": "<lambda_function_name>", "code": "identity"},
+        {"type": "table", "name": "<test-table>", "partitionKey": "id"},
+        {"type": "topic", "name": "<resource:1>", "fifo": false},
+        {"type": "queue", "name": "<sqs_queue_name>", "url": "<sqs_queue_url>"},
+        {"type": "name", "name": "<test-table>", "value": "no_such_table_{uid}"},
+        {"type": "role", "name": "<resource:2>"}
+      ],
+      "masked": {"MD5OfMessageBody": "<m-d5-of-message-body:1>"}
+
+Each resource's ``name`` (and a queue's ``url``) is the placeholder the recording shows
+for it; the definition and the input hold the same placeholders, in ARNs as the recording
+writes them (``arn:<partition>:sns:<region>:111111111111:<resource:1>``), and the runner
+puts this run's names in their place. A ``function``'s code is functions/<code>.py; a
+``name`` is a name no resource has (a table or queue that does not exist); ``role``, the
+execution role's name where the recording masked it. ``masked``:
+fields whose values the recording replaced (by key, wherever they occur).
+
 ``python -m tests.conformance.cases`` checks every case file's shape and prints the count
 per group.
 """
@@ -50,6 +71,16 @@ EXCLUDED = Path(__file__).resolve().parent / "excluded.json"
 _SOURCE_KEYS = {"repository", "commit", "test", "licence", "recorded"}
 # The kinds of case: an execution, or one call of these APIs, with the key of its recording.
 CALL_KINDS = {"test_state": "test_state", "validation": "validate_state_machine_definition"}
+FUNCTIONS = Path(__file__).resolve().parent / "functions"
+# Each type of resource, and the fields it needs besides its type and name.
+RESOURCE_FIELDS: dict[str, set[str]] = {
+    "function": {"code"},
+    "table": {"partitionKey"},
+    "topic": {"fifo"},
+    "queue": {"url"},
+    "name": {"value"},
+    "role": set(),
+}
 
 
 class CaseError(ValueError):
@@ -66,6 +97,8 @@ class Case:
     recorded: dict[str, Any]
     kind: str = "execution"
     request: dict[str, Any] | None = None
+    resources: tuple[dict[str, Any], ...] = ()
+    masked: dict[str, str] | None = None
 
     @property
     def id(self) -> str:
@@ -131,6 +164,9 @@ def load_case(path: Path) -> Case:
         problems.append("recorded.get_execution_history.events is missing or empty")
     elif events[0].get("type") != "ExecutionStarted":
         problems.append("the recorded history does not start with ExecutionStarted")
+    problems.extend(_resource_problems(document.get("resources", [])))
+    if not isinstance(document.get("masked", {}), dict):
+        problems.append("masked is not an object")
     if problems:
         raise CaseError(f"{path}: " + "; ".join(problems))
     return Case(
@@ -140,7 +176,26 @@ def load_case(path: Path) -> Case:
         definition=document["definition"],
         input=document["input"],
         recorded=recorded,
+        resources=tuple(document.get("resources", [])),
+        masked=document.get("masked"),
     )
+
+
+def _resource_problems(resources: Any) -> list[str]:
+    if not isinstance(resources, list):
+        return ["resources is not a list"]
+    problems = []
+    for index, resource in enumerate(resources):
+        kind = resource.get("type") if isinstance(resource, dict) else None
+        if kind not in RESOURCE_FIELDS:
+            problems.append(f"resources[{index}] has no known type")
+            continue
+        missing = ({"name"} | RESOURCE_FIELDS[kind]) - set(resource)
+        if missing:
+            problems.append(f"resources[{index}] ({kind}) lacks {sorted(missing)}")
+        elif kind == "function" and not (FUNCTIONS / f"{resource['code']}.py").is_file():
+            problems.append(f"resources[{index}]: no functions/{resource['code']}.py")
+    return problems
 
 
 def all_cases() -> list[Case]:

@@ -33,6 +33,14 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # quoted input with a placeholder.
 _QUOTED_INPUT = re.compile(r"(could not be found in the input ')(.*)(')$", re.DOTALL)
 _MAP_RUN = re.compile(r"(:mapRun:[^/]+/)([^:]+):([^\"',\s]+)")
+# A service's request id in an error's cause, as the recordings masked it.
+_REQUEST_ID = re.compile(r"((?:Extended )?Request ID: )[A-Za-z0-9/=+-]+")
+# What the recordings masked in every service answer (the HTTP metadata of an optimised
+# integration's result): the value of these headers, wherever they occur, by name.
+_HEADER_MASKS = {
+    name: name
+    for name in ("X-Amzn-Trace-Id", "x-amz-crc32", "x-amzn-RequestId", "x-amzn-requestid")
+}
 
 
 @dataclass(frozen=True)
@@ -44,11 +52,16 @@ class RunNames:
     execution: str
     role_arn: str
     input_text: str = ""  # the case's input and definition: the dates they hold are data
+    resources: dict[str, str] = field(default_factory=dict)  # this run's name -> placeholder
+    masked: dict[str, str] = field(default_factory=dict)  # field -> what the recording shows
     map_runs: dict[str, int] = field(default_factory=dict)
     uuids: dict[str, int] = field(default_factory=dict)
 
     def text(self, value: str) -> str:
         """``value`` with this run's names and the account's specifics as placeholders."""
+        for name in sorted(self.resources, key=len, reverse=True):
+            value = value.replace(name, self.resources[name])
+        value = _REQUEST_ID.sub(r"\1<request_id>", value)
         value = value.replace(self.role_arn, "snf_role_arn")
         value = value.replace(self.state_machine, "<ArnPart_0idx>")
         value = value.replace(self.execution, "<ExecArnPart_0idx>")
@@ -57,6 +70,8 @@ class RunNames:
         value = _QUOTED_INPUT.sub(r"\1<json-input:1>\3", value)
         value = value.replace("arn:aws:", "arn:<partition>:")
         value = value.replace(f":{REGION}:", ":<region>:")
+        if value == REGION:  # a Task's region
+            return "<region>"
         return value.replace(ACCOUNT, "111111111111")
 
     def _map_run(self, match: re.Match[str]) -> str:
@@ -85,7 +100,11 @@ def normalise(value: Any, names: RunNames | None = None, *, key: str = "") -> An
     run's names as the recordings' placeholders, and every string that holds JSON parsed
     (the recordings parsed some and not others, at any depth)."""
     if isinstance(value, dict):
-        return {k: normalise(v, names, key=k) for k, v in value.items() if k != "ResponseMetadata"}
+        return {
+            k: _masked(k, v, key, names) if names is not None else normalise(v, names, key=k)
+            for k, v in value.items()
+            if k != "ResponseMetadata"
+        }
     if isinstance(value, list):
         return [normalise(item, names) for item in value]
     if isinstance(value, datetime):
@@ -95,11 +114,26 @@ def normalise(value: Any, names: RunNames | None = None, *, key: str = "") -> An
     return value
 
 
+def _masked(key: str, value: Any, parent: str, names: RunNames) -> Any:
+    """A field of this run's answer as the recordings show it: masked by its name (the
+    case's ``masked``, the service answers' request ids, trace ids, checksums and dates),
+    or normalised."""
+    mask = names.masked.get(key) or _HEADER_MASKS.get(key)
+    if mask is None and (parent, key) == ("SdkResponseMetadata", "RequestId"):
+        mask = "RequestId"
+    if mask is None and key == "Date" and parent in {"AllHttpHeaders", "HttpHeaders"}:
+        mask = DATE
+    if mask is None:
+        return normalise(value, names, key=key)
+    return [mask for _ in value] if isinstance(value, list) and key in names.masked else mask
+
+
 def _normalise_text(value: str, names: RunNames | None, key: str) -> Any:
-    if key not in _TEXT_FIELDS:
-        parsed = _parsed(value)
-        if parsed is not value:
-            return normalise(parsed, names)
+    parsed = _parsed(value)
+    # Text fields stay text, unless they hold a JSON object (a function's error, as the
+    # recordings show it parsed); a cause that happens to be a number stays a string.
+    if parsed is not value and (key not in _TEXT_FIELDS or isinstance(parsed, dict)):
+        return normalise(parsed, names)
     if names is None and (_DATE.match(value) or value in _DATE_PLACEHOLDERS):
         return DATE
     if names is not None and (

@@ -29,11 +29,12 @@ from tests.conformance.normalise import (
     normalise,
     unordered_branches,
 )
+from tests.conformance.resources import EXECUTION_ROLE, case_resources
 from tests.support import poll
 
 CASES = all_cases()
 EXCLUDED = excluded()
-ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/conformance-states"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{EXECUTION_ROLE}"
 
 
 def _param(case: Case) -> Any:
@@ -51,30 +52,47 @@ def test_every_exclusion_names_a_case() -> None:
 
 
 def run(local_stack: LocalStack, case: Case) -> tuple[dict[str, Any], dict[str, Any], RunNames]:
-    """Create, start and wait for the case's execution; its history and description."""
+    """Create the case's resources and state machine, start and wait for its execution;
+    its history and description."""
+    with case_resources(local_stack, case) as resources:
+        definition = resources.fill(json.dumps(case.definition))
+        execution_input = resources.fill(case.input)
+        # Named as the recordings' state machines were (no "-": some split the name on it).
+        machine_name = f"statemachine_create_and_record_execution_{uuid.uuid4().hex[:8]}"
+        names = RunNames(
+            machine_name,
+            str(uuid.uuid4()),
+            ROLE_ARN,
+            # Dates the case itself holds (its input, its definition's literals) are data.
+            input_text=execution_input + definition,
+            resources=resources.names,
+            masked=case.masked or {},
+        )
+        history, described = _execute(local_stack, definition, execution_input, names, case.id)
+    return history, described, names
+
+
+def _execute(
+    local_stack: LocalStack, definition: str, execution_input: str, names: RunNames, what: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     sfn = local_stack.client("stepfunctions")
-    # Named as the recordings' state machines were (no "-": some split the name on it).
-    machine_name = f"statemachine_create_and_record_execution_{uuid.uuid4().hex[:8]}"
-    # Dates the case itself holds (its input, its definition's literals) are data.
-    data = case.input + json.dumps(case.definition)
-    names = RunNames(machine_name, str(uuid.uuid4()), ROLE_ARN, input_text=data)
     machine = sfn.create_state_machine(
-        name=names.state_machine, definition=json.dumps(case.definition), roleArn=ROLE_ARN
+        name=names.state_machine, definition=definition, roleArn=ROLE_ARN
     )["stateMachineArn"]
     try:
         execution = sfn.start_execution(
-            stateMachineArn=machine, name=names.execution, input=case.input
+            stateMachineArn=machine, name=names.execution, input=execution_input
         )["executionArn"]
         described = poll(
             lambda: sfn.describe_execution(executionArn=execution),
             lambda d: d["status"] != "RUNNING",
             timeout=60,
-            what=f"{case.id} to end",
+            what=f"{what} to end",
         )
         history = sfn.get_execution_history(executionArn=execution, maxResults=1000)
     finally:
         sfn.delete_state_machine(stateMachineArn=machine)
-    return history, described, names
+    return history, described
 
 
 # The account the recordings name, and the names AWS generated for a TestState run (its

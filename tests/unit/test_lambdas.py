@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,8 @@ def handler(event, context):
         raise ValueError("asked to fail")
     if event.get("crash"):
         os._exit(137)
+    if event.get("bytes"):
+        return event["bytes"].encode()
     return {
         "seen": os.environ.get(event.get("read", "")),
         "name": context.function_name,
@@ -78,7 +81,18 @@ def test_an_exception_is_reported_by_its_class_name(service: LambdaService) -> N
     payload, errored = invoke(service, "first", fail=True)
     assert errored
     assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "asked to fail")
-    assert not any('File "/' in line for line in payload["stackTrace"])  # no machine paths
+    # As Lambda's Python runtime answers: the invocation's request id, the function's own
+    # files where Lambda puts them, never a path of this machine.
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", str(payload["requestId"]))
+    assert list(payload) == ["errorMessage", "errorType", "requestId", "stackTrace"]
+    assert payload["stackTrace"] == [
+        '  File "/var/task/app.py", line 12, in handler\n    raise ValueError("asked to fail")\n'
+    ]
+
+
+def test_bytes_a_function_returns_are_its_payload_as_they_are(service: LambdaService) -> None:
+    payload, errored, _ = service.invoke("first", json.dumps({"bytes": '"HelloWorld!"'}))
+    assert (payload, errored) == ('"HelloWorld!"', False)
 
 
 def test_an_init_error_fails_the_invocation_with_its_name(service: LambdaService) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import re
 import time
@@ -12,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from photoflow_local import patches
@@ -1098,3 +1101,310 @@ def test_a_mocked_error_with_a_states_name_is_that_error(
     described = _finished(sfn, execution["executionArn"])
     expected = ["caught"] if inside_parallel else "caught"
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", expected)
+
+
+# ----------------------------------------------------------------- service integrations
+def _table(name: str = "photos") -> None:
+    boto3.client("dynamodb", region_name="us-east-1").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+_task_machines = itertools.count()
+
+
+def _run_task(task: dict[str, Any], execution_input: Any = None) -> tuple[dict[str, Any], Any]:
+    """Run a one-Task state machine: its description and the Task's result (or None)."""
+    definition = {"StartAt": "Call", "States": {"Call": {**task, "End": True}}}
+    sfn, arn = _machine(definition, name=f"Task{next(_task_machines)}")
+    execution = sfn.start_execution(
+        stateMachineArn=arn, input=json.dumps({} if execution_input is None else execution_input)
+    )["executionArn"]
+    described = _finished(sfn, execution)
+    output = json.loads(described["output"]) if "output" in described else None
+    return described, output
+
+
+def _service_task(resource: str, **parameters: Any) -> dict[str, Any]:
+    return {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "Parameters": parameters}
+
+
+RFC_1123 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$")
+UUID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+
+
+def _assert_http_metadata(result: dict[str, Any], headers: dict[str, str]) -> None:
+    """The SdkHttpMetadata and SdkResponseMetadata of an answer: ``headers`` as given, the
+    request id, trace id and date as AWS forms them, each header also as a list."""
+    metadata = result["SdkHttpMetadata"]
+    request_id = result["SdkResponseMetadata"]["RequestId"]
+    assert UUID.match(request_id)
+    assert metadata["HttpStatusCode"] == 200
+    answered = dict(metadata["HttpHeaders"])
+    assert RFC_1123.match(answered.pop("Date"))
+    assert answered.pop("x-amzn-RequestId", None) or answered.pop("x-amzn-requestid") == request_id
+    if "X-Amzn-Trace-Id" in answered:
+        assert re.match(r"^Root=1-[0-9a-f]{8}-[0-9a-f]{24};", answered.pop("X-Amzn-Trace-Id"))
+    assert answered == headers
+    assert metadata["AllHttpHeaders"] == {k: [v] for k, v in metadata["HttpHeaders"].items()}
+
+
+def test_a_lambda_invoke_task_returns_what_aws_returns(runtime: RecordingRuntime) -> None:
+    function_arn = _function("echo")
+
+    described, output = _run_task(
+        _service_task("lambda:invoke", FunctionName=function_arn, Payload={"n": 1})
+    )
+
+    assert described["status"] == "SUCCEEDED"
+    assert list(output) == [
+        "ExecutedVersion",
+        "Payload",
+        "SdkHttpMetadata",
+        "SdkResponseMetadata",
+        "StatusCode",
+    ]
+    assert (output["ExecutedVersion"], output["StatusCode"]) == ("$LATEST", 200)
+    assert output["Payload"] == {"echo": {"n": 1}}
+    _assert_http_metadata(
+        output,
+        {
+            "Connection": "keep-alive",
+            "Content-Length": "18",  # {"echo": {"n": 1}}
+            "Content-Type": "application/json",
+            "X-Amz-Executed-Version": "$LATEST",
+            "x-amzn-Remapped-Content-Length": "0",
+        },
+    )
+
+
+def test_dynamodb_sns_and_sqs_tasks_return_what_aws_returns(runtime: RecordingRuntime) -> None:
+    _table()
+    topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="events")["TopicArn"]
+    queue_url, _ = _queue(boto3.client("sqs", region_name="us-east-1"), "jobs")
+    item = {"id": {"S": "id1"}, "data": {"S": "HelloWorld"}}
+    key = {"id": {"S": "id1"}}
+    dynamodb = {
+        "Server": "Server",
+        "Connection": "keep-alive",
+        "Content-Type": "application/x-amz-json-1.0",
+    }
+    empty = {**dynamodb, "Content-Length": "2", "x-amz-crc32": "2745614147"}  # {}
+
+    _, put = _run_task(_service_task("dynamodb:putItem", TableName="photos", Item=item))
+    _, got = _run_task(_service_task("dynamodb:getItem", TableName="photos", Key=key))
+    _, updated = _run_task(
+        _service_task(
+            "dynamodb:updateItem",
+            TableName="photos",
+            Key=key,
+            UpdateExpression="SET S = :s",
+            ExpressionAttributeValues={":s": {"S": "HelloWorldUpdated"}},
+            ReturnValues="UPDATED_NEW",
+        )
+    )
+    _, deleted = _run_task(_service_task("dynamodb:deleteItem", TableName="photos", Key=key))
+    _, published = _run_task(_service_task("sns:publish", TopicArn=topic, Message="hi"))
+    _, sent = _run_task(_service_task("sqs:sendMessage", QueueUrl=queue_url, MessageBody="hi"))
+
+    # The Content-Length of the body AWS sends (compact JSON, SNS's XML), as AWS recorded it
+    _assert_http_metadata(put, empty)
+    assert got["Item"] == item
+    _assert_http_metadata(got, {**dynamodb, "Content-Length": "53", "x-amz-crc32": "1813032717"})
+    assert updated["Attributes"] == {"S": {"S": "HelloWorldUpdated"}}  # no ConsumedCapacity
+    _assert_http_metadata(updated, {**dynamodb, "Content-Length": "46", "x-amz-crc32": "739724371"})
+    _assert_http_metadata(deleted, empty)
+    assert UUID.match(published["MessageId"])
+    _assert_http_metadata(
+        published, {"connection": "keep-alive", "Content-Length": "294", "Content-Type": "text/xml"}
+    )
+    assert sent["MD5OfMessageBody"] == "49f68a5c8493ec2c0bf489821c21fc3b"
+    _assert_http_metadata(
+        sent,
+        {
+            "connection": "keep-alive",
+            "Content-Length": "106",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+
+
+def test_update_item_answers_consumed_capacity_only_when_asked(runtime: RecordingRuntime) -> None:
+    _table()
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    update = {
+        "TableName": "photos",
+        "Key": {"id": {"S": "1"}},
+        "UpdateExpression": "SET n = :n",
+        "ExpressionAttributeValues": {":n": {"N": "1"}},
+    }
+    assert "ConsumedCapacity" not in dynamodb.update_item(**update)
+    asked = dynamodb.update_item(**update, ReturnConsumedCapacity="TOTAL")
+    assert asked["ConsumedCapacity"] == {"TableName": "photos", "CapacityUnits": 0.5}
+
+
+def test_a_function_gets_the_payload_as_it_was_sent(runtime: RecordingRuntime) -> None:
+    _function("echo")
+    client = boto3.client("lambda", region_name="us-east-1")
+    client.invoke(FunctionName="echo", Payload=b"null")
+    client.invoke(FunctionName="echo", Payload=b'"HelloWorld"')
+    plain = client.invoke(FunctionName="echo", Payload=b"{}")
+    tail = client.invoke(FunctionName="echo", Payload=b"{}", LogType="Tail")
+
+    assert runtime.calls == [("echo", None), ("echo", "HelloWorld"), ("echo", {}), ("echo", {})]
+    assert "LogResult" not in plain
+    log = base64.b64decode(tail["LogResult"]).decode()
+    assert re.fullmatch(
+        r"START RequestId: (\S+) Version: \$LATEST\nEND RequestId: \1\n"
+        r"REPORT RequestId: \1\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
+        r"Memory Size: 128 MB\t\n",
+        log,
+    )
+
+
+def test_invoking_no_such_function_names_the_version_asked_for(runtime: RecordingRuntime) -> None:
+    with pytest.raises(ClientError) as raised:
+        boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="ghost", Payload=b"{}")
+    error = raised.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "ResourceNotFoundException",
+        "Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost:$LATEST",
+    )
+
+
+def test_a_lambda_resource_task_sends_a_null_input_as_null(runtime: RecordingRuntime) -> None:
+    function_arn = _function("echo")
+    task = {"Type": "Task", "Resource": function_arn, "End": True}
+    sfn, arn = _machine({"StartAt": "Call", "States": {"Call": task}})
+
+    execution = sfn.start_execution(stateMachineArn=arn, input="null")["executionArn"]
+
+    assert _finished(sfn, execution)["output"] == '{"echo": null}'
+    assert runtime.calls == [("echo", None)]
+
+
+def test_dynamodb_validates_table_names_and_null_items(runtime: RecordingRuntime) -> None:
+    _table()
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    with pytest.raises(ClientError) as raised:
+        dynamodb.get_item(TableName="/photos", Key={"id": {"S": "1"}})
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert raised.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value '/photos' at 'tableName' failed to satisfy"
+        " constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+    )
+
+    # A null Item reaches DynamoDB as absent, whose error a Task reports as AWS's SDK names it
+    described, _ = _run_task(
+        _service_task("dynamodb:putItem", **{"TableName": "photos", "Item.$": "$.item"}),
+        execution_input={"item": None},
+    )
+    assert (described["status"], described["error"]) == (
+        "FAILED",
+        "DynamoDB.AmazonDynamoDBException",
+    )
+    assert re.fullmatch(
+        r"1 validation error detected: Value null at 'item' failed to satisfy constraint:"
+        r" Member must not be null \(Service: AmazonDynamoDBv2; Status Code: 400; Error Code:"
+        r" ValidationException; Request ID: \S+; Proxy: null\)",
+        described["cause"],
+    )
+
+
+def test_sqs_task_errors_are_named_and_worded_as_on_aws(runtime: RecordingRuntime) -> None:
+    queue_url, _ = _queue(boto3.client("sqs", region_name="us-east-1"), "jobs")
+
+    no_body, _ = _run_task(
+        _service_task("sqs:sendMessage", **{"QueueUrl": queue_url, "MessageBody.$": "$.body"}),
+        execution_input={"body": None},
+    )
+    no_host, _ = _run_task(
+        _service_task("sqs:sendMessage", QueueUrl="http://no-such-queue-1", MessageBody="hi")
+    )
+
+    assert no_body["error"] == "SQS.AmazonSQSException"
+    assert re.fullmatch(
+        r"The request must contain the parameter MessageBody\. \(Service: AmazonSQS; Status"
+        r" Code: 400; Error Code: MissingParameter; Request ID: \S+; Proxy: null\)",
+        no_body["cause"],
+    )
+    assert (no_host["error"], no_host["cause"]) == (
+        "SQS.SdkClientException",
+        "Unable to execute HTTP request: no-such-queue-1: Name or service not known",
+    )
+
+
+def test_sns_publish_answers_as_sns_for_fifo_and_missing_topics(runtime: RecordingRuntime) -> None:
+    sns = boto3.client("sns", region_name="us-east-1")
+    fifo = sns.create_topic(Name="events.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    missing = "arn:aws:sns:us-east-1:123456789012:gone"
+
+    errors = []
+    for arguments in ({"TopicArn": missing}, {"TopicArn": fifo}):
+        with pytest.raises(ClientError) as raised:
+            sns.publish(Message="hi", **arguments)
+        errors.append(
+            (raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"])
+        )
+    first = sns.publish(TopicArn=fifo, Message="hi", MessageGroupId="g", MessageDeduplicationId="1")
+    second = sns.publish(
+        TopicArn=fifo, Message="hi", MessageGroupId="g", MessageDeduplicationId="2"
+    )
+
+    assert errors == [
+        ("NotFound", "Topic does not exist"),
+        (
+            "InvalidParameter",
+            "Invalid parameter: The MessageGroupId parameter is required for FIFO topics",
+        ),
+    ]
+    assert re.fullmatch(r"\d{20}", first["SequenceNumber"])
+    assert int(second["SequenceNumber"]) > int(first["SequenceNumber"])
+
+
+def test_aws_sdk_tasks_send_json_bodies_and_return_json(runtime: RecordingRuntime) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="photos")
+    s3.put_object(Bucket="photos", Key="in.txt", Body=b"text data")
+
+    put, put_result = _run_task(
+        _service_task("aws-sdk:s3:putObject", Bucket="photos", Key="out.json", Body={"a": [1]})
+    )
+    got, got_result = _run_task(
+        _service_task("aws-sdk:s3:getObject", Bucket="photos", Key="in.txt")
+    )
+
+    # The object holds the value's compact JSON, as AWS writes it (its ETag is that text's MD5)
+    assert put["status"] == "SUCCEEDED"
+    assert s3.get_object(Bucket="photos", Key="out.json")["Body"].read() == b'{"a":[1]}'
+    assert put_result["ETag"] == '"9ce06edb2e3406c40e507870b76580a0"'
+    # The answer is JSON: the body as text, the time as AWS writes it; the execution's
+    # output can be described (it could not, with a datetime in it)
+    assert got["status"] == "SUCCEEDED"
+    assert got_result["Body"] == "text data"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", got_result["LastModified"])
+
+
+def test_a_definition_that_fails_to_parse_leaves_later_ones_alone(
+    runtime: RecordingRuntime,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    # Given a JSONata definition whose parse fails inside a state (a JSONPath field in it)
+    broken = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "A",
+        "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "$"}, "End": True}},
+    }
+    with pytest.raises(ClientError):
+        sfn.create_state_machine(name="Broken", definition=json.dumps(broken), roleArn=ROLE)
+
+    # Then a JSONPath definition is still parsed as JSONPath, and runs
+    state = {"Type": "Pass", "Parameters": {"y.$": "$.y"}, "End": True}
+    sfn, arn = _machine({"StartAt": "B", "States": {"B": state}})
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"y": 1}')["executionArn"]
+    assert json.loads(_finished(sfn, execution)["output"]) == {"y": 1}

@@ -1,11 +1,12 @@
 """Every patch to moto's internals, one module per service, each with a test
 (tests/unit/test_patches.py). ``apply`` installs them all.
 
-Where each lives: awslambda (1, 22), stepfunctions.api (2, 14, 19, 20),
-stepfunctions.mocking (3, 8, 33), stepfunctions.runtime (4, 9, 10), stepfunctions.interpreter
+Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
+stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
-stepfunctions.validate (25), stepfunctions.evaluation (30-32), events (6, 12), server (11),
-s3 (21).
+stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
+stepfunctions.evaluation (39-41), events (6, 12), server (11), s3 (21), dynamodb (28, 32),
+sns (36), sqs (37).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -111,27 +112,75 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    the parser's exception text. Both answer AWS's diagnostics (SCHEMA_VALIDATION_FAILED,
    INVALID_JSON_DESCRIPTION, with AWS's messages and locations), CreateStateMachine and
    UpdateStateMachine AWS's InvalidDefinition message.
-30. A JSONata expression that returns nothing or throws, in Output, Assign or Arguments,
+26. A ``lambda:invoke`` Task returns only ``StatusCode`` and ``Payload``; on AWS also
+   ``ExecutedVersion``, ``SdkHttpMetadata`` (``AllHttpHeaders``, ``HttpHeaders``,
+   ``HttpStatusCode``) and ``SdkResponseMetadata`` (``RequestId``), with ``LogResult`` when
+   the Task asks for the log tail.
+27. The optimised DynamoDB (putItem, getItem, updateItem, deleteItem), SNS (publish) and
+   SQS (sendMessage) integrations return the service's answer without the
+   ``SdkHttpMetadata`` and ``SdkResponseMetadata`` AWS adds, with the headers each service
+   answers (``aws-sdk:*`` integrations return the bare answer on AWS too).
+28. DynamoDB's UpdateItem answers ``ConsumedCapacity`` whether or not it is asked for; AWS
+   answers it only for ``ReturnConsumedCapacity`` TOTAL or INDEXES.
+29. Invoke hands the function the payload parsed and re-encoded: a JSON null reached it as
+   ``{}``, a JSON string as bare text. It now gets the payload as sent. And the log tail
+   is answered for ``LogType: Tail`` only, as Lambda's log (START, END, REPORT lines).
+30. Invoking a function that does not exist says ``Function not found: arn:...:function:f``;
+   Lambda names the version asked for (``...:function:f:$LATEST``).
+31. A Task whose Resource is a function's ARN sends a null input as ``{}``; AWS sends
+   ``null`` (the ``lambda:invoke`` integration sends ``{}`` for a null Payload, as moto does).
+32. DynamoDB's item operations take a table name outside ``[a-zA-Z0-9_.-]+`` for a missing
+   table, and fail on a null Item or Key with a Python error; DynamoDB answers
+   ValidationException ("1 validation error detected: ...").
+33. A service error's name in a Task: DynamoDB's codes that AWS's SDK has no class for
+   (ValidationException) are ``DynamoDB.AmazonDynamoDBException`` on AWS, not
+   ``DynamoDB.ValidationException``; every SQS error was ``SQS.SdkClientException`` with
+   the bare message, where AWS says ``SQS.AmazonSQSException`` (or the SDK's class) and
+   gives the service, status, code and request id in the cause.
+34. A null parameter (``"Item": null``) reached moto's client, which failed on it in
+   Python; AWS's SDK leaves it out, and the service answers its own validation error.
+35. An ``sqs:sendMessage`` to a queue URL whose host is no SQS endpoint reached the local
+   SQS anyway; AWS's client sends the request to that host and fails:
+   ``SQS.SdkClientException``, "Unable to execute HTTP request: <host>: Name or service
+   not known".
+36. SNS Publish to a topic that does not exist says "Endpoint does not exist" (SNS: "Topic
+   does not exist"); to a FIFO topic without MessageGroupId, SQS's MissingParameter (SNS:
+   InvalidParameter, "The MessageGroupId parameter is required for FIFO topics"); and a
+   FIFO message is answered without its ``SequenceNumber``.
+37. SQS SendMessage without MessageBody fails with a Python error; SQS answers
+   MissingParameter ("The request must contain the parameter MessageBody.").
+38. An ``aws-sdk:*`` Task fails on a JSON value of a blob parameter (an S3 PutObject's Body
+   as an object, a list or text: AWS sends its compact JSON), and returns the SDK's answer
+   with its streamed body and its times as Python objects (a GetObject's Body, its
+   LastModified), which the execution's output cannot be written from (DescribeExecution
+   failed). The body is returned as text and a time as AWS writes it
+   (``2013-08-23T01:02:15.422Z``).
+39. A JSONata expression that returns nothing or throws, in Output, Assign or Arguments,
    fails without the field: AWS's EvaluationFailed event has a ``location``
    ("Output/result", "Assign/answer") and says "specified for the field '...'" in its
    cause; an expression that throws (T1006 ...) is States.QueryEvaluationError with
    "threw an error during evaluation", not States.Runtime.
-31. Variables take effect as soon as Assign is evaluated, so a state's own ResultPath,
+40. Variables take effect as soon as Assign is evaluated, so a state's own ResultPath,
    OutputPath or Output read the new values; on AWS they read the values from before the
    state, and the assignments take effect when the state has computed its output.
-32. The context value ``$`` is refused wherever it stands alone in a JSONata expression
+41. The context value ``$`` is refused wherever it stands alone in a JSONata expression
    (IllegalJSONataVariableReference); AWS refuses it at the top level only, and evaluates
    it as the current item in a predicate or a function's body (``$states.result[$ = 1]``).
-33. A mocked error (MockConfigFile ``Throw``, TestState ``errorOutput``) named like one of
+42. A mocked error (MockConfigFile ``Throw``, TestState ``errorOutput``) named like one of
    AWS's own (States.TaskFailed) is refused as a custom error name, which ends the run with
    an unrelated error; it is that error, and a Catcher or Retrier on its name handles it.
+43. The parser keeps its stack of query-language scopes on its class, shared by every parse
+   in every thread: a definition that fails to parse leaves its scope open, and every later
+   one is parsed inside it (a valid JSONPath definition refused with "Unsupported
+   declaration in QueryLanguage=JSONPath block"); parses in two threads mix theirs. Each
+   parse has its own.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 
-from photoflow_local.patches import awslambda, events, s3, server
+from photoflow_local.patches import awslambda, dynamodb, events, s3, server, sns, sqs
 from photoflow_local.patches.base import (
     MOCK_CONFIG_ENV,
     MOTO_VERSION,
@@ -144,6 +193,7 @@ from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
 from photoflow_local.patches.stepfunctions import (
     api,
     evaluation,
+    integrations,
     interpreter,
     mocking,
     redrive,
@@ -190,11 +240,15 @@ _MODULES = (
     runtime,
     interpreter,
     evaluation,
+    integrations,
     test_state,
     validate,
     events,
     server,
     s3,
+    dynamodb,
+    sns,
+    sqs,
     redrive,
 )
 

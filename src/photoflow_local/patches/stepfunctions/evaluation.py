@@ -1,5 +1,5 @@
 """How JSONata expressions fail, when variables take effect, and where ``$`` may stand
-(patches 30-32), as AWS's recordings in tests/conformance/cases show."""
+(patches 39-41), as AWS's recordings in tests/conformance/cases show."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from photoflow_local import aws_jsonata
 from photoflow_local.patches.base import failure_event, patch_module_function, replace, state
 
-# ----------------------------------------------------------------- 30. JSONata failures
+# ----------------------------------------------------------------- 39. JSONata failures
 # A failed expression's EvaluationFailed event names where it is: the state's field and the
 # keys down to the expression ("Output/result", "Assign/answer"), in its location and cause.
 _UNDEFINED = "' returned nothing (undefined)."
@@ -112,7 +112,7 @@ def _string_jsonata_eval_body(self: StringJSONata, env: Environment) -> None:
         raise _fail(env, self.expression, f"threw an error during evaluation. {error}") from None
 
 
-# ----------------------------------------------------------------- 31. variables take effect
+# ----------------------------------------------------------------- 40. variables take effect
 # Variables assigned by a state take effect when the state has computed its output: within
 # the state (ResultSelector, ResultPath, OutputPath, Output) a variable has its earlier value.
 _PENDING = "_photoflow_pending_assignments"
@@ -142,7 +142,7 @@ def _output_then_assign(key: str) -> Any:
     return _eval_state_output
 
 
-# ----------------------------------------------------------------- 32. $ in a predicate
+# ----------------------------------------------------------------- 41. $ in a predicate
 # The context value ``$`` is refused anywhere in an expression; AWS refuses it at the top
 # level only: within a predicate or a function's body (``$states.result[$ = 1]``) it is the
 # current item, as recorded in TestState's answers (tests/conformance/cases/test_state).

@@ -155,7 +155,7 @@ def ordered_test_case(
     return ordered
 
 
-# ----------------------------------------------------------------- 33. mocked States.* errors
+# ----------------------------------------------------------------- 42. mocked States.* errors
 def _throw(env: Environment, mocked_response: MockedResponseThrow) -> None:
     """A mocked error, under its name; one of the States.* names is that error itself (moto
     refuses it as a custom name, which ends the run with an unrelated error)."""

@@ -19,6 +19,7 @@ from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (
     WaitFunction,
 )
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -136,7 +137,21 @@ def components(root: Component) -> list[Component]:
     return list(found.values())
 
 
+# ----------------------------------------------------------------- 43. parser scopes
+def _scopes(self: Preprocessor) -> list[Any]:
+    """This parse's own stack of query-language scopes."""
+    scopes: list[Any] = self.__dict__.setdefault("_photoflow_query_language_scopes", [])
+    return scopes
+
+
 def install() -> None:
+    # moto's is one list on the class, shared by every parse, in every thread.
+    replace(
+        Preprocessor,
+        "_query_language_per_scope",
+        property(_scopes),
+        "preprocessor_query_language_per_scope",
+    )
     replace(retrier_decl, "time", _ScaledTime(), "retrier_time")
     replace(WaitFunction, "_wait_interval", _wait_interval)
     state.originals["boto_client_for"] = boto_client.boto_client_for
