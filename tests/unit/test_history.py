@@ -23,7 +23,7 @@ def test_a_redriven_history_is_one_timeline_of_its_attempts() -> None:
     assert timeline.redrives == [
         Redrive(
             count=1,
-            position=3,
+            position=4,
             after_status="FAILED",
             after_error=("StorageUnavailable", "the bucket did not answer"),
         )
@@ -31,20 +31,21 @@ def test_a_redriven_history_is_one_timeline_of_its_attempts() -> None:
     assert (timeline.status, timeline.error) == ("SUCCEEDED", None)
     assert [(s.name, s.redrive, s.parent.name if s.parent else None) for s in timeline.states] == [
         ("Derivatives", 0, None),
-        ("Thumbnail", 0, "Derivatives"),
+        ("Settle", 0, "Derivatives"),
         ("Filters", 0, "Derivatives"),
+        ("Thumbnail", 0, "Derivatives"),
         ("Derivatives", 1, None),
         ("Thumbnail", 1, "Derivatives"),
         ("Record", 1, None),
     ]
-    first, second = timeline.states[1], timeline.states[4]
+    first, second = timeline.states[3], timeline.states[5]
     assert [o.error for o in first.outcomes] == ["StorageUnavailable"]
     assert first.exited is None  # it failed; the redrive's run is another one
     assert [o.output for o in second.outcomes] == [
         {"StatusCode": 200, "Payload": {"key": "thumbs/256.jpg"}}
     ]
     assert second.output == {"key": "thumbs/256.jpg"}
-    assert timeline.states[0].failed and not timeline.states[3].failed
+    assert timeline.states[0].failed and not timeline.states[4].failed
 
 
 def test_a_history_never_redriven_has_no_redrives() -> None:
