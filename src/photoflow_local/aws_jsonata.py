@@ -1,15 +1,16 @@
 """JSONata as Step Functions evaluates it: JSONata 2.0 with AWS's functions, without $eval.
 
-moto's interpreter composes each expression with its variable bindings
-(``($x := ...; $states := ...; <expression>)``) and hands the text to one evaluator
-function; this is that function, on jsonata-python (a pure-Python port of the
-reference implementation). AWS adds six functions (Step Functions developer guide,
-"Transforming data with JSONata"): ``$partition``, ``$range``, ``$hash``, ``$random``
-(with an optional seed), ``$uuid`` and ``$parse``; ``$eval`` is not available.
+Expressions are evaluated by jsonata-python (a pure-Python port of the reference
+implementation), each parsed once, with the state's values bound as variables (moto's
+interpreter, unpatched, writes them into the expression's text and parses it anew).
+AWS adds six functions (Step Functions developer guide, "Transforming data with
+JSONata"): ``$partition``, ``$range``, ``$hash``, ``$random`` (with an optional seed),
+``$uuid`` and ``$parse``; ``$eval`` is not available.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jsonata
+from jsonata.utils import Utils
 
 # $hash's algorithms, by the names AWS accepts.
 HASH_ALGORITHMS = {
@@ -28,6 +30,9 @@ HASH_ALGORITHMS = {
     "SHA-384": "sha384",
     "SHA-512": "sha512",
 }
+
+
+NULL = Utils.NULL_VALUE
 
 
 class JSONataError(ValueError):
@@ -102,14 +107,26 @@ AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def evaluate(expression: str) -> Any:
-    """The value of a complete JSONata expression (its bindings included); None when it
-    evaluates to nothing (undefined). Raises JSONataError when it cannot be evaluated."""
+@functools.lru_cache(maxsize=4096)
+def compiled(expression: str) -> jsonata.Jsonata:
+    """``expression`` parsed once, with AWS's functions (an evaluation binds its own values)."""
     try:
-        compiled = jsonata.Jsonata(expression)
-        for name, function in AWS_FUNCTIONS.items():
-            compiled.register_lambda(name, function)
-        return compiled.evaluate(None)
+        program = jsonata.Jsonata(expression)
+    except jsonata.JException as error:
+        raise JSONataError(f"{error.error}: {error}") from error
+    for name, function in AWS_FUNCTIONS.items():
+        program.register_lambda(name, function)
+    return program
+
+
+def evaluate(expression: str, bindings: dict[str, Any] | None = None) -> Any:
+    """The value of a JSONata expression, with ``bindings`` as its variables (``{"x": 1}``
+    for ``$x``); None when it evaluates to nothing (undefined). Raises JSONataError when
+    it cannot be evaluated."""
+    # A variable bound to None would be unbound (undefined); JSON's null is jsonata's own.
+    bound = {name: NULL if value is None else value for name, value in (bindings or {}).items()}
+    try:
+        return compiled(expression).evaluate(None, bound)
     except JSONataError:
         raise
     except jsonata.JException as error:

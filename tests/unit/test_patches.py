@@ -1408,3 +1408,53 @@ def test_a_definition_that_fails_to_parse_leaves_later_ones_alone(
     sfn, arn = _machine({"StartAt": "B", "States": {"B": state}})
     execution = sfn.start_execution(stateMachineArn=arn, input='{"y": 1}')["executionArn"]
     assert json.loads(_finished(sfn, execution)["output"]) == {"y": 1}
+
+
+def test_variables_are_bound_by_value_whatever_their_text(runtime: RecordingRuntime) -> None:
+    # Given variables holding text JSONata would have to escape, a null, and an object
+    quoted = 'say "hi" \\ then\nleave'
+    sfn, arn = _machine(
+        {
+            "StartAt": "Set",
+            "States": {
+                "Set": {
+                    "Type": "Pass",
+                    "Assign": {"text": quoted, "nothing": None, "photo": {"id": "p1"}},
+                    "Next": "ReadByPath",
+                },
+                "ReadByPath": {
+                    "Type": "Pass",
+                    "Parameters": {"text.$": "$text", "id.$": "$photo.id"},
+                    "Next": "ReadByJsonata",
+                },
+                "ReadByJsonata": {
+                    "Type": "Pass",
+                    "QueryLanguage": "JSONata",
+                    "Output": {
+                        "text": "{% $text %}",
+                        "nothing": "{% $nothing %}",
+                        "isNull": "{% $type($nothing) %}",
+                        "earlier": "{% $states.input %}",
+                    },
+                    "End": True,
+                },
+            },
+        }
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+    # Then every read gets the value itself, and the history shows them as JSON
+    described = _finished(sfn, execution)
+    assert json.loads(described["output"]) == {
+        "text": quoted,
+        "nothing": None,
+        "isNull": "null",
+        "earlier": {"text": quoted, "id": "p1"},
+    }
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assigned = events[2]["stateExitedEventDetails"]["assignedVariables"]
+    assert assigned == {
+        "text": '"say \\"hi\\" \\\\ then\\nleave"',
+        "nothing": "null",
+        "photo": '{"id":"p1"}',
+    }

@@ -5,7 +5,7 @@ Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
-stepfunctions.evaluation (39-41), events (6, 12), server (11), s3 (21), dynamodb (28, 32),
+stepfunctions.evaluation (39-41, 44, 45), events (6, 12), server (11), s3 (21), dynamodb (28, 32),
 sns (36), sqs (37).
 
 
@@ -174,6 +174,16 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    one is parsed inside it (a valid JSONPath definition refused with "Unsupported
    declaration in QueryLanguage=JSONPath block"); parses in two threads mix theirs. Each
    parse has its own.
+44. Every JSONata expression is evaluated as text composed anew: each variable it may read
+   and ``$states`` written into it as JSON (``($photo := {...}; $states := {...}; expr)``),
+   parsed by the evaluator, then parsed and evaluated again to check it is not undefined
+   (milliseconds per expression once a workflow's variables hold a photo's derivatives,
+   and a string variable holding a quote breaks the expression). Each expression is
+   parsed once and evaluated with the values bound as its variables.
+45. A literal string in Assign keeps its JSON escapes (``"say \\"hi\\""`` assigns
+   ``say \\"hi\\"``); what reads it as JSONata text (44, unpatched) hid that. It is the
+   string's value, as every other string in a definition; and a history's
+   ``assignedVariables`` show a string as JSON (quoted and escaped), as AWS's do.
 """
 
 from __future__ import annotations

@@ -1,15 +1,23 @@
 """How JSONata expressions fail, when variables take effect, and where ``$`` may stand
-(patches 39-41), as AWS's recordings in tests/conformance/cases show."""
+(patches 39-41), as AWS's recordings in tests/conformance/cases show; and expressions
+evaluated with their values bound, not written into their text (patch 44), and Assign's
+literal strings read as JSON (patch 45)."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import sys
 from typing import Any
 
 from moto.stepfunctions.parser.api import HistoryEventType
+from moto.stepfunctions.parser.asl.antlt4utils.antlr4utils import from_string_literal
 from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
 from moto.stepfunctions.parser.asl.component.common.assign.assign_template_binding import (
     AssignTemplateBinding,
+)
+from moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_terminal import (
+    AssignTemplateValueTerminalLit,
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
@@ -22,15 +30,22 @@ from moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_bin
 )
 from moto.stepfunctions.parser.asl.component.common.outputdecl import Output
 from moto.stepfunctions.parser.asl.component.common.parargs import Arguments
+from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
 from moto.stepfunctions.parser.asl.component.common.string import string_expression
-from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringJSONata
+from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+    StringJSONata,
+    StringVariableSample,
+)
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.eval.variable_store import NoSuchVariable, VariableStore
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from photoflow_local import aws_jsonata
 from photoflow_local.patches.base import failure_event, patch_module_function, replace, state
@@ -105,11 +120,41 @@ def _validate_output(env: Environment, expression: str, rich_expression: str, re
     state.originals["validate_jsonata_expression_output"](env, expression, rich_expression, result)
 
 
+def _bindings(env: Environment, expression: str, *, states: bool) -> dict[str, Any]:
+    """The values ``expression`` may read, by variable name: the workflow's variables it
+    names, and ``$states`` where the state is JSONata."""
+    bindings: dict[str, Any] = {"states": env.states._states_data} if states else {}
+    for reference in moto_jsonata.extract_jsonata_variable_references(expression):
+        name = reference[1:].split(".", 1)[0]
+        if name and name not in bindings:
+            # Not a variable: a function's name or parameter; or undefined, as on AWS.
+            with contextlib.suppress(NoSuchVariable):
+                bindings[name] = env.variable_store.get(name)
+    return bindings
+
+
+def _own(value: Any) -> Any:
+    """A value of its own: what a state does with it must not change a variable or input."""
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value
+
+
 def _string_jsonata_eval_body(self: StringJSONata, env: Environment) -> None:
+    """An expression evaluated with the values it refers to bound as its variables (44)."""
+    bindings = _bindings(env, self.expression, states=True)
     try:
-        state.originals["string_jsonata_eval_body"](self, env)
+        result = aws_jsonata.evaluate(self.expression, bindings)
     except aws_jsonata.JSONataError as error:
         raise _fail(env, self.expression, f"threw an error during evaluation. {error}") from None
+    if result is None and not aws_jsonata.evaluate(f"$exists(({self.expression}))", bindings):
+        raise _fail(env, self.expression, "returned nothing (undefined).")
+    env.stack.append(_own(result))
+
+
+def _variable_sample_eval_body(self: StringVariableSample, env: Environment) -> None:
+    """A variable read by a path (``"x.$": "$photo.id"``), its value bound likewise (44)."""
+    jsonata_mode = self.query_language_mode == QueryLanguageMode.JSONata
+    bindings = _bindings(env, self.expression, states=jsonata_mode)
+    env.stack.append(_own(aws_jsonata.evaluate(self.expression, bindings)))
 
 
 # ----------------------------------------------------------------- 40. variables take effect
@@ -177,12 +222,35 @@ def _variable_references(expression: str) -> set[Any]:
     return references
 
 
+# ----------------------------------------------------------------- 45. Assign's literal strings
+def _assign_string_literal(self: Preprocessor, ctx: Any) -> AssignTemplateValueTerminalLit:
+    """A string in Assign is the JSON string's value: its escapes read (``"say \\"hi\\""`` is
+    say "hi"), as everywhere else in a definition."""
+    return AssignTemplateValueTerminalLit(value=from_string_literal(ctx.string_literal()))
+
+
+def _assigned_variables(self: VariableStore) -> dict[str, str]:
+    """The variables a state assigned, each as JSON text (a string quoted and escaped)."""
+    return {
+        name: to_json_str(self.get(name), separators=(",", ":"))
+        for name in self._declaration_tracing
+    }
+
+
 def install() -> None:
+    replace(VariableStore, "get_assigned_variables", _assigned_variables, "assigned_variables")
+    replace(
+        Preprocessor,
+        "visitAssign_template_value_terminal_string_literal",
+        _assign_string_literal,
+        "assign_string_literal",
+    )
     state.originals["validate_jsonata_expression_output"] = (
         string_expression.validate_jsonata_expression_output
     )
     patch_module_function("validate_jsonata_expression_output", _validate_output)
     replace(StringJSONata, "_eval_body", _string_jsonata_eval_body, "string_jsonata_eval_body")
+    replace(StringVariableSample, "_eval_body", _variable_sample_eval_body, "variable_sample_eval")
     replace(AssignDecl, "_eval_body", _assign_eval_body, "assign_eval_body")
     state.originals["extract_jsonata_variable_references"] = (
         moto_jsonata.extract_jsonata_variable_references
