@@ -41,11 +41,11 @@ LOCAL_CREDENTIALS = {
 }
 
 
-class PortTaken(OSError):
+class PortTaken(Exception):
     """A port the local stack was asked to use is taken by another program."""
 
     def __init__(self, port: int, option: str) -> None:
-        super().__init__(errno.EADDRINUSE, f"port {port} is taken by another program")
+        super().__init__(f"port {port} is taken by another program")
         self.port = port
         self.option = option
 
