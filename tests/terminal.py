@@ -19,6 +19,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import tempfile
 import termios
 import threading
 from collections.abc import Iterator
@@ -58,7 +59,9 @@ class Terminal:
         self.env = {**env, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
         self.width = width
         self.height = 50
-        self.socket = workdir / "tmux.socket"
+        # A socket path must be short (108 bytes): not under pytest's deep temporary folders.
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="pf-tmux-"))
+        self.socket = self._socket_dir / "socket"
         self.windows: list[Window] = []
         self._tmux_started = False
 
@@ -125,6 +128,7 @@ class Terminal:
         if self._tmux_started:
             with contextlib.suppress(subprocess.CalledProcessError):
                 self._tmux("kill-server")
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
 
 
 @contextlib.contextmanager
