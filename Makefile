@@ -21,7 +21,9 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: help setup run up test lint typecheck cfn build unit integration e2e bench soak clean
 
 help:
-	@echo "make run    - start the local stack, process the sample photos, print what happened"
+	@echo "make run    - start the local stack, process the sample photos, print what happened;"
+	@echo "              in a terminal, keep the stack and its page up until Ctrl-C"
+	@echo "make up     - start the local stack and keep it running until Ctrl-C"
 	@echo "make test   - lint, type-check, validate and build the template, run every test"
 	@echo "make build  - sam build: the deployment artefact in .aws-sam/build"
 	@echo "make bench  - imaging and local-stack benchmarks with targets"
