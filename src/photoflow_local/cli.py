@@ -467,7 +467,8 @@ def _print_uploads(results: list[_Upload]) -> None:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     summary = ", ".join(f"{count} {status}" for status, count in counts.items())
-    console.print(f"{len(results)} files: {summary}")
+    files = "1 file" if len(results) == 1 else f"{len(results)} files"
+    console.print(f"{files}: {summary}")
 
 
 @app.command()

@@ -147,7 +147,7 @@ def test_upload_sends_every_file_and_names_each_error(session: tuple[Terminal, W
     text = window.text()
     assert re.search(r"^broken\.jpg\s+[0-9a-f]{32}\s+FAILED$", text, re.MULTILINE), text
     assert re.search(r"^broken\.jpg: CorruptImage: ", text, re.MULTILINE), text
-    assert text.splitlines()[-1] == "1 files: 1 FAILED"
+    assert text.splitlines()[-1] == "1 file: 1 FAILED"
 
 
 def test_help_names_what_each_option_takes_at_80_columns(tmp_path: Path) -> None:
