@@ -132,6 +132,4 @@ def test_the_local_stack_page_says_what_is_kept_and_what_is_not_emulated() -> No
     assert "Everything is kept in memory." in text
     assert "the next `photoflow up` starts empty" in text
     assert "what-is-not-emulated" in anchors(DOCS / "local-stack.md")
-    assert (
-        "Not emulated yet: RedriveExecution, TestState and ValidateStateMachineDefinition" in text
-    )
+    assert "The local stack says so when it starts, resource by resource." in text
