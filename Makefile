@@ -4,7 +4,16 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The oldest Python the project runs on: pyproject.toml's requires-python.
+MIN_PYTHON := $(shell sed -n 's/^requires-python = ">=\([0-9.]*\)"/\1/p' pyproject.toml)
+# The Python that PYTHON names (empty if it does not run). The stamp carries it, so a .venv
+# that another Python made is set up again rather than used.
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+STAMP := $(VENV)/.installed-python$(PYTHON_VERSION)
+# A set-up step: a line when it starts, and one with the time it took when it is done.
+STEP := sh -c 'step="$$1"; shift; started=$$(date +%s); echo "setup: $$step ..."; \
+	"$$@" || exit $$?; echo "setup: $$step: done in $$(( $$(date +%s) - started )) s"' step
+PIP_INSTALL := -m pip install --disable-pip-version-check --root-user-action=ignore
 PYTEST_ARGS ?=
 # The browser tests drive Debian's Chromium (no browser download is possible or wanted).
 CHROMIUM ?= /usr/bin/chromium
@@ -12,17 +21,37 @@ CHROMIUM ?= /usr/bin/chromium
 .PHONY: help setup run up test lint typecheck cfn build unit integration e2e bench soak clean
 
 help:
-	@echo "make run    - start the local stack, process the sample photos, print what happened"
+	@echo "make run    - start the local stack, process the sample photos, print what happened;"
+	@echo "              in a terminal, keep the stack and its page up until Ctrl-C"
+	@echo "make up     - start the local stack and keep it running until Ctrl-C"
 	@echo "make test   - lint, type-check, validate and build the template, run every test"
 	@echo "make build  - sam build: the deployment artefact in .aws-sam/build"
 	@echo "make bench  - imaging and local-stack benchmarks with targets"
 	@echo "make soak   - many photos with injected faults; nothing may be lost"
 
+# The first set-up: Python checked before anything is made, then one line per step.
 $(STAMP): requirements/dev.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
-	touch $@
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < tuple(map(int, "$(MIN_PYTHON)".split("."))))' \
+		2>/dev/null || { \
+		echo "setup: PhotoFlow needs Python $(MIN_PYTHON) or newer;" \
+			"PYTHON=$(PYTHON) is $(or $(PYTHON_VERSION:%=Python %),not a Python that runs)."; \
+		echo "setup: install one (python.org, your package manager or pyenv) and name it:" \
+			"make $(or $(MAKECMDGOALS),setup) PYTHON=python$(MIN_PYTHON)"; \
+		exit 1; }
+	@echo "setup: Python $(PYTHON_VERSION) ($(PYTHON)); the first set-up takes a few minutes"
+	@made_by=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ -d $(VENV) ] && [ "$$made_by" != "$(PYTHON_VERSION)" ]; then \
+		echo "setup: removing $(VENV): it was made by $${made_by:+Python }$${made_by:-a Python that no longer runs}, not $(PYTHON_VERSION)"; \
+		rm -rf $(VENV); \
+	fi
+	@$(STEP) "creating $(VENV)" $(PYTHON) -m venv $(VENV)
+	@$(STEP) "installing the pinned packages of requirements/dev.lock (pip's progress below)" \
+		$(BIN)/python $(PIP_INSTALL) --progress-bar on -r requirements/dev.lock
+	@$(STEP) "installing photoflow itself (editable)" \
+		$(BIN)/python $(PIP_INSTALL) --quiet --no-deps -e .
+	@rm -f $(VENV)/.installed $(VENV)/.installed-python*
+	@touch $@
+	@echo "setup: $(VENV) is ready"
 
 setup: $(STAMP)
 
@@ -45,9 +74,10 @@ SCAN := $(VENV)/scan
 SCAN_STAMP := $(SCAN)/.installed
 
 $(SCAN_STAMP): requirements/scan.txt | $(STAMP)
-	$(PYTHON) -m venv $(SCAN)
-	$(SCAN)/bin/python -m pip install --quiet -r requirements/scan.txt
-	touch $@
+	@$(STEP) "creating $(SCAN) for the security scanner" $(PYTHON) -m venv $(SCAN)
+	@$(STEP) "installing requirements/scan.txt into it" \
+		$(SCAN)/bin/python $(PIP_INSTALL) --quiet -r requirements/scan.txt
+	@touch $@
 
 cfn: $(STAMP) $(SCAN_STAMP)
 	$(BIN)/cfn-lint template.yaml
@@ -65,9 +95,10 @@ RUNTIME_SDK := .aws-sam/runtime-sdk
 LAMBDA_PYTHON = $(shell $(BIN)/python -m photoflow_local.artifact python)
 
 $(SAM_STAMP): requirements/sam.txt | $(STAMP)
-	$(PYTHON) -m venv $(SAM)
-	$(SAM)/bin/python -m pip install --quiet -r requirements/sam.txt
-	touch $@
+	@$(STEP) "creating $(SAM) for the SAM CLI" $(PYTHON) -m venv $(SAM)
+	@$(STEP) "installing requirements/sam.txt into it" \
+		$(SAM)/bin/python $(PIP_INSTALL) --quiet -r requirements/sam.txt
+	@touch $@
 
 # `sam build` exactly as a user runs it before `sam deploy`, then what Lambda's Python
 # runtime adds (the AWS SDK), so that tests and bench load functions as Lambda does.
@@ -82,7 +113,8 @@ build: $(STAMP) $(SAM_STAMP)
 
 $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		$(STEP) "installing Chromium for the browser tests (apt-get)" sh -c \
+			'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'; \
 	else \
 		echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
 	fi
@@ -106,8 +138,9 @@ bench: build $(VENV)/.bench-installed
 	$(BIN)/python -m bench
 
 $(VENV)/.bench-installed: requirements/bench.txt $(STAMP)
-	$(BIN)/python -m pip install --quiet -r requirements/bench.txt
-	touch $@
+	@$(STEP) "installing requirements/bench.txt" \
+		$(BIN)/python $(PIP_INSTALL) --quiet -r requirements/bench.txt
+	@touch $@
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts

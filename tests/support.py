@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,15 @@ T = TypeVar("T")
 PHOTOFLOW = shutil.which("photoflow", path=str(Path(sys.executable).parent))
 
 
+def command_env(workdir: Path, **extra: str) -> dict[str, str]:
+    """The environment of a command a test runs as a user would: the virtualenv on PATH, a
+    home of its own, and the sources PYTHONPATH names when it names some (a checkout's own)."""
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(workdir)}
+    if os.environ.get("PYTHONPATH"):
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    return {**env, **extra}
+
+
 def photoflow(
     workdir: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -29,12 +39,7 @@ def photoflow(
         text=True,
         timeout=120,
         check=False,
-        env={
-            "PATH": str(Path(sys.executable).parent),
-            "COLUMNS": "200",
-            "HOME": str(workdir),
-            **(env or {}),
-        },
+        env=command_env(workdir, COLUMNS="200", **(env or {})),
     )
 
 

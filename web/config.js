@@ -6,9 +6,9 @@
 //
 // authToken: what the page sends as "Authorization: Bearer <authToken>" when the
 //   stack's ApiAuth is COGNITO (the default): an ID token of a user of the stack's
-//   user pool (see docs/security.md). The value below is the local stack's test
-//   identity; a deployed API refuses it. With ApiAuth AWS_IAM the page cannot call
-//   the API at all (a browser cannot sign requests).
+//   user pool (see ../docs/security.md#who-may-call-the-api). The value below is the
+//   local stack's test identity; a deployed API refuses it. With ApiAuth AWS_IAM the
+//   page cannot call the API at all (a browser cannot sign requests).
 //
 // Optional, when the stack's parameters differ from the template defaults:
 //   maxBytes              the MaxPhotoBytes parameter (largest photo)

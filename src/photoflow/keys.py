@@ -87,3 +87,12 @@ def execution_name(bucket: str, key: str, version: str) -> str:
     """
     digest = hashlib.sha256(f"{bucket}\n{key}\n{version}".encode()).hexdigest()[:24]
     return f"photo-{photo_id_for_key(key)}-{digest}"
+
+
+_EXECUTION_NAME = re.compile(r"^photo-(?P<photo_id>[0-9a-f]{32})-[0-9a-f]{24}$")
+
+
+def photo_id_of_execution(name: str) -> str | None:
+    """The photo id in an execution name made by ``execution_name`` (None for other names)."""
+    match = _EXECUTION_NAME.match(name)
+    return match["photo_id"] if match else None

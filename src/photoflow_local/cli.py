@@ -1,121 +1,227 @@
 """The photoflow command: run the local stack and use it.
 
-photoflow up                 start the stack and keep it running
-photoflow demo               what `make run` does: process the sample photos, show what happened
-photoflow upload FILE...     upload through the HTTP API (--api, --token or --iam for AWS)
-photoflow status ID          a photo's record
-photoflow publish-page       upload web/ to a deployed stack, pointed at its API
-photoflow smoke --api URL    check a deployed stack end to end (--token or --iam, --topic)
-photoflow executions         the state machine's executions
-photoflow history ARN        one execution as a per-state timeline
+photoflow up                 start the local stack; Ctrl-C stops it
+photoflow demo               what `make run` does: the sample photos through the workflow
+photoflow upload PHOTO...    upload through the HTTP API; a summary (--wait: how each ended)
+photoflow status PHOTO       a photo's record
+photoflow executions         the state machines' executions, newest first
+photoflow history PHOTO      one execution as a per-state timeline
 photoflow replay HISTORY     re-run a recorded execution here and compare, state by state
 photoflow mocks generate     a MockConfigFile with a test case per path worth testing
 photoflow mocks check FILE   validate a MockConfigFile against the state machine
+photoflow publish-page       upload web/ to a deployed stack, pointed at its API
+photoflow smoke --api URL    check a deployed stack end to end (--token or --iam, --topic)
+
+PHOTO is whatever a person has in hand: a photo id, an execution name or an execution
+ARN. Expected failures are one line and an exit status of their own (failures.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import boto3
+import requests
 import typer
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+)
 from requests.auth import AuthBase
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
-from photoflow_local.client import ApiError, BearerToken, PhotosClient, SigV4, local_test_identity
+from photoflow_local import running
+from photoflow_local.client import (
+    ApiError,
+    BearerToken,
+    PhotosClient,
+    SigV4,
+    StillRunning,
+    local_test_identity,
+)
+from photoflow_local.executions import find_execution, list_executions, photo_id_for, started, took
+from photoflow_local.failures import EXIT_CODES_HELP, ExitCode, Failure
 from photoflow_local.history import Timeline, build_timeline
+from photoflow_local.running import STATE_DIR
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(file=sys.stdout)
-STATE_DIR = Path(".local-stack")
-STATE_FILE = STATE_DIR / "stack.json"
+_options: dict[str, bool] = {}  # the global options of this invocation
+
+HELP = (
+    "Run the PhotoFlow workflow on the local stack, and use it (or a deployed stack).\n\n"
+    "Start with `photoflow up` in one terminal; in another, `photoflow upload PHOTO...`, then"
+    " `photoflow executions` and `photoflow history PHOTO`. PHOTO is what you have in hand:"
+    " a photo id, an execution name or an execution ARN."
+)
 
 
-def _saved() -> dict[str, Any]:
-    if not STATE_FILE.exists():
-        raise typer.BadParameter("no local stack is running here: start one with `photoflow up`")
-    saved: dict[str, Any] = json.loads(STATE_FILE.read_text())
-    return saved
+# ---------------------------------------------------------------- help and failures
+class _Argument(TyperArgument):
+    """An argument shown by its metavar (PHOTO...), not by its Python type (<list[Path]>)."""
+
+    @property
+    def display_name_raw(self) -> str:
+        name = self.metavar or self.name or ""
+        return f"{name}..." if self.nargs != 1 else name
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+    def _rich_display_name(self) -> str:
+        return self.display_name_raw
+
+    def _usage_display_name(self) -> str:
+        return self.display_name_raw if self.required else f"[{self.display_name_raw}]"
 
 
-def _sfn(endpoint_url: str | None) -> Any:
-    endpoint = endpoint_url or _saved()["endpointUrl"]
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+def _plain_help(params: list[Any]) -> list[Any]:
+    # Typer labels every flag `<bool>` (--help too) and an argument by its Python type.
+    for param in params:
+        if isinstance(param, TyperOption) and param.is_flag and param.metavar is None:
+            param.metavar = ""
+        elif type(param) is TyperArgument:
+            param.__class__ = _Argument
+    return params
 
 
-@app.command()
-def up(
-    template: Annotated[Path, typer.Option(help="SAM template to deploy")] = Path("template.yaml"),
-    aws_port: Annotated[
-        int, typer.Option(help="port of the local AWS endpoint (0: any free)")
-    ] = 4566,
-    api_port: Annotated[int, typer.Option(help="port of the local API (0: any free)")] = 3000,
-    web: Annotated[Path, typer.Option(help="folder of the web page to serve")] = Path("web"),
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_help(super().get_params(ctx))
+
+
+class _Group(TyperGroup):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_help(super().get_params(ctx))
+
+    def invoke(self, ctx: Any) -> Any:
+        """Every command's expected failures as one line and their exit status."""
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, typer.TyperException):
+            raise
+        except Exception as error:
+            if _options.get("debug"):
+                raise
+            failure = as_failure(error)
+            console.print(f"[red]{escape(failure.line())}[/]", soft_wrap=True)
+            raise typer.Exit(failure.code) from None
+
+
+class _Typer(typer.Typer):
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(
+    cls=_Group,
+    add_completion=False,
+    no_args_is_help=True,
+    help=HELP,
+    epilog=EXIT_CODES_HELP,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="show the traceback of any error", envvar="PHOTOFLOW_DEBUG"),
+    ] = False,
 ) -> None:
-    """Start the local stack and keep it running until Ctrl-C."""
-    from photoflow_local.stack import LocalStack, StackOptions
+    _options["debug"] = debug
 
-    STATE_DIR.mkdir(exist_ok=True)
-    log = (STATE_DIR / "functions.log").open("a", encoding="utf-8")
-    options = StackOptions(
-        aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
+
+def as_failure(error: Exception) -> Failure:
+    """What a person is told about ``error``: one line, what to do, an exit status."""
+    from photoflow_local.stack import PortTaken
+
+    known: list[tuple[Any, Any]] = [
+        (Failure, lambda e: e),
+        (PortTaken, _port_taken),
+        (ApiError, _api_failure),
+        (requests.ConnectionError | EndpointConnectionError, _unreachable),
+        (ClientError, _aws_refusal),
+        (
+            NoCredentialsError | NoRegionError,
+            lambda e: Failure(str(e), "configure AWS credentials and a region (aws configure)"),
+        ),
+        (StillRunning, lambda e: Failure(str(e), "`photoflow status PHOTO` shows it later")),
+    ]
+    for kind, convert in known:
+        if isinstance(error, kind):
+            failure: Failure = convert(error)
+            return failure
+    return Failure(
+        f"unexpected error: {type(error).__name__}: {error}",
+        "run again with --debug for the traceback, and report it",
+        ExitCode.BUG,
     )
-    with LocalStack(template, options, log_sink=log) as stack:
-        api_url = stack.api_url if stack.apis else None  # a template may define no REST API
-        STATE_FILE.write_text(
-            json.dumps(
-                {
-                    "endpointUrl": stack.endpoint_url,
-                    "apiUrl": api_url,
-                    "outputs": stack.stack.outputs,
-                },
-                indent=2,
-                default=str,
-            )
-        )
-        console.print(
-            f"[bold]API[/]           {api_url or 'none (the template defines no REST API)'}"
-        )
-        if options.static_dir and api_url:
-            console.print(f"[bold]Web page[/]      {api_url}/")
-        console.print(f"[bold]AWS endpoint[/]  {stack.endpoint_url}  (boto3 or aws --endpoint-url)")
-        console.print(f"[bold]Function logs[/] {STATE_DIR / 'functions.log'}")
-        for logical_id, reason in stack.stack.not_emulated.items():
-            console.print(f"[dim]not emulated: {logical_id} ({reason})[/]")
-        console.print("Ctrl-C stops the stack.")
-        stopped = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    STATE_FILE.unlink(missing_ok=True)
 
 
+def _port_taken(error: Any) -> Failure:
+    return Failure(
+        f"port {error.port} is taken by another program",
+        f"stop it, or choose another port: photoflow up {error.option} 0 (any free port)",
+        ExitCode.IN_USE,
+    )
+
+
+def _aws_refusal(error: ClientError) -> Failure:
+    details = error.response.get("Error", {})
+    return Failure(f"AWS answered {details.get('Code')}: {details.get('Message')}")
+
+
+def _api_failure(error: ApiError) -> Failure:
+    body = error.body if isinstance(error.body, dict) else {"message": error.body}
+    name = f" {body['error']}" if body.get("error") else ""
+    what = f"the API answered HTTP {error.status}{name}: {body.get('message')}"
+    if error.status in (401, 403):
+        return Failure(what, "check --token (ApiAuth COGNITO) or --iam (ApiAuth AWS_IAM)")
+    if error.status == 404:
+        return Failure(what, "`photoflow executions` lists the photos", ExitCode.NOT_FOUND)
+    return Failure(what)
+
+
+def _unreachable(error: Exception) -> Failure:
+    if running.STATE_FILE.exists() and not running.is_running():
+        running.saved()  # raises: the local stack stopped without cleaning up
+    request = getattr(error, "request", None)
+    url = getattr(request, "url", None) or getattr(error, "kwargs", {}).get("endpoint_url")
+    return Failure(
+        f"nothing answers at {url}",
+        "is the stack up? (`photoflow up` here, or check --api / --endpoint-url)",
+        ExitCode.NO_STACK,
+    )
+
+
+# ---------------------------------------------------------------- shared options
 ApiOption = Annotated[
     str | None,
-    typer.Option(help="API base URL, e.g. the stack's ApiUrl (default: the local stack)"),
+    typer.Option(
+        metavar="URL", help="API base URL, e.g. the stack's ApiUrl (default: the local stack)"
+    ),
 ]
 TokenOption = Annotated[
     str | None,
     typer.Option(
         envvar="PHOTOFLOW_TOKEN",
+        metavar="TOKEN",
         help="an ID token of the stack's user pool, for ApiAuth COGNITO (default: the local"
         " stack's test identity)",
     ),
@@ -124,6 +230,28 @@ IamOption = Annotated[
     bool,
     typer.Option(help="sign requests with your AWS credentials, for ApiAuth AWS_IAM"),
 ]
+EndpointOption = Annotated[
+    str | None,
+    typer.Option(metavar="URL", help="Step Functions endpoint (default: the local stack's)"),
+]
+PhotoArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="PHOTO", help="a photo id, or its execution's name or ARN", show_default=False
+    ),
+]
+TemplateOption = Annotated[Path, typer.Option(metavar="FILE", help="SAM template")]
+
+
+def _sfn(endpoint_url: str | None) -> Any:
+    endpoint = endpoint_url or running.saved()["endpointUrl"]
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
 
 
 def _client(
@@ -142,186 +270,284 @@ def _client(
             raise typer.BadParameter(str(error)) from error
     else:
         auth = local_test_identity()
-    return PhotosClient(api or _saved()["apiUrl"], auth=auth)
+    if api is None:
+        api = running.saved()["apiUrl"]
+        if api is None:
+            raise Failure("the local stack running here has no REST API (its template has none)")
+    return PhotosClient(api, auth=auth)
 
 
-@contextlib.contextmanager
-def _api_errors() -> Iterator[None]:
-    """An API's refusal as one line and exit status 1, not a traceback."""
-    try:
-        yield
-    except ApiError as error:
-        message = error.body.get("message") if isinstance(error.body, dict) else error.body
-        console.print(f"[red]the API answered HTTP {error.status}[/]: {message}")
-        if error.status in (401, 403):
-            console.print("check --token (ApiAuth COGNITO) or --iam (ApiAuth AWS_IAM)")
-        raise typer.Exit(1) from error
+# ---------------------------------------------------------------- the local stack
+@app.command()
+def up(
+    template: Annotated[Path, typer.Option(metavar="FILE", help="SAM template to deploy")] = Path(
+        "template.yaml"
+    ),
+    aws_port: Annotated[
+        int, typer.Option(metavar="PORT", help="port of the local AWS endpoint (0: any free)")
+    ] = 4566,
+    api_port: Annotated[
+        int, typer.Option(metavar="PORT", help="port of the local API and page (0: any free)")
+    ] = 3000,
+    web: Annotated[Path, typer.Option(metavar="DIR", help="folder of the web page")] = Path("web"),
+) -> None:
+    """Start the local stack and keep it running until Ctrl-C."""
+    from photoflow_local.stack import LocalStack, StackOptions
+
+    with running.claim() as claim:
+        if claim.stale is not None:
+            console.print(
+                f"removed {running.STATE_FILE}: the local stack that wrote it (pid {claim.stale})"
+                " stopped without cleaning up",
+                soft_wrap=True,
+            )
+        options = StackOptions(
+            aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
+        )
+        console.print(f"starting the local stack from {template} ...")
+        started_at = time.monotonic()
+        try:
+            with (
+                (STATE_DIR / "functions.log").open("a", encoding="utf-8") as log,
+                LocalStack(template, options, log_sink=log) as stack,
+            ):
+                claim.publish(running.stack_state(stack))
+                _print_addresses(stack, options.static_dir is not None)
+                up_in = f"up in {time.monotonic() - started_at:.1f} s"
+                console.print(f"{up_in}. {MEMORY_NOTE}", soft_wrap=True)
+                console.print("Ctrl-C stops the stack.")
+                running.wait_until_stopped()
+        except KeyboardInterrupt:
+            console.print("stopped before it was ready")
+            return
+    console.print("stopped")
+
+
+MEMORY_NOTE = "Everything is kept in memory: stopping the stack loses every photo."
+
+
+def _print_addresses(stack: Any, with_page: bool) -> None:
+    api_url = stack.api_url if stack.apis else None
+    console.print(f"[bold]API[/]           {api_url or 'none (the template defines no REST API)'}")
+    if with_page and api_url:
+        console.print(f"[bold]Web page[/]      {api_url}/")
+    console.print(f"[bold]AWS endpoint[/]  {stack.endpoint_url}  (boto3 or aws --endpoint-url)")
+    console.print(f"[bold]Function logs[/] {STATE_DIR / 'functions.log'}")
+    for logical_id, reason in stack.stack.not_emulated.items():
+        console.print(f"[dim]not emulated: {logical_id} ({reason})[/]")
 
 
 @app.command()
+def demo(
+    photos: Annotated[Path, typer.Option(metavar="DIR", help="folder of sample photos")] = Path(
+        "events/photos"
+    ),
+    template: TemplateOption = Path("template.yaml"),
+    web: Annotated[Path, typer.Option(metavar="DIR", help="folder of the web page")] = Path("web"),
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long to wait for the photos")
+    ] = 60.0,
+    keep: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep/--no-keep",
+            help="keep the stack and its page up until Ctrl-C (default: when run in a terminal)",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Start the stack, process the sample photos through the HTTP API, show what happened."""
+    from photoflow_local.demo import run_demo
+
+    if keep is None:
+        keep = sys.stdin.isatty() and sys.stdout.isatty()
+    raise typer.Exit(run_demo(photos, template, timeout, console, web=web, keep=keep))
+
+
+# ---------------------------------------------------------------- photos
+@app.command()
 def upload(
     files: Annotated[
-        list[Path], typer.Argument(exists=True, dir_okay=False, help="photos to upload")
+        list[Path],
+        typer.Argument(metavar="PHOTO", exists=True, dir_okay=False, help="photos to upload"),
     ],
     api: ApiOption = None,
     token: TokenOption = None,
     iam: IamOption = False,
-    wait: Annotated[bool, typer.Option(help="wait for each photo to finish")] = False,
+    wait: Annotated[
+        bool, typer.Option(help="wait for each photo to finish and show how it ended")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON, one object per file")
+    ] = False,
 ) -> None:
-    """Upload photos through the HTTP API, with a progress bar."""
+    """Upload photos through the HTTP API, then a summary; exit 1 if any was refused or FAILED."""
     client = _client(api, token, iam)
-    accepted: list[tuple[Path, str]] = []
-    with (
-        _api_errors(),
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=console,
-        ) as progress,
-    ):
-        for path in files:
-            task = progress.add_task(path.name, total=path.stat().st_size)
-            result = client.upload_file(path, progress=functools.partial(progress.advance, task))
-            accepted.append((path, result["photoId"]))
-    with _api_errors():
-        for path, photo_id in accepted:
-            line = f"{path.name}: {photo_id}"
-            if wait:
-                line += f" {client.wait(photo_id)['status']}"
-            console.print(line)
+    results = [_Upload(path) for path in files]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        console=console,
+        disable=as_json,  # the JSON alone on stdout, for a program to read
+    ) as progress:
+        for result in results:
+            task = progress.add_task(result.path.name, total=result.path.stat().st_size)
+            result.send(client, functools.partial(progress.advance, task))
+    if wait:
+        for result in results:
+            result.wait(client)
+    if as_json:
+        console.print_json(data=[result.as_dict() for result in results])
+    else:
+        _print_uploads(results)
+    if any(result.problem for result in results):
+        raise typer.Exit(ExitCode.FAILED)
+
+
+class _Upload:
+    """One file given to `photoflow upload` and what became of it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.photo_id: str | None = None
+        self.status = "not sent"
+        self.error: str | None = None
+        self.problem = False
+
+    def send(self, client: PhotosClient, progress: Any) -> None:
+        try:
+            self.photo_id = client.upload_file(self.path, progress=progress)["photoId"]
+            self.status = "ACCEPTED"
+        except ApiError as error:
+            if error.status in (401, 403):
+                raise  # every other file would be refused the same way
+            body = error.body if isinstance(error.body, dict) else {"message": error.body}
+            self.status = f"refused (HTTP {error.status})"
+            self.error = f"{body.get('error') or 'Error'}: {body.get('message')}"
+            self.problem = True
+
+    def wait(self, client: PhotosClient) -> None:
+        if self.photo_id is None:
+            return
+        try:
+            record = client.wait(self.photo_id)
+        except StillRunning as still:
+            self.status = (still.last or {}).get("status", "unknown")
+            self.error = "still running after 60 s: `photoflow status PHOTO` shows it later"
+            self.problem = True
+            return
+        self.status = record["status"]
+        if self.status == "FAILED":
+            error = record.get("error") or {}
+            self.error = f"{error.get('name')}: {error.get('message')}"
+            self.problem = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "photoId": self.photo_id,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+def _print_uploads(results: list[_Upload]) -> None:
+    table = Table("file", "photo", "status", box=None, pad_edge=False)
+    for column in table.columns:
+        column.overflow = "fold"
+    for result in results:
+        colour = "red" if result.problem else "green"
+        table.add_row(result.path.name, result.photo_id or "-", f"[{colour}]{result.status}[/]")
+    console.print(table)
+    for result in results:
+        if result.error:
+            line = f"{result.path.name}: {result.error}"
+            console.print(f"[red]{escape(line)}[/]", soft_wrap=True)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    summary = ", ".join(f"{count} {status}" for status, count in counts.items())
+    files = "1 file" if len(results) == 1 else f"{len(results)} files"
+    console.print(f"{files}: {summary}")
 
 
 @app.command()
 def status(
-    photo_id: str,
+    photo: PhotoArgument,
     api: ApiOption = None,
     token: TokenOption = None,
     iam: IamOption = False,
 ) -> None:
     """Show a photo's record as the API returns it."""
-    with _api_errors():
-        console.print_json(data=_client(api, token, iam).photo(photo_id))
+    photo_id = photo_id_for(photo)
+    console.print_json(data=_client(api, token, iam).photo(photo_id))
 
 
-@app.command()
-def smoke(
-    api: Annotated[str, typer.Option(help="the stack's ApiUrl output")],
-    token: TokenOption = None,
-    iam: IamOption = False,
-    topic: Annotated[
-        str | None,
-        typer.Option(
-            help="the stack's PhotoEventsTopicArn output: also check that each photo is"
-            " announced exactly once, on a temporary queue subscribed for the run"
-        ),
-    ] = None,
-    region: Annotated[
-        str | None, typer.Option(help="AWS region (default: your AWS configuration)")
-    ] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option(help="endpoint for SQS and SNS, e.g. the local stack's")
-    ] = None,
-    timeout: Annotated[
-        float, typer.Option(min=1, help="seconds to wait for processing, then for notifications")
-    ] = 120.0,
-) -> None:
-    """Check a deployed stack end to end; one PASS or FAIL line per check, exit 1 on a FAIL."""
-    from photoflow_local.smoke import SmokeSettings, run_smoke
-
-    if not token and not iam:
-        raise typer.BadParameter("give --token (ApiAuth COGNITO) or --iam (ApiAuth AWS_IAM)")
-    client = _client(api, token, iam, region)
-    settings = SmokeSettings(topic, region, endpoint_url, timeout)
-    raise typer.Exit(run_smoke(client, settings, console))
-
-
-@app.command("publish-page")
-def publish_page(
-    stack_name: Annotated[
-        str | None, typer.Option(help="the deployed stack: its outputs say where and what")
-    ] = None,
-    bucket: Annotated[str | None, typer.Option(help="the page bucket, without a stack")] = None,
-    api: Annotated[str | None, typer.Option(help="the API's URL, without a stack")] = None,
-    web: Annotated[Path, typer.Option(help="folder of the web page")] = Path("web"),
-    region: Annotated[
-        str | None, typer.Option(help="AWS region (default: your AWS configuration)")
-    ] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option(help="endpoint for S3 and CloudFormation, e.g. the local stack's")
-    ] = None,
-) -> None:
-    """Upload web/ to the stack's page bucket with a config.js for its API; print PageUrl."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from photoflow_local.page import PageError, PageTarget, publish, target_from_stack
-
-    if bool(stack_name) == bool(bucket and api):
-        raise typer.BadParameter("give --stack-name, or both --bucket and --api")
-    session = boto3.session.Session(region_name=region)
-    try:
-        if stack_name:
-            cloudformation = session.client("cloudformation", endpoint_url=endpoint_url)
-            target = target_from_stack(cloudformation, stack_name)
-        else:
-            target = PageTarget(str(bucket), str(api), None, {})
-        keys = publish(session.client("s3", endpoint_url=endpoint_url), target, web)
-    except (PageError, ClientError, BotoCoreError) as error:
-        console.print(f"[red]not published:[/red] {error}")
-        raise typer.Exit(1) from None
-    console.print(f"published {len(keys)} files to s3://{target.bucket} for {target.api_url}")
-    if target.page_url:
-        console.print(f"the page: {target.page_url}")
-
-
+# ---------------------------------------------------------------- executions
 @app.command()
 def executions(
-    endpoint_url: Annotated[str | None, typer.Option(help="Step Functions endpoint")] = None,
-    limit: int = 50,
+    endpoint_url: EndpointOption = None,
+    limit: Annotated[
+        int, typer.Option(metavar="N", help="at most N executions per state machine")
+    ] = 50,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print JSON, one object per execution")
+        bool, typer.Option("--json", help="print JSON with full names and ARNs")
     ] = False,
 ) -> None:
     """List the executions of every state machine, newest first."""
-    sfn = _sfn(endpoint_url)
-    executions = [
-        execution
-        for machine in sfn.list_state_machines()["stateMachines"]
-        for execution in sfn.list_executions(
-            stateMachineArn=machine["stateMachineArn"], maxResults=limit
-        )["executions"]
-    ]
-    executions.sort(key=lambda e: e["startDate"], reverse=True)
+    found = list_executions(_sfn(endpoint_url), max(limit, 1))
     if as_json:
-        console.print_json(data=executions, default=str)
+        console.print_json(data=found, default=_json_value)
         return
-    table = Table("name", "status", "started", "arn")
-    for execution in executions:
-        table.add_row(
-            execution["name"],
-            execution["status"],
-            str(execution["startDate"]),
-            execution["executionArn"],
-        )
+    if not found:
+        console.print("no executions yet: `photoflow upload PHOTO...` starts one")
+        return
+    machines = {execution["stateMachineArn"] for execution in found}
+    table = Table("photo or execution", box=None, pad_edge=False)
+    if len(machines) > 1:
+        table.add_column("state machine")
+    for heading in ("status", "started", "took"):
+        table.add_column(heading)
+    for column in table.columns:
+        column.overflow = "fold"
+    for execution in found:
+        row = [execution["photoId"] or execution["name"]]
+        if len(machines) > 1:
+            row.append(execution["stateMachineArn"].rsplit(":", 1)[-1])
+        row += [execution["status"], started(execution["startDate"]), took(execution)]
+        table.add_row(*row)
     console.print(table)
+    console.print("[dim]`photoflow history PHOTO` shows one; --json gives full names and ARNs[/]")
+
+
+def _json_value(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 @app.command()
 def history(
-    execution_arn: str,
-    endpoint_url: Annotated[str | None, typer.Option(help="Step Functions endpoint")] = None,
+    execution: Annotated[
+        str,
+        typer.Argument(
+            metavar="PHOTO",
+            help="a photo id, an execution name or an execution ARN",
+            show_default=False,
+        ),
+    ],
+    endpoint_url: EndpointOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="print the raw history, as the AWS CLI does")
     ] = False,
 ) -> None:
     """One execution as a per-state timeline with durations, retries and errors."""
     sfn = _sfn(endpoint_url)
+    execution_arn = find_execution(sfn, execution)
     events: list[dict[str, Any]] = []
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
         events.extend(page["events"])
     if as_json:
-        console.print_json(data={"events": events}, default=str)
+        console.print_json(data={"events": events}, default=_json_value)
         return
     print_timeline(build_timeline(events))
 
@@ -329,27 +555,40 @@ def history(
 @app.command()
 def replay(
     history_file: Annotated[
-        Path | None, typer.Argument(exists=True, dir_okay=False, help="get-execution-history JSON")
+        Path | None,
+        typer.Argument(
+            metavar="HISTORY", exists=True, dir_okay=False, help="get-execution-history JSON"
+        ),
     ] = None,
     describe: Annotated[
         Path | None,
-        typer.Option(exists=True, help="describe-execution JSON, for a truncated input"),
+        typer.Option(
+            metavar="FILE", exists=True, help="describe-execution JSON, for a truncated input"
+        ),
     ] = None,
     execution_arn: Annotated[
-        str | None, typer.Option(help="fetch this execution's history")
+        str | None,
+        typer.Option(
+            "--execution",
+            "--execution-arn",
+            metavar="EXECUTION",
+            help="fetch this execution's history: its ARN, or its name or photo id",
+        ),
     ] = None,
     endpoint_url: Annotated[
-        str | None, typer.Option(help="Step Functions endpoint to fetch from (default: AWS)")
+        str | None,
+        typer.Option(metavar="URL", help="Step Functions endpoint to fetch from (default: AWS)"),
     ] = None,
     recorded: Annotated[
         bool, typer.Option("--recorded/--live", help="Task results from the history, or run live")
     ] = True,
     photo: Annotated[
-        Path | None, typer.Option(exists=True, help="live mode: the photo the input refers to")
+        Path | None,
+        typer.Option(metavar="FILE", exists=True, help="live mode: the photo the input refers to"),
     ] = None,
-    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    template: TemplateOption = Path("template.yaml"),
     state_machine: Annotated[
-        str | None, typer.Option(help="logical id of the state machine")
+        str | None, typer.Option(metavar="ID", help="logical id of the state machine")
     ] = None,
 ) -> None:
     """Re-run a recorded execution on the local stack; exit 1 on any difference."""
@@ -359,11 +598,14 @@ def replay(
 
     try:
         if execution_arn:
+            if not execution_arn.startswith("arn:"):
+                sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url)
+                execution_arn = find_execution(sfn, execution_arn)
             recording = Recording.fetch(execution_arn, endpoint_url)
         elif history_file:
             recording = Recording.load(history_file, describe)
         else:
-            raise typer.BadParameter("give a HISTORY file or --execution-arn")
+            raise typer.BadParameter("give a HISTORY file or --execution")
         STATE_DIR.mkdir(exist_ok=True)
         with (
             (STATE_DIR / "functions.log").open("a", encoding="utf-8") as log,
@@ -377,8 +619,8 @@ def replay(
                 photo=photo,
             )
     except ReplayError as error:
-        console.print(f"[red]cannot replay: {error}[/]")
-        raise typer.Exit(2) from None
+        console.print(f"[red]cannot replay: {escape(str(error))}[/]", soft_wrap=True)
+        raise typer.Exit(ExitCode.USAGE) from None
     print_replay(result)
     raise typer.Exit(0 if result.identical else 1)
 
@@ -422,31 +664,112 @@ def print_timeline(timeline: Timeline) -> None:
     console.print(f"execution {timeline.status} in {total}")
 
 
-@app.command()
-def demo(
-    photos: Annotated[Path, typer.Option(help="folder of sample photos")] = Path("events/photos"),
-    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
-    timeout: Annotated[float, typer.Option(help="seconds to wait for the photos")] = 60.0,
+# ---------------------------------------------------------------- deployed stacks
+@app.command("publish-page")
+def publish_page(
+    stack_name: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="the deployed stack: its outputs say where and what"),
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option(metavar="NAME", help="the page bucket, without a stack")
+    ] = None,
+    api: Annotated[
+        str | None, typer.Option(metavar="URL", help="the API's URL, without a stack")
+    ] = None,
+    web: Annotated[Path, typer.Option(metavar="DIR", help="folder of the web page")] = Path("web"),
+    region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", help="AWS region (default: your AWS configuration)"),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL", help="endpoint for S3 and CloudFormation, e.g. the local stack's"
+        ),
+    ] = None,
 ) -> None:
-    """Start the stack, process the sample photos through the HTTP API, show what happened."""
-    from photoflow_local.demo import run_demo
+    """Upload web/ to the stack's page bucket with a config.js for its API; print PageUrl."""
+    from photoflow_local.page import PageError, PageTarget, publish, target_from_stack
 
-    raise typer.Exit(run_demo(photos, template, timeout, console))
+    if bool(stack_name) == bool(bucket and api):
+        raise typer.BadParameter("give --stack-name, or both --bucket and --api")
+    session = boto3.session.Session(region_name=region)
+    try:
+        if stack_name:
+            cloudformation = session.client("cloudformation", endpoint_url=endpoint_url)
+            target = target_from_stack(cloudformation, stack_name)
+        else:
+            target = PageTarget(str(bucket), str(api), None, {})
+        keys = publish(session.client("s3", endpoint_url=endpoint_url), target, web)
+    except (PageError, ClientError, BotoCoreError) as error:
+        console.print(f"[red]not published:[/red] {escape(str(error))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"published {len(keys)} files to s3://{target.bucket} for {target.api_url}")
+    if target.page_url:
+        console.print(f"the page: {target.page_url}")
 
 
+@app.command()
+def smoke(
+    api: Annotated[str, typer.Option(metavar="URL", help="the stack's ApiUrl output")],
+    token: TokenOption = None,
+    iam: IamOption = False,
+    topic: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ARN",
+            help="the stack's PhotoEventsTopicArn output: also check that each photo is"
+            " announced exactly once, on a temporary queue subscribed for the run",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(metavar="REGION", help="AWS region (default: your AWS configuration)"),
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option(metavar="URL", help="endpoint for SQS and SNS, e.g. the local stack's"),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=1,
+            help="seconds to wait for processing, then for notifications",
+        ),
+    ] = 120.0,
+) -> None:
+    """Check a deployed stack end to end; one PASS or FAIL line per check, exit 1 on a FAIL."""
+    from photoflow_local.smoke import SmokeSettings, run_smoke
+
+    if not token and not iam:
+        raise typer.BadParameter("give --token (ApiAuth COGNITO) or --iam (ApiAuth AWS_IAM)")
+    client = _client(api, token, iam, region)
+    settings = SmokeSettings(topic, region, endpoint_url, timeout)
+    raise typer.Exit(run_smoke(client, settings, console))
+
+
+# ---------------------------------------------------------------- robustness
 @app.command()
 def soak(
-    photos: Annotated[int, typer.Option(help="how many photos to upload")] = 300,
-    fault_rate: Annotated[float, typer.Option(help="chance that a step or consumer fails")] = 0.1,
-    corrupt_share: Annotated[float, typer.Option(help="share of corrupt photos")] = 0.05,
-    timeout: Annotated[float, typer.Option(help="seconds to wait for every outcome")] = 600.0,
-    seed: Annotated[int, typer.Option(help="random seed")] = 7,
-    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    photos: Annotated[int, typer.Option(metavar="N", help="how many photos to upload")] = 300,
+    fault_rate: Annotated[
+        float, typer.Option(metavar="SHARE", help="chance that a step or consumer fails")
+    ] = 0.1,
+    corrupt_share: Annotated[
+        float, typer.Option(metavar="SHARE", help="share of corrupt photos")
+    ] = 0.05,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long to wait for every outcome")
+    ] = 600.0,
+    seed: Annotated[int, typer.Option(metavar="N", help="random seed")] = 7,
+    template: TemplateOption = Path("template.yaml"),
 ) -> None:
     """Many photos with faults injected; exit 1 unless nothing was lost or duplicated."""
     from photoflow_local.soak import run_soak
 
-    started = time.monotonic()
+    started_at = time.monotonic()
     report = run_soak(template, photos, fault_rate, corrupt_share, timeout, seed)
     table = Table("measure", "value", box=None)
     for label, value in (
@@ -461,7 +784,7 @@ def soak(
         ("faults injected", report.faults_injected),
         ("latency upload to notification p50", f"{report.percentile(50) * 1000:.0f} ms"),
         ("latency upload to notification p95", f"{report.percentile(95) * 1000:.0f} ms"),
-        ("wall time", f"{time.monotonic() - started:.1f} s"),
+        ("wall time", f"{time.monotonic() - started_at:.1f} s"),
     ):
         table.add_row(label, str(value))
     console.print(table)
@@ -471,25 +794,32 @@ def soak(
     raise typer.Exit(0 if report.ok else 1)
 
 
-mocks_app = typer.Typer(help="MockConfigFiles (Step Functions Local format) for the state machine.")
+mocks_app = _Typer(
+    cls=_Group, help="MockConfigFiles (Step Functions Local format) for the state machine."
+)
 app.add_typer(mocks_app, name="mocks")
 
 
 @mocks_app.command("generate")
 def mocks_generate(
-    output: Annotated[Path, typer.Option(help="where to write the MockConfigFile")] = Path(
-        "MockConfigFile.json"
-    ),
-    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    output: Annotated[
+        Path, typer.Option(metavar="FILE", help="where to write the MockConfigFile")
+    ] = Path("MockConfigFile.json"),
+    template: TemplateOption = Path("template.yaml"),
     state_machine: Annotated[
-        str | None, typer.Option(help="logical id of the state machine")
+        str | None, typer.Option(metavar="ID", help="logical id of the state machine")
     ] = None,
     name: Annotated[
-        str | None, typer.Option(help="state machine name in the file (default: the logical id)")
+        str | None,
+        typer.Option(
+            metavar="NAME", help="state machine name in the file (default: the logical id)"
+        ),
     ] = None,
     results_from: Annotated[
         Path | None,
-        typer.Option(exists=True, help="a recorded history whose Task results to reuse"),
+        typer.Option(
+            metavar="HISTORY", exists=True, help="a recorded history whose Task results to reuse"
+        ),
     ] = None,
 ) -> None:
     """Write a MockConfigFile with a test case per path worth testing, and list them."""
@@ -518,12 +848,18 @@ def mocks_generate(
 
 @mocks_app.command("check")
 def mocks_check(
-    mock_file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
-    template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
+    mock_file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", exists=True, dir_okay=False, help="a MockConfigFile"),
+    ],
+    template: TemplateOption = Path("template.yaml"),
     state_machine: Annotated[
-        str | None, typer.Option(help="logical id of the state machine")
+        str | None, typer.Option(metavar="ID", help="logical id of the state machine")
     ] = None,
-    name: Annotated[list[str] | None, typer.Option(help="other names of the state machine")] = None,
+    name: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="other names of the state machine (repeatable)"),
+    ] = None,
 ) -> None:
     """Validate a MockConfigFile against the state machine; exit 1 with every problem found."""
     from photoflow_local import mocks
@@ -532,11 +868,11 @@ def mocks_check(
     try:
         config = json.loads(mock_file.read_text(encoding="utf-8"))
     except ValueError as error:
-        console.print(f"[red]{mock_file}: not JSON: {error}[/]")
+        console.print(f"[red]{mock_file}: not JSON: {escape(str(error))}[/]")
         raise typer.Exit(1) from None
     problems = mocks.check(config, definition, {logical_id, *(name or [])})
     for problem in problems:
-        console.print(f"[red]{mock_file}: {problem}[/]")
+        console.print(f"[red]{mock_file}: {escape(problem)}[/]")
     if problems:
         raise typer.Exit(1)
     console.print(f"{mock_file}: valid for {logical_id}")

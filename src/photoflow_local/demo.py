@@ -6,6 +6,7 @@ one to complete. The exit code says whether that is what happened.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -15,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.panel import Panel
 
+from photoflow_local import running
 from photoflow_local.cli import STATE_DIR, print_timeline
 from photoflow_local.client import PhotosClient
 from photoflow_local.history import build_timeline
@@ -45,90 +47,123 @@ def drain(sqs: Any, queue_url: str, expected: int, timeout: float) -> list[dict[
     return messages
 
 
-def run_demo(photos_dir: Path, template: Path, timeout: float, console: Console) -> int:
+def run_demo(
+    photos_dir: Path,
+    template: Path,
+    timeout: float,
+    console: Console,
+    web: Path | None = None,
+    keep: bool = False,
+) -> int:
+    """Process the samples; with ``keep``, keep the stack and its page up until Ctrl-C, as
+    `photoflow up` does. Without it, the stack stops with the demo, so no address is printed
+    that would be dead by the time it is read."""
     samples = sorted(p for p in photos_dir.iterdir() if p.suffix.lower() in SAMPLE_SUFFIXES)
     if not samples:
         console.print(f"[red]no sample photos in {photos_dir}[/]")
         return 1
     STATE_DIR.mkdir(exist_ok=True)
-    derivatives_dir = STATE_DIR / "derivatives"
-    shutil.rmtree(derivatives_dir, ignore_errors=True)
-    web = Path("web")
-    options = StackOptions(static_dir=web if web.is_dir() else None)
+    shutil.rmtree(STATE_DIR / "derivatives", ignore_errors=True)
+    options = StackOptions(static_dir=web if web is not None and web.is_dir() else None)
     started = time.monotonic()
     with (
+        running.claim() if keep else contextlib.nullcontext() as claim,
         (STATE_DIR / "functions.log").open("w", encoding="utf-8") as log,
         LocalStack(template, options, log_sink=log) as stack,
     ):
+        up_in = f"local stack up in {time.monotonic() - started:.1f}s"
+        if claim is not None:
+            addresses = f"local AWS  {stack.endpoint_url}\nAPI        {stack.api_url}"
+            console.print(Panel.fit(addresses, title=up_in))
+        else:
+            console.print(f"{up_in} (it stops when the demo ends)")
+        failures = _process(stack, samples, timeout, console)
         console.print(
-            Panel.fit(
-                f"local AWS  {stack.endpoint_url}\nAPI        {stack.api_url}"
-                + (f"\nweb page   {stack.api_url}/" if options.static_dir else ""),
-                title=f"local stack up in {time.monotonic() - started:.1f}s",
-            )
-        )
-        client = PhotosClient(stack.api_url)
-        uploads = []
-        for path in samples:
-            accepted = client.upload_file(path)
-            uploads.append((path, accepted["photoId"]))
-            console.print(f"uploaded {path.name:<16} -> photo {accepted['photoId']}")
-
-        results = {photo_id: client.wait(photo_id, timeout=timeout) for _, photo_id in uploads}
-        sfn, s3, sqs = stack.client("stepfunctions"), stack.client("s3"), stack.client("sqs")
-        bucket = stack.output("PhotosBucketName")
-        received: dict[str, list[dict[str, Any]]] = {}
-        expected_failures = sum(1 for path, _ in uploads if expected_status(path) == "FAILED")
-        expected_counts = {
-            "CompletedPhotosQueue": len(uploads) - expected_failures,
-            "FailedPhotosQueue": expected_failures,
-        }
-        for logical_id in SUBSCRIBER_QUEUES:
-            received[logical_id] = drain(
-                sqs, stack.physical_id(logical_id), expected_counts[logical_id], 10
-            )
-
-        failures = 0
-        for path, photo_id in uploads:
-            record = results[photo_id]
-            ok = record["status"] == expected_status(path)
-            failures += not ok
-            colour = "green" if ok else "red"
-            console.rule(
-                f"[{colour}]{path.name}: {record['status']}[/] (expected {expected_status(path)})"
-            )
-            events = sfn.get_execution_history(
-                executionArn=(stack.photo_item(photo_id) or {})["executionArn"]["S"],
-                maxResults=1000,
-            )["events"]
-            print_timeline(build_timeline(events))
-            console.print("record:", _summary(record))
-            folder = derivatives_dir / photo_id
-            for item in record.get("thumbnails", []) + record.get("filters", []):
-                target = folder / item["key"].split(f"{photo_id}/", 1)[1]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(s3.get_object(Bucket=bucket, Key=item["key"])["Body"].read())
-            if folder.exists():
-                console.print(f"derivatives: {folder}/")
-            for logical_id, messages in received.items():
-                mine = [
-                    json.loads(m["Body"])
-                    for m in messages
-                    if json.loads(m["Body"])["photoId"] == photo_id
-                ]
-                for note in mine:
-                    console.print(
-                        f"notification on {logical_id}: {note['eventType']} "
-                        f"({len(json.dumps(note))} bytes)"
-                    )
-        console.rule()
-        counts = ", ".join(f"{k}: {len(v)}" for k, v in received.items())
-        console.print(f"subscriber queues received {counts}")
-        console.print(
-            f"{len(uploads) - failures} of {len(uploads)} photos ended as expected "
+            f"{len(samples) - failures} of {len(samples)} photos ended as expected "
             f"in {time.monotonic() - started:.1f}s"
         )
-        return 1 if failures else 0
+        if claim is not None:
+            claim.publish(running.stack_state(stack))
+            page = f"the page at {stack.api_url}/, " if options.static_dir else ""
+            console.print(
+                f"[bold]The local stack stays up:[/] {page}the API at {stack.api_url},"
+                f" local AWS at {stack.endpoint_url}; `photoflow executions` and the other"
+                " commands work in another terminal. Ctrl-C stops it.",
+                soft_wrap=True,
+            )
+            running.wait_until_stopped()
+    if claim is not None:
+        console.print("stopped")
+    else:
+        console.print(
+            "stopped: the local stack ran for the demo only; `make up` (photoflow up) starts"
+            " one that stays up, with the page",
+            soft_wrap=True,
+        )
+    return 1 if failures else 0
+
+
+def _process(stack: LocalStack, samples: list[Path], timeout: float, console: Console) -> int:
+    """Upload the samples, wait for each and show what happened; how many ended unexpectedly."""
+    derivatives_dir = STATE_DIR / "derivatives"
+    client = PhotosClient(stack.api_url)
+    uploads = []
+    for path in samples:
+        accepted = client.upload_file(path)
+        uploads.append((path, accepted["photoId"]))
+        console.print(f"uploaded {path.name:<16} -> photo {accepted['photoId']}")
+
+    results = {photo_id: client.wait(photo_id, timeout=timeout) for _, photo_id in uploads}
+    sfn, s3, sqs = stack.client("stepfunctions"), stack.client("s3"), stack.client("sqs")
+    bucket = stack.output("PhotosBucketName")
+    received: dict[str, list[dict[str, Any]]] = {}
+    expected_failures = sum(1 for path, _ in uploads if expected_status(path) == "FAILED")
+    expected_counts = {
+        "CompletedPhotosQueue": len(uploads) - expected_failures,
+        "FailedPhotosQueue": expected_failures,
+    }
+    for logical_id in SUBSCRIBER_QUEUES:
+        received[logical_id] = drain(
+            sqs, stack.physical_id(logical_id), expected_counts[logical_id], 10
+        )
+
+    failures = 0
+    for path, photo_id in uploads:
+        record = results[photo_id]
+        ok = record["status"] == expected_status(path)
+        failures += not ok
+        colour = "green" if ok else "red"
+        console.rule(
+            f"[{colour}]{path.name}: {record['status']}[/] (expected {expected_status(path)})"
+        )
+        events = sfn.get_execution_history(
+            executionArn=(stack.photo_item(photo_id) or {})["executionArn"]["S"],
+            maxResults=1000,
+        )["events"]
+        print_timeline(build_timeline(events))
+        console.print("record:", _summary(record))
+        folder = derivatives_dir / photo_id
+        for item in record.get("thumbnails", []) + record.get("filters", []):
+            target = folder / item["key"].split(f"{photo_id}/", 1)[1]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=item["key"])["Body"].read())
+        if folder.exists():
+            console.print(f"derivatives: {folder}/")
+        for logical_id, messages in received.items():
+            mine = [
+                json.loads(m["Body"])
+                for m in messages
+                if json.loads(m["Body"])["photoId"] == photo_id
+            ]
+            for note in mine:
+                console.print(
+                    f"notification on {logical_id}: {note['eventType']} "
+                    f"({len(json.dumps(note))} bytes)"
+                )
+    console.rule()
+    counts = ", ".join(f"{k}: {len(v)}" for k, v in received.items())
+    console.print(f"subscriber queues received {counts}")
+    return failures
 
 
 def _summary(record: dict[str, Any]) -> str:

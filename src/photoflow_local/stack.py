@@ -10,9 +10,11 @@ Step Functions interpreter, and the Lambda handlers from ``functions/``.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -21,7 +23,8 @@ from typing import Any, TextIO
 import boto3
 from botocore.config import Config
 from moto.core.config import default_user_config
-from moto.server import ThreadedMotoServer
+from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from photoflow_local import patches
 from photoflow_local.api import LocalApi
@@ -38,20 +41,58 @@ LOCAL_CREDENTIALS = {
 }
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
+class PortTaken(Exception):
+    """A port the local stack was asked to use is taken by another program."""
+
+    def __init__(self, port: int, option: str) -> None:
+        super().__init__(f"port {port} is taken by another program")
+        self.port = port
+        self.option = option
 
 
-def reserve_port(host: str = "127.0.0.1") -> socket.socket:
-    """A socket bound to a free port and kept bound, so that no other process (nor an
-    outgoing connection) takes the port before the server that needs it is ready to bind
-    it; close it just before that."""
+def reserve_port(host: str = "127.0.0.1", port: int = 0, option: str = "port") -> socket.socket:
+    """A socket bound to ``port`` (0: any free one) and kept bound, so that no other process
+    (nor an outgoing connection) takes the port before the server that needs it is ready to
+    bind it; close it just before that. A taken port raises PortTaken at once."""
     reservation = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    reservation.bind((host, 0))
+    try:
+        reservation.bind((host, port))
+    except OSError as error:
+        reservation.close()
+        if error.errno == errno.EADDRINUSE:
+            raise PortTaken(port, option) from None
+        raise
     return reservation
+
+
+class AwsEndpoint:
+    """moto's server on a socket already bound. moto's ThreadedMotoServer binds in its
+    thread and waits for it: a port taken meanwhile ends that thread and leaves the caller
+    waiting forever (a second `photoflow up` hung so)."""
+
+    def __init__(self, reservation: socket.socket) -> None:
+        reservation.listen(128)
+        host, port = reservation.getsockname()[:2]
+        self.server: BaseWSGIServer = make_server(
+            host,
+            port,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+            fd=reservation.fileno(),
+        )
+        reservation.close()  # the server serves a duplicate of it
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, name="local-aws", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self._thread.join()
+        self.server.server_close()
 
 
 @dataclass
@@ -76,18 +117,27 @@ class LocalStack:
         self.template_path = template_path
         self.options = options or StackOptions()
         self.log_sink = log_sink
-        self.server: ThreadedMotoServer | None = None
+        self.server: AwsEndpoint | None = None
+        self._lambdas: LambdaService | None = None
         self.pollers: list[SqsPoller] = []
         self.scheduler: Scheduler | None = None
         self.apis: dict[str, LocalApi] = {}
         self.deployed: DeployedStack | None = None
-        self._saved_environment: dict[str, str] = {}
+        self._saved_environment: dict[str, str] | None = None
+        self._reservations: list[socket.socket] = []
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
         options = self.options
         log_sink = self.log_sink
-        port = options.aws_port or free_port()
+        # Both ports first: a taken one is refused before anything else starts. Each is
+        # held until its server binds it (deploying takes seconds).
+        aws_reservation = reserve_port(port=options.aws_port, option="--aws-port")
+        self._reservations.append(aws_reservation)
+        api_reservation = reserve_port(port=options.api_port, option="--api-port")
+        self._reservations.append(api_reservation)
+        port = aws_reservation.getsockname()[1]
+        api_port = api_reservation.getsockname()[1]
         self.endpoint_url = f"http://127.0.0.1:{port}"
         environment = {
             **LOCAL_CREDENTIALS,
@@ -108,7 +158,7 @@ class LocalStack:
         os.environ.update(environment)
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
-        self.lambdas = LambdaService(environment, log_sink=self.log_sink)
+        self._lambdas = LambdaService(environment, log_sink=self.log_sink)
         patches.apply(self.lambdas, time_scale=options.time_scale)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         # The interpreter logs each caught error with its parse tree: keep that in the log.
@@ -118,17 +168,10 @@ class LocalStack:
             interpreter_log.removeHandler(handler)
         if log_sink is not None:
             interpreter_log.addHandler(logging.StreamHandler(log_sink))
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.server = AwsEndpoint(aws_reservation)
         self.server.start()
 
         # The local API serves the page too, so the page's origin is the API's own.
-        # Deploying takes seconds: the port is held until the API binds it.
-        reservation: socket.socket | None = None
-        if options.api_port:
-            api_port = options.api_port
-        else:
-            reservation = reserve_port()
-            api_port = reservation.getsockname()[1]
         parameters = {"AllowedOrigin": f"http://127.0.0.1:{api_port}", **(options.parameters or {})}
         template = translate(self.template_path, parameters, region=options.region)
         parameters = {k: v for k, v in parameters.items() if k in template.parameters}
@@ -159,8 +202,7 @@ class LocalStack:
             time_scale=options.time_scale,
         )
         self.scheduler.start()
-        if reservation is not None:
-            reservation.close()
+        api_reservation.close()
         for logical_id, api in self.deployed.apis.items():
             front_end = LocalApi(api, self.lambdas, port=api_port, static_dir=options.static_dir)
             front_end.start()
@@ -168,22 +210,30 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        for reservation in self._reservations:
+            reservation.close()
         if self.scheduler is not None:
             self.scheduler.stop()
         for poller in self.pollers:
             poller.stop()
-        if self.deployed is not None:
-            self.lambdas.stop()
+        if self._lambdas is not None:
+            self._lambdas.stop()
         for api in self.apis.values():
             api.stop()
         if self.server is not None:
             self.server.stop()
             self.server = None
-        os.environ.clear()
-        os.environ.update(self._saved_environment)
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+            self._saved_environment = None
 
     def __enter__(self) -> LocalStack:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:  # Ctrl-C while starting too: no sandbox or server left behind
+            self.stop()
+            raise
 
     def __exit__(
         self,
@@ -194,6 +244,12 @@ class LocalStack:
         self.stop()
 
     # ------------------------------------------------------------ access
+    @property
+    def lambdas(self) -> LambdaService:
+        if self._lambdas is None:
+            raise RuntimeError("the local stack is not started")
+        return self._lambdas
+
     @property
     def stack(self) -> DeployedStack:
         if self.deployed is None:

@@ -6,14 +6,13 @@ import contextlib
 import json
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import PHOTOFLOW, ROOT, poll
+from tests.support import PHOTOFLOW, ROOT, command_env, poll
 
 
 @contextlib.contextmanager
@@ -33,7 +32,7 @@ def photoflow_up(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={"PATH": str(Path(sys.executable).parent), "HOME": str(workdir)},
+        env=command_env(workdir),
     )
     state = workdir / ".local-stack" / "stack.json"
     try:

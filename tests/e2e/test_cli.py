@@ -17,11 +17,11 @@ def test_upload_status_executions_and_history(running: tuple[Path, dict[str, str
     photo = workdir / "cli photo.jpg"
     photo.write_bytes(make_photo(900, 600))
 
-    uploaded = photoflow(workdir, "upload", "--wait", str(photo))
+    uploaded = photoflow(workdir, "upload", "--wait", "--json", str(photo))
     assert uploaded.returncode == 0, uploaded.stderr
-    line = next(line for line in uploaded.stdout.splitlines() if line.startswith("cli photo.jpg:"))
-    photo_id, status = line.split()[-2:]
-    assert status == "COMPLETED"
+    [result] = json.loads(uploaded.stdout)
+    photo_id = result["photoId"]
+    assert (result["file"], result["status"], result["error"]) == (str(photo), "COMPLETED", None)
 
     shown = photoflow(workdir, "status", photo_id)
     assert shown.returncode == 0, shown.stderr
@@ -44,9 +44,11 @@ def test_status_with_an_identity_of_ones_choice(running: tuple[Path, dict[str, s
     workdir, state = running
     photo = workdir / "identity.jpg"
     photo.write_bytes(make_photo(300, 200))
-    uploaded = photoflow(workdir, "upload", str(photo))
+    uploaded = photoflow(workdir, "upload", "--json", str(photo))
     assert uploaded.returncode == 0, uploaded.stderr
-    photo_id = uploaded.stdout.split()[-1]
+    [result] = json.loads(uploaded.stdout)
+    assert result["status"] == "ACCEPTED"
+    photo_id = result["photoId"]
     api = ("--api", state["apiUrl"])
 
     # The local stack's test identity, named explicitly, is let in
@@ -57,8 +59,10 @@ def test_status_with_an_identity_of_ones_choice(running: tuple[Path, dict[str, s
     # A token the user pool never issued is refused, in one line, with a hint
     refused = photoflow(workdir, "status", photo_id, *api, "--token", "not-a-token")
     assert refused.returncode == 1
-    assert "the API answered HTTP 401" in refused.stdout
-    assert "check --token" in refused.stdout
+    assert refused.stdout == (
+        "the API answered HTTP 401: Unauthorized: check --token (ApiAuth COGNITO) or --iam"
+        " (ApiAuth AWS_IAM)\n"
+    )
     assert "Traceback" not in refused.stdout + refused.stderr
 
     # and asking for two identities at once is a usage error

@@ -138,8 +138,19 @@ def test_photo_exactly_at_the_byte_cap_is_accepted() -> None:
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (b"hello, this is a text file\n", "not an image (first bytes 68 65 6c 6c 6f 2c 20 74)"),
-        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "looks like a PDF document"),
+        (
+            b"hello, this is a text file\n",
+            'not an image: it looks like text ("hello, this is a text file"); accepted formats:'
+            " JPEG, PNG, WEBP, GIF, TIFF, HEIF",
+        ),
+        (
+            b"\x00\x13\x37\x42 some binary data",
+            "not an image in an accepted format (JPEG, PNG, WEBP, GIF, TIFF, HEIF)",
+        ),
+        (
+            b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+            "not an image: it looks like a PDF document; accepted formats: JPEG, PNG, WEBP,",
+        ),
         (b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "looks like a ZIP archive"),
         (b"  <svg xmlns='http://www.w3.org/2000/svg'/>", "looks like an SVG drawing"),
         (b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", "looks like an MP4 or QuickTime video"),

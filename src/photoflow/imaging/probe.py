@@ -224,14 +224,15 @@ def _bomb_message(pillow_message: str, limits: Limits) -> str:
 
 def _unidentified(data: bytes, limits: Limits) -> InvalidPhoto:
     """Say what the bytes are, instead of Pillow's "cannot identify image file"."""
-    # The first bytes in hex: readable to a person, safe in any JSON or log line.
-    start = data[:8].hex(" ")
     image_format = _sniff_image_format(data)
     if image_format is None:
-        document = _sniff_document(data)
-        if document is not None:
-            return UnsupportedFormat(f"not an image: looks like {document} (first bytes {start})")
-        return UnsupportedFormat(f"not an image (first bytes {start})")
+        accepted = ", ".join(limits.formats)
+        looks_like = _sniff_document(data) or _text_start(data)
+        if looks_like is not None:
+            return UnsupportedFormat(
+                f"not an image: it looks like {looks_like}; accepted formats: {accepted}"
+            )
+        return UnsupportedFormat(f"not an image in an accepted format ({accepted})")
     if image_format in limits.formats:
         return CorruptImage(
             f"the file starts like a {image_format} image but its header cannot be read"
@@ -295,6 +296,19 @@ def _sniff_document(data: bytes) -> str | None:
         if start.startswith(signature.lower()):
             return kind
     return None
+
+
+def _text_start(data: bytes) -> str | None:
+    """``text ("its first line")`` when the bytes start as readable text, else None."""
+    try:
+        start = data[:64].decode("utf-8")
+    except UnicodeDecodeError:
+        start = data[:63].decode("utf-8", "ignore")  # a character cut at the 64th byte
+    line = start.strip().split("\n", 1)[0].strip()
+    if not line or not all(character.isprintable() for character in line):
+        return None
+    shown = line if len(line) <= 40 else line[:40] + "…"
+    return f'text ("{shown}")'
 
 
 def _amount_of_bytes(count: int) -> str:

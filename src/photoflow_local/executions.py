@@ -1,0 +1,103 @@
+"""Executions as a person names them: a photo id, an execution name or a whole ARN.
+
+A photo's execution is named ``photo-<photoId>-<digest>`` (photoflow.keys.execution_name),
+so a photo id, which every upload prints, finds its execution without the ARN.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from photoflow.keys import is_photo_id, photo_id_of_execution
+from photoflow_local.failures import ExitCode, Failure
+
+LIST_HINT = "`photoflow executions` lists them"
+
+
+def list_executions(sfn: Any, limit: int) -> list[dict[str, Any]]:
+    """The newest ``limit`` executions of each state machine, newest first overall."""
+    found = [
+        {**execution, "photoId": photo_id_of_execution(execution["name"])}
+        for machine in sfn.list_state_machines()["stateMachines"]
+        for execution in sfn.list_executions(
+            stateMachineArn=machine["stateMachineArn"], maxResults=limit
+        )["executions"]
+    ]
+    found.sort(key=lambda e: e["startDate"], reverse=True)
+    return found
+
+
+def _all_executions(sfn: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        pages = sfn.get_paginator("list_executions").paginate(
+            stateMachineArn=machine["stateMachineArn"]
+        )
+        found.extend(execution for page in pages for execution in page["executions"])
+    found.sort(key=lambda e: e["startDate"], reverse=True)
+    return found
+
+
+def find_execution(sfn: Any, reference: str) -> str:
+    """The ARN of the execution ``reference`` names: its ARN, its name, or its photo's id
+    (the newest execution of that photo)."""
+    reference = reference.strip()
+    if reference.startswith("arn:"):
+        try:
+            sfn.describe_execution(executionArn=reference)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("ExecutionDoesNotExist", "InvalidArn"):
+                raise Failure(f"no execution {reference}", LIST_HINT, ExitCode.NOT_FOUND) from None
+            raise
+        return reference
+    executions = _all_executions(sfn)
+    for execution in executions:
+        if execution["name"] == reference:
+            arn: str = execution["executionArn"]
+            return arn
+    if is_photo_id(reference):
+        for execution in executions:
+            if photo_id_of_execution(execution["name"]) == reference:
+                arn = execution["executionArn"]
+                return arn
+        raise Failure(f"photo {reference} has no execution here", LIST_HINT, ExitCode.NOT_FOUND)
+    raise Failure(
+        f"no execution is named {reference!r}, and it is not a photo id (32 hex digits)",
+        LIST_HINT,
+        ExitCode.NOT_FOUND,
+    )
+
+
+def photo_id_for(reference: str) -> str:
+    """The photo id ``reference`` names: the id itself, or a photo's execution name or ARN."""
+    reference = reference.strip()
+    if is_photo_id(reference):
+        return reference
+    name = reference.rsplit(":", 1)[-1] if reference.startswith("arn:") else reference
+    photo_id = photo_id_of_execution(name)
+    if photo_id is None:
+        raise Failure(
+            f"{reference!r} is not a photo id (32 hex digits), nor the name or ARN of a"
+            " photo's execution",
+            "`photoflow executions` lists photos and executions",
+            ExitCode.NOT_FOUND,
+        )
+    return photo_id
+
+
+def started(moment: datetime, now: datetime | None = None) -> str:
+    """A start time as a person reads it: local time to the second, the date only if not today."""
+    local = moment.astimezone()
+    today = (now or datetime.now().astimezone()).date()
+    return local.strftime("%H:%M:%S" if local.date() == today else "%Y-%m-%d %H:%M:%S")
+
+
+def took(execution: dict[str, Any]) -> str:
+    stop = execution.get("stopDate")
+    if stop is None:
+        return "running"
+    seconds = (stop - execution["startDate"]).total_seconds()
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
