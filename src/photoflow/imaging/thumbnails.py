@@ -18,7 +18,13 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from photoflow.imaging.errors import UnsupportedFormat
 from photoflow.imaging.limits import Limits
-from photoflow.imaging.probe import canonical_format, decoding, open_checked, upright_size
+from photoflow.imaging.probe import (
+    canonical_format,
+    decoding,
+    open_checked,
+    orientation_of,
+    upright_size,
+)
 from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
 
 BACKGROUND = (255, 255, 255)
@@ -123,7 +129,11 @@ def _decode(data: bytes, max_edge: int, limits: Limits, *, near_miss: bool = Fal
     _draft(image, max_edge, near_miss=near_miss)
     with decoding(limits, canonical_format(image)):
         image.load()  # the first frame only, for animated images
-        ImageOps.exif_transpose(image, in_place=True)
+        # Only a photo that declares an orientation has its EXIF parsed again: Pillow raises
+        # on a malformed block, which here would read as damaged pixels (orientation_of,
+        # like every header read, takes a malformed block for none).
+        if orientation_of(image) != 1:
+            ImageOps.exif_transpose(image, in_place=True)
     flat = _flatten(image)
     profile = _embedded_profile(image.info.get("icc_profile"), flat.mode)
     if profile is not None:
