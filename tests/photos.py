@@ -1,7 +1,8 @@
 """Photos for the tests, generated in memory: the public samples plus hostile inputs.
 
-No binary fixtures: every photo is drawn by ``photoflow.imaging.samples`` (which
-also makes the demo photos in events/photos), so a test states the photo it needs.
+No binary fixtures: every photo is drawn by ``photoflow_local.samples``, the generator
+of the development tools (it also makes the demo photos in events/photos and the soak's
+photos), never by the shipped ``photoflow`` package; so a test states the photo it needs.
 """
 
 from __future__ import annotations
