@@ -53,6 +53,8 @@ def test_safe_name_keeps_names_inside_their_folder(filename: str | None, expecte
         # ...a longer "extension" is just part of the name, cut like the rest.
         ("x" * 200 + ".abcdefghijk", "x" * 120),
         ("a." + "x" * 500, "a." + "x" * 118),
+        # the extension is what follows the last dot
+        ("holiday." + "x" * 200 + ".jpeg", "holiday." + "x" * 107 + ".jpeg"),
         ("y" * 130, "y" * 120),
     ],
 )
