@@ -176,13 +176,15 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _to_eight_bit_grey(image: Image.Image) -> Image.Image:
-    # Pillow's own conversion clips 16-bit values at 255 (a white image), so scale first.
-    _, high = image.getextrema()
-    if image.mode == "F" and isinstance(high, float) and high <= 1.0:
+    # Pillow's own conversion clips 16-bit values at 255 (a white image), so scale first,
+    # on 32-bit integers: every 16-bit byte order converts to them, while Pillow cannot
+    # even measure the range of a big-endian (TIFF "I;16B") image.
+    working = image if image.mode in ("I", "F") else image.convert("I")
+    _, high = working.getextrema()
+    if working.mode == "F" and isinstance(high, float) and high <= 1.0:
         scale = 255.0
     else:
         scale = 1 / 257 if isinstance(high, (int, float)) and high > 255 else 1.0
-    working = image if image.mode in ("I", "F") else image.convert("I")
     return working.point(lambda value: value * scale).convert("L")
 
 
