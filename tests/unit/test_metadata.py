@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -14,6 +15,7 @@ from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
 from photoflow.imaging import (
+    CorruptImage,
     GpsPosition,
     PhotoMetadata,
     PhotoTooLarge,
@@ -42,7 +44,7 @@ from tests.photos import (
 )
 
 MAKE, MODEL, DATE_TIME = 0x010F, 0x0110, 0x0132
-UNDEFINED, SIGNED_RATIONAL = 7, 10  # TIFF types: raw bytes, signed rationals
+BYTE, UNDEFINED, SIGNED_RATIONAL = 1, 7, 10  # TIFF types: bytes, raw bytes, signed rationals
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -51,6 +53,7 @@ def rgb(colour: str) -> tuple[int, int, int]:
 
 
 LATITUDE_REF, LATITUDE, LONGITUDE_REF, LONGITUDE = 1, 2, 3, 4
+ALTITUDE_REF, ALTITUDE = 5, 6
 
 
 def test_camera_lens_time_and_position_are_read() -> None:
@@ -722,3 +725,56 @@ def test_renditions_have_caps_of_their_own() -> None:
     with pytest.raises(TooManyPixels) as refused_pixels:
         summarize_rendition(decompression_bomb_png(8193, 8192))
     assert str(refused_pixels.value) == "image is 8193x8192 = 67.1 MP, over the 67.1 MP limit"
+
+
+def test_a_black_image_has_the_all_zero_hash() -> None:
+    # Every coefficient is 0, as is their median: no bit is above it
+    assert summarize_pixels(Image.new("RGB", (64, 64))).phash == "0000000000000000"
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK"])
+def test_any_mode_is_summarized_as_its_rgb_conversion(mode: str) -> None:
+    image = render_scene(200, 120, seed=9).convert(mode)
+
+    assert summarize_pixels(image) == summarize_pixels(image.convert("RGB"))
+
+
+def test_a_damaged_rendition_is_named_by_its_format() -> None:
+    with pytest.raises(CorruptImage) as refused:
+        summarize_rendition(truncated_jpeg())
+
+    assert str(refused.value).startswith("the JPEG image data is damaged or incomplete: ")
+
+
+@pytest.mark.parametrize(
+    ("reference", "altitude"),
+    [
+        ((SHORT, 1, struct.pack(">H", 1) + b"\x00\x00"), -12.34),  # a number, as some write it
+        ((SHORT, 1, struct.pack(">H", 0) + b"\x00\x00"), 12.34),
+        ((BYTE, 2, b"\x01\x00"), -12.34),  # two bytes: the first one counts
+    ],
+)
+def test_altitude_references_written_otherwise_are_understood(
+    reference: tuple[int, int, bytes], altitude: float
+) -> None:
+    gps = [
+        (LATITUDE_REF, ASCII, *ascii_value("N")),
+        (LATITUDE, RATIONAL, 3, rationals((10, 1), (0, 1), (0, 1))),
+        (LONGITUDE_REF, ASCII, *ascii_value("E")),
+        (LONGITUDE, RATIONAL, 3, rationals((20, 1), (0, 1), (0, 1))),
+        (ALTITUDE_REF, *reference),
+        (ALTITUDE, RATIONAL, 1, rationals((1234, 100))),
+    ]
+
+    position = read_metadata(jpeg_with_raw_exif([], gps), GENEROUS).gps
+
+    assert position == GpsPosition(latitude=10.0, longitude=20.0, altitude=altitude)
+
+
+def test_metadata_and_summaries_cannot_be_changed_once_made() -> None:
+    metadata = read_metadata(make_photo(64, 48, gps=(1.0, 2.0)), GENEROUS)
+    summary = summarize_pixels(render_scene(64, 48))
+
+    for frozen, field in ((metadata, "width"), (metadata.gps, "latitude"), (summary, "phash")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(frozen, field, None)

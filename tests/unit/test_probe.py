@@ -190,8 +190,10 @@ def test_header_to_dict_is_plain_data() -> None:
 
 
 def test_empty_photo_is_refused() -> None:
-    with pytest.raises(EmptyPhoto, match="empty"):
+    with pytest.raises(EmptyPhoto) as refused:
         probe(b"", GENEROUS)
+
+    assert str(refused.value) == "the photo is empty (0 bytes)"
 
 
 def test_photo_over_the_byte_cap_is_refused_before_being_opened() -> None:
