@@ -82,7 +82,10 @@ class Mutant:
     function: str  # the enclosing function's qualified name, "<module>" at module level
     original: str
     mutated: str
-    in_function: bool  # False: the change runs when the module is imported
+    # False when the change takes effect without its line running in the test that needs
+    # it: at import (constants, defaults, decorators), or in a cached function (computed
+    # once, by whichever test came first)
+    in_function: bool
     occurrence: int = 1  # the same change in the same function met before, plus one
 
     @property
@@ -113,6 +116,14 @@ def mutated_tree(source: str, index: int) -> ast.Module:
     return ast.fix_missing_locations(tree)
 
 
+_CACHING = frozenset({"cache", "lru_cache", "cached_property"})
+
+
+def _decorator_name(decorator: ast.expr) -> str:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+
+
 def _shown(node: ast.AST) -> str:
     return " ".join(ast.unparse(node).split())
 
@@ -127,6 +138,7 @@ class _Walker(ast.NodeTransformer):
         self.found: list[Mutant] = []
         self._scopes: list[str] = []
         self._functions = 0
+        self._cached = 0
 
     # ----------------------------------------------------------- mutation points
     def _offer(
@@ -153,7 +165,7 @@ class _Walker(ast.NodeTransformer):
                     function=".".join(self._scopes) or "<module>",
                     original=original,
                     mutated=mutated,
-                    in_function=self._functions > 0,
+                    in_function=self._functions > 0 and not self._cached,
                 )
             )
             return None
@@ -189,9 +201,12 @@ class _Walker(ast.NodeTransformer):
         node.args.kw_defaults = [
             None if d is None else self.visit(d) for d in node.args.kw_defaults
         ]
+        cached = any(_decorator_name(d) in _CACHING for d in node.decorator_list)
         self._scopes.append(node.name)
         self._functions += 1
+        self._cached += cached
         node.body = self._statements(node.body)
+        self._cached -= cached
         self._functions -= 1
         self._scopes.pop()
         return node

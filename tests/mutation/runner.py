@@ -85,13 +85,18 @@ class Baseline:
     files: dict[str, list[str]] = field(default_factory=dict)  # test file -> its node ids
 
     def tests_for(self, module: CoreModule, mutant: Mutant) -> list[str]:
-        """The tests that can notice ``mutant``, fastest first."""
+        """The tests that can notice ``mutant``, fastest first.
+
+        A change inside a function: the tests that executed its lines. Any other (a
+        constant, a default, a decorator such as a dataclass's frozen=True, a cached
+        function's body): every test, since a test can depend on it without running it.
+        """
         path = str(module.path)
         if mutant.in_function:
             lines = range(mutant.line, mutant.end_line + 1)
             chosen = set().union(*(self.lines.get((path, n), set()) for n in lines))
         else:
-            chosen = self.tests_of(module)
+            chosen = set(self.durations)
         return sorted(chosen, key=lambda test: (self.durations[test], test))
 
     def tests_of(self, module: CoreModule) -> set[str]:
