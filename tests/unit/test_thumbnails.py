@@ -395,6 +395,50 @@ def test_later_steps_resample_the_previous_size_with_lanczos(scene: Image.Image)
     assert decode(small.data).tobytes() == as_rendition(second)
 
 
+def test_decode_fitted_resamples_as_a_first_step(scene: Image.Image) -> None:
+    fitted = decode_fitted(encode(scene, "PNG"), 190, GENEROUS)
+
+    expected = scene.resize((190, 127), Image.Resampling.HAMMING, reducing_gap=3.0)
+    assert fitted.tobytes() == expected.tobytes()
+
+
+def test_an_odd_height_halves_by_box_average_too() -> None:
+    # 1200x801 -> 600x401: reduce() averages the last, partial row of blocks
+    scene = render_scene(1200, 801, seed=13)
+
+    [half] = make_thumbnails(encode(scene, "PNG"), [600], GENEROUS)
+
+    assert decode(half.data).tobytes() == as_rendition(scene.reduce(2))
+
+
+def test_a_profile_is_applied_after_the_first_shrink() -> None:
+    # Colour conversion costs per pixel: the photo is shrunk first, then converted
+    grey = render_scene(64, 32, seed=14).convert("L")
+    profile = grey_profile("Linear grey")
+    data = encode(grey, "PNG", icc_profile=profile)
+
+    decoded = decode_for_size(data, 20, GENEROUS)
+
+    shrunk = grey.resize((20, 10), Image.Resampling.HAMMING, reducing_gap=3.0)
+    expected = ImageCms.profileToProfile(
+        shrunk,
+        ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+        ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")),
+        outputMode="RGB",
+    )
+    assert expected is not None
+    assert decoded.tobytes() == expected.tobytes()
+
+
+def test_only_thumbnails_accept_a_decode_short_of_the_target() -> None:
+    # A 4000x3000 JPEG for 2048 px: at 1/2 scale it would be 2000 px, 48 short
+    data = make_photo(4000, 3000, quality=70)
+
+    assert open_for_size(data, 2048, GENEROUS).size == (4000, 3000)
+    assert decode_for_size(data, 2048, GENEROUS).size == (4000, 3000)
+    assert decode_fitted(data, 2048, GENEROUS).size == (2048, 1536)
+
+
 def test_an_exact_integer_shrink_is_a_box_average(scene: Image.Image) -> None:
     # 1200x800 -> 600x400 is a halving, by reduce(); 600x400 -> 400x267 is no integer
     # shrink, so it is resampled
@@ -406,29 +450,44 @@ def test_an_exact_integer_shrink_is_a_box_average(scene: Image.Image) -> None:
     assert (quarter.width, quarter.height) == (300, 200)
 
 
+@pytest.mark.parametrize(
+    ("size", "fitted", "asked", "decoded"),
+    [
+        # 2048 - 2048 // 32 = 1984 (and 10 - 10 // 32): 1/2 scale, 2000x10, is enough
+        (2048, (2048, 10), (1984, 10), (2000, 10)),
+        # 1000 - 1000 // 32 = 969: 1/4 scale, 1000x5, covers it
+        (1000, (1000, 5), (969, 5), (1000, 5)),
+    ],
+)
 def test_a_jpeg_is_decoded_up_to_a_32nd_short_of_the_target_and_enlarged(
     monkeypatch: pytest.MonkeyPatch,
+    size: int,
+    fitted: tuple[int, int],
+    asked: tuple[int, int],
+    decoded: tuple[int, int],
 ) -> None:
-    # Given a 4000x20 JPEG and a 2048 px thumbnail (fitted: 2048x10)
+    # Given a 4000x20 JPEG
     data = make_photo(4000, 20, quality=90)
-    asked = []
+    requests = []
     draft = JpegImagePlugin.JpegImageFile.draft
 
     def recording_draft(self: Any, mode: str | None, size: tuple[int, int] | None) -> Any:
-        asked.append((mode, size))
+        requests.append((mode, size))
         return draft(self, mode, size)
 
     monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", recording_draft)
 
-    [thumbnail] = make_thumbnails(data, [2048], GENEROUS)
+    [thumbnail] = make_thumbnails(data, [size], GENEROUS)
 
-    # Then the decoder was asked for 2048 - 2048 // 32 = 1984 px (and 10 - 10 // 32),
-    # decoded at 1/2 scale (2000x10), which is enlarged the last 48 px with BILINEAR
-    assert asked == [("RGB", (1984, 10))]
+    # Then the decoder was asked for the fitted size less a 32nd (rounded down), and
+    # what it decoded is enlarged the last few pixels with BILINEAR
+    assert [(mode, tuple(map(type, wanted))) for mode, wanted in requests] == [("RGB", (int, int))]
+    assert requests == [("RGB", asked)]
     monkeypatch.undo()
-    half = Image.open(io.BytesIO(data))
-    half.draft("RGB", (1984, 10))
-    expected = half.convert("RGB").resize((2048, 10), Image.Resampling.BILINEAR)
+    reduced = Image.open(io.BytesIO(data))
+    reduced.draft("RGB", asked)
+    assert reduced.size == decoded
+    expected = reduced.convert("RGB").resize(fitted, Image.Resampling.BILINEAR)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
