@@ -395,6 +395,33 @@ def test_later_steps_resample_the_previous_size_with_lanczos(scene: Image.Image)
     assert decode(small.data).tobytes() == as_rendition(second)
 
 
+def test_a_jpeg_short_in_both_dimensions_is_enlarged_in_both() -> None:
+    # 4000x3000 for 2048 px (2048x1536): asked for 1984x1488, decoded at 1/2, 2000x1500
+    data = make_photo(4000, 3000, quality=70)
+
+    [thumbnail] = make_thumbnails(data, [2048], GENEROUS)
+
+    reduced = Image.open(io.BytesIO(data))
+    reduced.draft("RGB", (1984, 1488))
+    assert reduced.size == (2000, 1500)
+    expected = reduced.convert("RGB").resize((2048, 1536), Image.Resampling.BILINEAR)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+@pytest.mark.parametrize("size", [(125, 10), (10, 125)])
+def test_a_shrink_that_keeps_the_short_edge_is_resampled_not_enlarged(
+    size: tuple[int, int],
+) -> None:
+    # 125x10 -> 120x10: the short edge rounds back to its own length
+    scene = render_scene(*size, seed=15)
+    target = (120, 10) if size[0] > size[1] else (10, 120)
+
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [120], GENEROUS)
+
+    expected = scene.resize(target, Image.Resampling.HAMMING, reducing_gap=3.0)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
 def test_decode_fitted_resamples_as_a_first_step(scene: Image.Image) -> None:
     fitted = decode_fitted(encode(scene, "PNG"), 190, GENEROUS)
 
@@ -547,6 +574,7 @@ def decoded_halves(data: bytes) -> tuple[tuple[int, ...], tuple[int, ...]]:
         ("I", 25700, 65535, (100, 255)),
         # ...unless they never pass 255: then they are taken as they are
         ("I;16", 1, 255, (1, 255)),
+        ("I;16", 1, 256, (0, 0)),  # 256 is past 255: scaled, to 256/257 of one level
         ("I", 100, 255, (100, 255)),
         # Floats from 0 to 1 are scaled to 0..255; beyond 1, as integers are
         ("F", 0.25, 1.0, (63, 255)),
@@ -563,6 +591,13 @@ def test_deep_grey_pixels_are_scaled_to_eight_bits(
     first, second = decoded_halves(data)
 
     assert (first, second) == ((expected[0],) * 3, (expected[1],) * 3)
+
+
+def test_a_bilevel_image_is_black_and_white() -> None:
+    image = Image.new("1", (8, 4))
+    image.putdata(([0] * 4 + [1] * 4) * 4)
+
+    assert decoded_halves(encode(image, "PNG")) == ((0, 0, 0), WHITE)
 
 
 def test_a_palette_without_transparency_keeps_its_colours() -> None:
