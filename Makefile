@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # The browser tests drive Debian's Chromium (no browser download is possible or wanted).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help setup run up test lint typecheck cfn build unit integration e2e bench soak clean
+.PHONY: help setup run up test lint typecheck cfn build unit integration e2e bench soak mutation clean
 
 help:
 	@echo "make run    - start the local stack, process the sample photos, print what happened;"
@@ -28,6 +28,7 @@ help:
 	@echo "make build  - sam build: the deployment artefact in .aws-sam/build"
 	@echo "make bench  - imaging and local-stack benchmarks with targets"
 	@echo "make soak   - many photos with injected faults; nothing may be lost"
+	@echo "make mutation - mutation testing of the core (keys, imaging) against its unit tests"
 
 # The first set-up: Python checked before anything is made, then one line per step.
 $(STAMP): requirements/dev.lock pyproject.toml
@@ -141,6 +142,12 @@ $(VENV)/.bench-installed: requirements/bench.txt $(STAMP)
 	@$(STEP) "installing requirements/bench.txt" \
 		$(BIN)/python $(PIP_INSTALL) --quiet -r requirements/bench.txt
 	@touch $@
+
+# Mutants of the pure core, each run against the unit tests that execute it (tests/mutation,
+# stdlib and pytest only); equivalent mutants are listed in tests/mutation/equivalent.toml.
+# A release check: minutes, not part of `make test`.
+mutation: $(STAMP)
+	$(BIN)/python -m tests.mutation $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts

@@ -1,7 +1,8 @@
 """Photos for the tests, generated in memory: the public samples plus hostile inputs.
 
-No binary fixtures: every photo is drawn by ``photoflow.imaging.samples`` (which
-also makes the demo photos in events/photos), so a test states the photo it needs.
+No binary fixtures: every photo is drawn by ``photoflow_local.samples``, the generator
+of the development tools (it also makes the demo photos in events/photos and the soak's
+photos), never by the shipped ``photoflow`` package; so a test states the photo it needs.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "decompression_bomb_png",
     "encode",
     "exif_block",
+    "grey_profile",
     "make_photo",
     "marker_size",
     "patch_colour",
@@ -166,26 +168,46 @@ def rgb_profile(
     needs an RGB profile that is not sRGB.
     """
 
-    def xyz(values: tuple[float, float, float]) -> bytes:
-        return b"XYZ \x00\x00\x00\x00" + b"".join(
-            struct.pack(">i", round(v * 65536)) for v in values
-        )
-
-    text = description.encode("ascii") + b"\x00"
     tags = {
-        b"desc": b"desc\x00\x00\x00\x00"
+        b"desc": _icc_description(description),
+        b"wtpt": _icc_xyz(D50_WHITE),
+        b"rXYZ": _icc_xyz(red),
+        b"gXYZ": _icc_xyz(green),
+        b"bXYZ": _icc_xyz(blue),
+        b"rTRC": b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, round(gamma * 256)) + b"\x00\x00",
+    }
+    tags[b"gTRC"] = tags[b"bTRC"] = tags[b"rTRC"]
+    return _icc_profile(b"RGB ", tags)
+
+
+def grey_profile(description: str, gamma: float | None = 1.0) -> bytes:
+    """A minimal ICC v2 grey display profile: a gamma curve (none at all with ``None``)."""
+    tags = {
+        b"desc": _icc_description(description),
+        b"wtpt": _icc_xyz(D50_WHITE),
+    }
+    if gamma is not None:
+        tags[b"kTRC"] = b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, round(gamma * 256))
+    return _icc_profile(b"GRAY", tags)
+
+
+def _icc_xyz(values: tuple[float, float, float]) -> bytes:
+    return b"XYZ \x00\x00\x00\x00" + b"".join(struct.pack(">i", round(v * 65536)) for v in values)
+
+
+def _icc_description(description: str) -> bytes:
+    text = description.encode("ascii") + b"\x00"
+    return (
+        b"desc\x00\x00\x00\x00"
         + struct.pack(">I", len(text))
         + text
         + b"\x00" * 8  # no Unicode description
         + b"\x00" * 3
-        + b"\x00" * 67,  # no ScriptCode description
-        b"wtpt": xyz(D50_WHITE),
-        b"rXYZ": xyz(red),
-        b"gXYZ": xyz(green),
-        b"bXYZ": xyz(blue),
-        b"rTRC": b"curv\x00\x00\x00\x00" + struct.pack(">IH", 1, round(gamma * 256)) + b"\x00\x00",
-    }
-    tags[b"gTRC"] = tags[b"bTRC"] = tags[b"rTRC"]
+        + b"\x00" * 67  # no ScriptCode description
+    )
+
+
+def _icc_profile(colour_space: bytes, tags: dict[bytes, bytes]) -> bytes:
     table_size = 4 + 12 * len(tags)
     offset, table, data = 128 + table_size, b"", b""
     for signature, payload in tags.items():
@@ -197,7 +219,9 @@ def rgb_profile(
         struct.pack(">I", size)
         + b"\x00\x00\x00\x00"  # preferred CMM
         + b"\x02\x10\x00\x00"  # version 2.1
-        + b"mntrRGB XYZ "
+        + b"mntr"
+        + colour_space
+        + b"XYZ "
         + b"\x00" * 12  # creation date
         + b"acsp"
         + b"\x00" * 24  # platform, flags, manufacturer, model, attributes

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -95,15 +95,8 @@ class QueueWatcher:
         return self.messages
 
     def for_photo(self, photo_id: str) -> list[dict[str, Any]]:
+        """``photo_id``'s messages so far: count them only through ``notifications``."""
         self._receive()
-        return [m for m in self.messages if m["body"].get("photoId") == photo_id]
-
-    def everything_for(self, photo_id: str) -> list[dict[str, Any]]:
-        """``photo_id``'s messages once the queue is drained (for what was delivered before)."""
-        seen = -1
-        while len(self.messages) != seen:
-            seen = len(self.messages)
-            self._receive()
         return [m for m in self.messages if m["body"].get("photoId") == photo_id]
 
     def fail_consumer(self, photo_id: str, dead_letter: QueueWatcher, timeout: float = 30.0) -> int:
@@ -138,15 +131,54 @@ class QueueWatcher:
         poll(attempt, bool, timeout=timeout, what=f"{photo_id} dead-lettered from {self.queue_url}")
         return receives
 
-    def wait_for(
-        self, photo_id: str, count: int = 1, timeout: float = 15.0
-    ) -> list[dict[str, Any]]:
-        return poll(
-            lambda: self.for_photo(photo_id),
-            lambda found: len(found) >= count,
-            timeout=timeout,
-            what=f"{count} message(s) for {photo_id} on {self.queue_url}",
-        )
+
+# A duplicate (a second execution, a redelivered event, a repeated announcement) comes
+# within about the time one photo takes on the local stack: counting waits this long
+# after the last new message before it trusts that nothing more is on its way.
+QUIET_SECONDS = 2.0
+
+
+def notifications(
+    photo_id: str,
+    expected: Mapping[QueueWatcher, int],
+    *,
+    timeout: float = 30.0,
+    quiet: float = QUIET_SECONDS,
+) -> list[list[dict[str, Any]]]:
+    """Each subscriber queue's messages about ``photo_id``, counted once they have settled.
+
+    Waits (at most ``timeout`` s) until every queue holds its expected count, then keeps
+    draining them all until ``quiet`` s pass with nothing new about the photo, and asserts
+    that each holds exactly its count: a late duplicate fails "exactly one", a late
+    stray message fails "none". Returns the messages, queue by queue, in ``expected``'s order.
+    """
+    queues = list(expected)
+    wanted = [expected[queue] for queue in queues]
+
+    def counts() -> list[int]:
+        return [len(queue.for_photo(photo_id)) for queue in queues]
+
+    poll(
+        counts,
+        lambda found: all(n >= want for n, want in zip(found, wanted, strict=True)),
+        timeout=timeout,
+        what=f"{wanted} message(s) about {photo_id} on {[q.queue_url for q in queues]}",
+    )
+    seen, since = counts(), time.monotonic()
+
+    def settled(found: list[int]) -> bool:
+        nonlocal seen, since
+        if found != seen:
+            seen, since = found, time.monotonic()
+        too_many = any(n > want for n, want in zip(found, wanted, strict=True))
+        return too_many or time.monotonic() - since >= quiet
+
+    poll(counts, settled, timeout=timeout + quiet, what=f"no new message about {photo_id}")
+    messages = [queue.for_photo(photo_id) for queue in queues]
+    assert [len(found) for found in messages] == wanted, (
+        f"expected {wanted} message(s) about {photo_id} once settled, got {messages}"
+    )
+    return messages
 
 
 def photo_record(stack: Any, photo_id: str) -> dict[str, Any] | None:

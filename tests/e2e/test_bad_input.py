@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-from photoflow.keys import new_photo_id, photo_id_for_key
+from photoflow.keys import new_photo_id
 from photoflow_local.client import PhotosClient, local_test_identity
 from photoflow_local.stack import LocalStack
 from tests.photos import decompression_bomb_png, make_photo, truncated_jpeg
-from tests.support import QueueWatcher, terminal_record
+from tests.support import QueueWatcher, notifications, terminal_record
 
 TEXT = b"Dear diary, today I renamed a text file to .jpg.\n" * 20
 
@@ -166,6 +166,8 @@ def test_an_animated_gif_is_processed_from_its_first_frame(client: PhotosClient)
         ("my holiday + friends.jpg", "my_holiday_friends.jpg"),
         ("fête à Montréal.jpg", "fête_à_Montréal.jpg"),
         ("x" * 400 + ".jpg", "x" * 116 + ".jpg"),
+        # Not an extension: cut at 120 characters like any name
+        ("a." + "x" * 500, "a." + "x" * 118),
     ],
 )
 def test_hostile_names_stay_in_their_folder(
@@ -196,7 +198,7 @@ def test_concurrent_uploads_of_the_same_photo_each_end_once(
     assert len(ids) == 6
     for photo_id in ids:
         assert client.wait(photo_id, timeout=60)["status"] == "COMPLETED"
-        assert len(completed_queue.wait_for(photo_id)) == 1
+        notifications(photo_id, {completed_queue: 1})
 
 
 @pytest.mark.parametrize(
@@ -211,7 +213,12 @@ def test_concurrent_uploads_of_the_same_photo_each_end_once(
     ],
 )
 def test_bad_objects_put_straight_into_s3_end_failed_with_a_named_error(
-    local_stack: LocalStack, failed_queue: QueueWatcher, name: str, body: bytes, error: str
+    local_stack: LocalStack,
+    completed_queue: QueueWatcher,
+    failed_queue: QueueWatcher,
+    name: str,
+    body: bytes,
+    error: str,
 ) -> None:
     photo_id = new_photo_id()
     local_stack.client("s3").put_object(
@@ -220,7 +227,7 @@ def test_bad_objects_put_straight_into_s3_end_failed_with_a_named_error(
     item = terminal_record(local_stack, photo_id)
     assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", error)
     assert json.loads(item["cause"]["S"])["errorMessage"]
-    [message] = failed_queue.wait_for(photo_id)
+    [message], _ = notifications(photo_id, {failed_queue: 1, completed_queue: 0})
     assert message["body"]["error"]["name"] == error
 
 
@@ -253,12 +260,14 @@ def test_keys_that_s3_url_encodes_are_processed_under_their_real_name(
 
 
 def test_a_key_without_a_photo_folder_gets_a_stable_photo_id(local_stack: LocalStack) -> None:
-    key = f"uploads/loose-{new_photo_id()[:8]}.jpg"
+    key = "uploads/loose-photo.jpg"
     local_stack.client("s3").put_object(
         Bucket=local_stack.output("PhotosBucketName"), Key=key, Body=make_photo(160, 120)
     )
-    item = terminal_record(local_stack, photo_id_for_key(key))
+    # The id of a key without a photo folder: the first 32 hex digits of its SHA-256
+    item = terminal_record(local_stack, "88a8dcd776d1688714bdbc3f81a55ff4")
     assert item["status"]["S"] == "COMPLETED"
+    assert item["sourceKey"]["S"] == key
 
 
 def test_the_stack_keeps_serving_after_all_that(client: PhotosClient) -> None:

@@ -16,7 +16,7 @@ from photoflow.keys import new_photo_id
 from photoflow_local.history import Timeline, build_timeline
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo
-from tests.support import QueueWatcher, load_event, poll, terminal_record
+from tests.support import QueueWatcher, load_event, notifications, poll, terminal_record
 
 
 @dataclass(frozen=True)
@@ -109,17 +109,15 @@ def test_every_retry_and_catch_branch(
 
     # ... and exactly one notification went to the one subscriber whose filter matches.
     if expected.status == "COMPLETED":
-        [message] = completed_queue.wait_for(photo_id)
-        assert failed_queue.for_photo(photo_id) == []
+        [message], _ = notifications(photo_id, {completed_queue: 1, failed_queue: 0})
     else:
-        [message] = failed_queue.wait_for(photo_id)
+        [message], _ = notifications(photo_id, {failed_queue: 1, completed_queue: 0})
         assert message["body"]["error"]["name"] in (expected.error, item["error"]["S"])
-        assert completed_queue.for_photo(photo_id) == []
     assert message["body"]["executionArn"] == execution["executionArn"]
 
 
 def test_a_real_handler_timeout_is_retried_once_then_recorded(
-    local_stack: LocalStack, aws: Any, failed_queue: QueueWatcher
+    local_stack: LocalStack, aws: Any, completed_queue: QueueWatcher, failed_queue: QueueWatcher
 ) -> None:
     # Given a thumbnail function that cannot finish within its timeout
     function = local_stack.lambdas.functions["ThumbnailFunction"]
@@ -140,7 +138,7 @@ def test_a_real_handler_timeout_is_retried_once_then_recorded(
     history = aws.sfn.get_execution_history(executionArn=item["executionArn"]["S"], maxResults=1000)
     attempts = {s.name: s.attempts for s in build_timeline(history["events"]).states}
     assert attempts["MakeThumbnails"] == 2
-    assert len(failed_queue.wait_for(photo_id)) == 1
+    notifications(photo_id, {failed_queue: 1, completed_queue: 0})
 
 
 def test_duplicate_events_and_redeliveries_start_one_execution(
@@ -181,8 +179,7 @@ def test_duplicate_events_and_redeliveries_start_one_execution(
     # the record is COMPLETED a state before the execution ends
     assert poll(statuses, lambda s: "RUNNING" not in s, what="executions ended") == ["SUCCEEDED"]
     assert item["status"]["S"] == "COMPLETED"
-    assert len(completed_queue.wait_for(photo_id)) == 1
-    assert len(completed_queue.for_photo(photo_id)) == 1
+    notifications(photo_id, {completed_queue: 1})
 
 
 def test_a_poison_message_lands_in_the_ingest_dead_letter_queue(
@@ -216,6 +213,6 @@ def test_a_failing_subscriber_ends_in_its_dead_letter_queue(
 
     receives = completed_queue.fail_consumer(photo_id, dead_letter)
 
-    [message] = dead_letter.for_photo(photo_id)
+    [[message]] = notifications(photo_id, {dead_letter: 1})
     assert message["body"]["eventType"] == "PhotoProcessed"
     assert receives == 5  # the queue's maxReceiveCount

@@ -18,7 +18,7 @@ from photoflow_local.client import PhotosClient
 from photoflow_local.stack import LocalStack
 from tests.integration.test_faults import run_test_case
 from tests.photos import make_photo
-from tests.support import ROOT, QueueWatcher, poll
+from tests.support import ROOT, QueueWatcher, notifications, poll
 
 
 def processing_photo(local_stack: LocalStack, aws: Any) -> tuple[str, str, dict[str, Any]]:
@@ -96,7 +96,7 @@ def test_a_redelivered_event_is_handled_once(
         TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
     )["Item"]
     assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "States.Timeout")
-    [message] = failed_queue.everything_for(photo_id)
+    [[message]] = notifications(photo_id, {failed_queue: 1})
     assert message["body"]["executionArn"] == execution_arn
     logs = local_stack.lambdas.log_sink.getvalue()  # type: ignore[attr-defined]
     handled = [line for line in logs.splitlines() if photo_id in line and "announced" in line]
@@ -134,14 +134,14 @@ def test_a_failed_announcement_is_made_when_the_event_is_retried(
     ended = EndedExecution.from_detail(detail)
     with pytest.raises(ConnectionError):
         reconciler.reconcile(ended)
-    assert failed_queue.everything_for(photo_id) == []
+    notifications(photo_id, {failed_queue: 0})
 
     # When SQS delivers the event again
     outcome = reconciler.reconcile(ended)
 
     # Then the recorded failure is announced, once, and the record is unchanged
     assert outcome == "recorded and announced"
-    [message] = failed_queue.everything_for(photo_id)
+    [[message]] = notifications(photo_id, {failed_queue: 1})
     assert message["body"]["error"]["name"] == "States.Timeout"
     item = aws.dynamodb.get_item(
         TableName=local_stack.output("PhotosTableName"), Key={"photoId": {"S": photo_id}}
@@ -184,7 +184,7 @@ def test_a_failure_recorded_by_the_workflow_is_announced_when_it_then_timed_out(
 
     # Then the recorded failure, not the time-out, is announced, and the record stays
     assert outcome == "announced"
-    [message] = failed_queue.everything_for(photo_id)
+    [[message]] = notifications(photo_id, {failed_queue: 1})
     assert message["body"]["error"]["name"] == "CorruptImage"
     assert message["body"]["executionArn"] == execution_arn
     item = aws.dynamodb.get_item(
@@ -258,12 +258,12 @@ def test_a_sweep_finishes_a_photo_whose_execution_ended_without_an_event(
     )
     assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "CorruptImage")
     assert item["executionArn"]["S"] == execution["executionArn"]
-    [message] = failed_queue.everything_for(photo_id)
+    [[message]] = notifications(photo_id, {failed_queue: 1})
     assert message["body"]["error"]["name"] == "CorruptImage"
 
     # and a later sweep leaves it alone
     sweep(local_stack)
-    assert len(failed_queue.everything_for(photo_id)) == 1
+    notifications(photo_id, {failed_queue: 1})
 
 
 def test_a_sweep_finishes_an_express_execution_that_outlived_its_five_minutes(
@@ -304,10 +304,10 @@ def test_a_sweep_finishes_an_express_execution_that_outlived_its_five_minutes(
         what="the stale EXPRESS photo to fail",
     )
     assert item is not None and item["error"]["S"] == "States.Timeout"
-    [message] = failed_queue.everything_for(photos[long_ago])
+    [[message]] = notifications(photos[long_ago], {failed_queue: 1})
     assert message["body"]["error"]["name"] == "States.Timeout"
     assert local_stack.photo_item(photos[just_now])["status"]["S"] == "PROCESSING"  # type: ignore[index]
-    assert failed_queue.everything_for(photos[just_now]) == []
+    notifications(photos[just_now], {failed_queue: 0})
 
 
 def test_a_completed_photo_is_announced_when_its_execution_timed_out_while_notifying(
@@ -320,7 +320,7 @@ def test_a_completed_photo_is_announced_when_its_execution_timed_out_while_notif
     client = PhotosClient(local_stack.api_url)
     photo_id = client.upload_bytes(make_photo(640, 480), "late.jpg")["photoId"]
     assert client.wait(photo_id)["status"] == "COMPLETED"
-    [original] = completed_queue.wait_for(photo_id)
+    [[original]] = notifications(photo_id, {completed_queue: 1})
     item = local_stack.photo_item(photo_id)
     assert item is not None
 
@@ -336,8 +336,7 @@ def test_a_completed_photo_is_announced_when_its_execution_timed_out_while_notif
 
     # Then subscribers get the same PhotoProcessed again (at least once, never lost),
     # valid against the published schema, and the record stays COMPLETED
-    messages = completed_queue.everything_for(photo_id)
-    assert len(messages) == 2
+    [messages] = notifications(photo_id, {completed_queue: 2})
     again = messages[1]
     schema = json.loads((ROOT / "events" / "notification.schema.json").read_text())
     jsonschema.validate(again["body"], schema)

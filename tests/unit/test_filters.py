@@ -12,7 +12,14 @@ from photoflow.imaging import (
     make_thumbnails,
     validate_filter_names,
 )
-from tests.photos import GENEROUS, decode, make_photo, patch_colour, truncated_jpeg
+from tests.photos import (
+    GENEROUS,
+    decode,
+    make_photo,
+    patch_colour,
+    render_scene,
+    truncated_jpeg,
+)
 
 
 def edge_energy(image: Image.Image) -> float:
@@ -145,3 +152,72 @@ def test_filters_are_read_only_and_at_least_the_four_documented() -> None:
 def test_filters_refuse_a_truncated_photo() -> None:
     with pytest.raises(CorruptImage):
         apply_filters(truncated_jpeg(), ["blur"], 600, GENEROUS)
+
+
+# --- each filter's recipe, pixel for pixel -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("colour", "sepia"),
+    [
+        # R' = .393R + .769G + .189B, G' = .349R + .686G + .168B, B' = .272R + .534G + .131B
+        ((200, 100, 50), (165, 147, 114)),
+        ((10, 20, 30), (25, 22, 17)),
+        ((0, 0, 0), (0, 0, 0)),  # no offset: black stays black
+        ((255, 255, 255), (255, 255, 239)),  # clipped where the sums pass 255
+    ],
+)
+def test_sepia_is_the_classic_tone_matrix(
+    colour: tuple[int, int, int], sepia: tuple[int, int, int]
+) -> None:
+    assert FILTERS["sepia"](Image.new("RGB", (4, 4), colour)).getpixel((0, 0)) == sepia
+
+
+def test_grayscale_is_itu_r_601_luma_in_rgb() -> None:
+    # L = .299R + .587G + .114B, repeated in each channel
+    output = FILTERS["grayscale"](Image.new("RGB", (4, 4), (200, 100, 50)))
+
+    assert (output.mode, output.getpixel((0, 0))) == ("RGB", (124, 124, 124))
+
+
+@pytest.mark.parametrize(
+    ("size", "blur_radius", "sharpen_radius"),
+    [
+        ((2000, 120), 8.0, 2.0),  # both scale with the long edge...
+        ((500, 300), 2.0, 1.0),
+        ((100, 80), 1.0, 1.0),  # ...and never go under one pixel
+    ],
+)
+def test_blur_and_sharpen_radii_follow_the_long_edge(
+    size: tuple[int, int], blur_radius: float, sharpen_radius: float
+) -> None:
+    image = render_scene(*size, seed=6)
+
+    blurred = FILTERS["blur"](image)
+    sharpened = FILTERS["sharpen"](image)
+
+    assert blurred.tobytes() == image.filter(ImageFilter.GaussianBlur(blur_radius)).tobytes()
+    unsharp = ImageFilter.UnsharpMask(radius=sharpen_radius, percent=120, threshold=3)
+    assert sharpened.tobytes() == image.filter(unsharp).tobytes()
+
+
+def test_filters_are_encoded_at_quality_85_unless_told_otherwise(photo: bytes) -> None:
+    default = apply_filters(photo, ["sepia"], 300, GENEROUS)[0]
+
+    assert default.data == apply_filters(photo, ["sepia"], 300, GENEROUS, quality=85)[0].data
+    assert default.data != apply_filters(photo, ["sepia"], 300, GENEROUS, quality=86)[0].data
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["sepia", "blur", "sepia", "blur"], "filter(s) listed more than once: blur, sepia"),
+        ("sepia", "filter names must be a list of names, not the string 'sepia'"),
+        (["Sepia"], "unknown filter(s) 'Sepia'; known filters: blur, grayscale, sepia, sharpen"),
+    ],
+)
+def test_configuration_mistakes_are_named_exactly(names: list[str], message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        validate_filter_names(names)
+
+    assert str(refused.value) == message

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
+import re
 import struct
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
+from PIL.TiffImagePlugin import IFDRational
 
 from photoflow.imaging import (
+    CorruptImage,
     GpsPosition,
     PhotoMetadata,
+    PhotoTooLarge,
+    TooManyPixels,
+    UnsupportedFormat,
     hamming_distance,
     make_thumbnails,
     read_metadata,
@@ -27,6 +33,7 @@ from tests.photos import (
     SHORT,
     ascii_value,
     decode,
+    decompression_bomb_png,
     encode,
     exif_block,
     make_photo,
@@ -36,6 +43,7 @@ from tests.photos import (
 )
 
 MAKE, MODEL, DATE_TIME = 0x010F, 0x0110, 0x0132
+BYTE, UNDEFINED, SIGNED_RATIONAL = 1, 7, 10  # TIFF types: bytes, raw bytes, signed rationals
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
@@ -44,6 +52,7 @@ def rgb(colour: str) -> tuple[int, int, int]:
 
 
 LATITUDE_REF, LATITUDE, LONGITUDE_REF, LONGITUDE = 1, 2, 3, 4
+ALTITUDE_REF, ALTITUDE = 5, 6
 
 
 def test_camera_lens_time_and_position_are_read() -> None:
@@ -340,8 +349,7 @@ def test_phash_bits_of_unrelated_photos_disagree_about_half_the_time() -> None:
 def test_phash_is_sixteen_hex_digits() -> None:
     phash = summarize_pixels(render_scene(300, 200)).phash
 
-    assert len(phash) == 16
-    assert int(phash, 16) >= 0
+    assert re.fullmatch(r"[0-9a-f]{16}", phash)
 
 
 def test_summary_of_an_image_and_of_its_encoded_rendition_agree() -> None:
@@ -380,7 +388,7 @@ def test_dominant_colours_are_at_most_five_and_formatted() -> None:
     colours = summarize_pixels(render_scene(400, 300, seed=2)).dominant_colours
 
     assert 1 <= len(colours) <= 5
-    assert all(len(c) == 7 and c[0] == "#" and int(c[1:], 16) >= 0 for c in colours)
+    assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colours), colours
     assert len(set(colours)) == len(colours)
 
 
@@ -411,22 +419,348 @@ def test_hamming_distance_refuses_hashes_of_different_lengths() -> None:
         hamming_distance("ff", "fff")
 
 
-def test_summarize_rendition_is_cheap_on_a_256px_thumbnail() -> None:
-    thumbnail = make_thumbnails(make_photo(1600, 1067), [256], GENEROUS)[0].data
-
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        summarize_rendition(thumbnail)
-        timings.append(time.perf_counter() - started)
-
-    # The target is well under 10 ms; the bound leaves room for a busy CI machine
-    assert min(timings) < 0.025
-
-
 def test_summary_of_a_large_rendition_matches_its_full_resolution_summary() -> None:
     # A 2048 px rendition is decoded at 1/8 scale from its DCT: the hash must not notice
     scene = decode(make_photo(2048, 1365, quality=85, seed=4))
     data = encode(scene, "JPEG", quality=85)
 
     assert hamming_distance(summarize_rendition(data).phash, summarize_pixels(scene).phash) <= 4
+
+
+# --- exact values, at the edges -----------------------------------------------------------
+
+DATE_TIME_ORIGINAL, OFFSET_TIME, OFFSET_TIME_ORIGINAL = 0x9003, 0x9010, 0x9011
+
+
+def jpeg_with_exif(
+    ifd0: dict[int, object] | None = None,
+    details: dict[int, object] | None = None,
+    gps: dict[int, object] | None = None,
+) -> bytes:
+    """A small JPEG whose EXIF holds exactly these entries (Pillow writes what it is given)."""
+    exif = Image.Exif()
+    for tag, value in (ifd0 or {}).items():
+        exif[tag] = value
+    for tag, value in (details or {}).items():
+        exif.get_ifd(ExifTags.IFD.Exif)[tag] = value
+    for tag, value in (gps or {}).items():
+        exif.get_ifd(ExifTags.IFD.GPSInfo)[tag] = value
+    return encode(Image.new("RGB", (64, 48), "grey"), "JPEG", exif=exif.tobytes())
+
+
+@pytest.mark.parametrize(
+    ("offset", "taken_at"),
+    [
+        ("+14:00", "2024-07-21T09:15:00+14:00"),  # the easternmost offset in use
+        ("-12:59", "2024-07-21T09:15:00-12:59"),
+        (" +05:30 ", "2024-07-21T09:15:00+05:30"),
+        ("+15:00", "2024-07-21T09:15:00"),  # no such offset: the time is kept, local
+        ("+05:60", "2024-07-21T09:15:00"),
+        ("+0530", "2024-07-21T09:15:00"),
+        ("", "2024-07-21T09:15:00"),
+    ],
+)
+def test_utc_offsets_are_kept_only_when_they_are_real(offset: str, taken_at: str) -> None:
+    data = jpeg_with_exif(
+        details={DATE_TIME_ORIGINAL: "2024:07:21 09:15:00", OFFSET_TIME_ORIGINAL: offset}
+    )
+
+    assert read_metadata(data, GENEROUS).taken_at == taken_at
+
+
+@pytest.mark.parametrize(
+    ("ifd0", "details", "taken_at"),
+    [
+        # The original's time and offset win over the file's
+        (
+            {DATE_TIME: "2020:01:01 00:00:00"},
+            {
+                DATE_TIME_ORIGINAL: "2024:07:21 09:15:00",
+                OFFSET_TIME_ORIGINAL: "+02:00",
+                OFFSET_TIME: "-05:00",
+            },
+            "2024-07-21T09:15:00+02:00",
+        ),
+        # Without an original, the file's time goes with the file's offset
+        (
+            {DATE_TIME: "2020:01:01 00:00:00"},
+            {OFFSET_TIME_ORIGINAL: "+02:00", OFFSET_TIME: "-05:00"},
+            "2020-01-01T00:00:00-05:00",
+        ),
+        # A blank original falls back too; ISO-like separators are read as well
+        (
+            {DATE_TIME: "2020-01-01T00:00:00"},
+            {DATE_TIME_ORIGINAL: "    :  :     :  :  "},
+            "2020-01-01T00:00:00",
+        ),
+    ],
+)
+def test_the_original_time_is_preferred_to_the_files(
+    ifd0: dict[int, object], details: dict[int, object], taken_at: str
+) -> None:
+    assert read_metadata(jpeg_with_exif(ifd0, details), GENEROUS).taken_at == taken_at
+
+
+DMS_33_51_31 = (IFDRational(33, 1), IFDRational(51, 1), IFDRational(3156, 100))
+
+
+def degrees(whole: int) -> tuple[IFDRational, IFDRational, IFDRational]:
+    return IFDRational(whole, 1), IFDRational(0, 1), IFDRational(0, 1)
+
+
+@pytest.mark.parametrize(
+    ("reference", "latitude", "expected"),
+    [
+        ("S", DMS_33_51_31, -33.8587667),  # 33 + 51/60 + 31.56/3600, to 7 decimals
+        ("s", DMS_33_51_31, -33.8587667),
+        ("N", DMS_33_51_31, 33.8587667),
+        ("N", (IFDRational(45, 1), IFDRational(30, 1)), 45.5),  # no seconds
+        ("N", (IFDRational(90, 1), IFDRational(0, 1), IFDRational(0, 1)), 90.0),  # the pole
+        ("N", (IFDRational(0, 1), IFDRational(0, 1), IFDRational(0, 1)), 0.0),
+        ("N", (IFDRational(90, 1), IFDRational(0, 1), IFDRational(1, 100)), None),  # past it
+        ("N", (IFDRational(45, 1), IFDRational(0, 1), IFDRational(0, 1), IFDRational(0, 1)), None),
+        ("N", (), None),
+        ("E", DMS_33_51_31, None),  # a longitude's hemisphere on a latitude
+    ],
+)
+def test_latitudes_are_read_exactly_and_only_when_sensible(
+    reference: str, latitude: tuple[IFDRational, ...], expected: float | None
+) -> None:
+    data = jpeg_with_exif(
+        gps={
+            ExifTags.GPS.GPSLatitudeRef: reference,
+            ExifTags.GPS.GPSLatitude: latitude,
+            ExifTags.GPS.GPSLongitudeRef: "E",
+            ExifTags.GPS.GPSLongitude: degrees(180),
+        }
+    )
+
+    gps = read_metadata(data, GENEROUS).gps
+
+    if expected is None:
+        assert gps is None
+    else:
+        assert gps == GpsPosition(latitude=expected, longitude=180.0, altitude=None)
+
+
+def test_a_negative_part_of_a_coordinate_is_refused() -> None:
+    # Signed rationals, which only a broken writer would use for a coordinate
+    signed = struct.pack(">iiiiii", 45, 1, -30, 1, 0, 1)
+    gps = [
+        (LATITUDE_REF, ASCII, *ascii_value("N")),
+        (LATITUDE, SIGNED_RATIONAL, 3, signed),
+        (LONGITUDE_REF, ASCII, *ascii_value("E")),
+        (LONGITUDE, RATIONAL, 3, rationals((20, 1), (0, 1), (0, 1))),
+    ]
+
+    assert read_metadata(jpeg_with_raw_exif([], gps), GENEROUS).gps is None
+
+
+@pytest.mark.parametrize(
+    ("longitude", "expected"),
+    [
+        ((IFDRational(180, 1), IFDRational(0, 1), IFDRational(0, 1)), -180.0),
+        ((IFDRational(180, 1), IFDRational(0, 1), IFDRational(1, 100)), None),
+    ],
+)
+def test_longitudes_end_at_180_degrees(
+    longitude: tuple[IFDRational, ...], expected: float | None
+) -> None:
+    data = jpeg_with_exif(
+        gps={
+            ExifTags.GPS.GPSLatitudeRef: "N",
+            ExifTags.GPS.GPSLatitude: degrees(10),
+            ExifTags.GPS.GPSLongitudeRef: "W",
+            ExifTags.GPS.GPSLongitude: longitude,
+        }
+    )
+
+    gps = read_metadata(data, GENEROUS).gps
+
+    assert (gps.longitude if gps else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("altitude", "reference", "expected"),
+    [
+        (IFDRational(10001, 1000), b"\x00", 10.0),  # to the centimetre
+        (IFDRational(1234, 100), b"\x01", -12.34),  # 1: below sea level
+        (IFDRational(1234, 100), 1, -12.34),  # the BYTE as a number
+        (IFDRational(1234, 100), 0, 12.34),
+        (IFDRational(1234, 100), None, 12.34),
+        (IFDRational(0, 0), b"\x00", None),  # 0/0: no altitude
+    ],
+)
+def test_altitude_is_signed_by_its_reference(
+    altitude: IFDRational, reference: object, expected: float | None
+) -> None:
+    gps: dict[int, object] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: degrees(10),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: degrees(20),
+        ExifTags.GPS.GPSAltitude: altitude,
+    }
+    if reference is not None:
+        gps[ExifTags.GPS.GPSAltitudeRef] = reference
+
+    position = read_metadata(jpeg_with_exif(gps=gps), GENEROUS).gps
+
+    assert position == GpsPosition(latitude=10.0, longitude=20.0, altitude=expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "make"),
+    [
+        (b"Ricoh\x00", "Ricoh"),
+        (b"\xffRicoh", "\ufffdRicoh"),  # not UTF-8: replaced, not refused
+        (b"  \x00", None),
+    ],
+)
+def test_camera_text_stored_as_bytes_is_decoded(raw: bytes, make: str | None) -> None:
+    data = jpeg_with_raw_exif([(MAKE, UNDEFINED, len(raw), raw)])
+
+    assert read_metadata(data, GENEROUS).camera_make == make
+
+
+def test_hamming_distance_names_the_lengths_it_was_given() -> None:
+    with pytest.raises(ValueError) as refused:
+        hamming_distance("ff", "fff")
+
+    assert str(refused.value) == "hashes have different lengths: 2 and 3 hex digits"
+
+
+@pytest.mark.parametrize(
+    ("seed", "phash", "colours"),
+    [
+        (1, "f9f07545054cd475", ["#716ac1", "#6090b7", "#a05e92", "#aeac82", "#a39159"]),
+        (2, "d216981d6f6d6266", ["#41396a", "#6043a0", "#624a96", "#8388a1", "#80387c"]),
+        (3, "bd659145d515e515", ["#b278a5", "#b16c9e", "#b25e8a", "#a75489", "#9691ab"]),
+    ],
+)
+def test_summaries_of_known_scenes(seed: int, phash: str, colours: list[str]) -> None:
+    # Recorded once from the implementation the other tests characterise (Pillow pinned):
+    # any change to the hash or the colour count changes these
+    summary = summarize_pixels(render_scene(300, 200, seed=seed))
+
+    assert summary.to_dict() == {"dominant_colours": colours, "phash": phash}
+
+
+def test_a_colour_covering_exactly_one_percent_is_dominant() -> None:
+    # Given 1,000 pixels (small enough to be counted as they are): 10 red, 990 grey
+    image = Image.new("RGB", (50, 20), (128, 128, 128))
+    image.paste((255, 0, 0), (0, 0, 10, 1))
+    assert summarize_pixels(image).dominant_colours == ["#808080", "#ff0000"]
+
+    # and one red pixel fewer is under the threshold
+    image.paste((128, 128, 128), (9, 0, 10, 1))
+    assert summarize_pixels(image).dominant_colours == ["#808080"]
+
+
+def test_colours_covering_as_much_are_listed_by_name() -> None:
+    image = Image.new("RGB", (40, 10), (0, 0, 255))
+    image.paste((255, 0, 0), (0, 0, 20, 10))
+
+    assert summarize_pixels(image).dominant_colours == ["#0000ff", "#ff0000"]
+
+
+def test_at_most_five_colours_are_dominant() -> None:
+    # Given eight colours in equal stripes
+    image = Image.new("RGB", (64, 8))
+    for stripe, colour in enumerate(
+        ["red", "lime", "blue", "yellow", "cyan", "magenta", "black", "white"]
+    ):
+        image.paste(colour, (stripe * 8, 0, stripe * 8 + 8, 8))
+
+    assert summarize_pixels(image).dominant_colours == [
+        "#000080",
+        "#00ff80",
+        "#ff0080",
+        "#ffff00",
+        "#ffffff",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_renditions_are_summarized_in_the_formats_this_package_writes(fmt: str) -> None:
+    scene = render_scene(256, 171, seed=8)
+    reference = summarize_pixels(scene).phash
+
+    summary = summarize_rendition(
+        encode(scene, fmt, quality=90) if fmt != "PNG" else encode(scene, fmt)
+    )
+
+    assert hamming_distance(summary.phash, reference) <= 4
+
+
+def test_a_rendition_in_another_format_is_refused() -> None:
+    with pytest.raises(UnsupportedFormat) as refused:
+        summarize_rendition(encode(render_scene(64, 48), "GIF"))
+
+    assert str(refused.value) == ("GIF images are not accepted; accepted formats: JPEG, PNG, WEBP")
+
+
+def test_renditions_have_caps_of_their_own() -> None:
+    # 64 MB of bytes at most...
+    with pytest.raises(PhotoTooLarge) as refused:
+        summarize_rendition(b"\xff" * (64 * 10**6 + 1))
+    assert str(refused.value) == ("photo is 64.0 MB (64,000,001 bytes), over the 64.0 MB limit")
+    with pytest.raises(UnsupportedFormat):  # (at the cap: read, and found not an image)
+        summarize_rendition(b"\x00" * 64 * 10**6)
+    # ...and 8192 x 8192 pixels
+    with pytest.raises(TooManyPixels) as refused_pixels:
+        summarize_rendition(decompression_bomb_png(8193, 8192))
+    assert str(refused_pixels.value) == "image is 8193x8192 = 67.1 MP, over the 67.1 MP limit"
+
+
+def test_a_black_image_has_the_all_zero_hash() -> None:
+    # Every coefficient is 0, as is their median: no bit is above it
+    assert summarize_pixels(Image.new("RGB", (64, 64))).phash == "0000000000000000"
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK"])
+def test_any_mode_is_summarized_as_its_rgb_conversion(mode: str) -> None:
+    image = render_scene(200, 120, seed=9).convert(mode)
+
+    assert summarize_pixels(image) == summarize_pixels(image.convert("RGB"))
+
+
+def test_a_damaged_rendition_is_named_by_its_format() -> None:
+    with pytest.raises(CorruptImage) as refused:
+        summarize_rendition(truncated_jpeg())
+
+    assert str(refused.value).startswith("the JPEG image data is damaged or incomplete: ")
+
+
+@pytest.mark.parametrize(
+    ("reference", "altitude"),
+    [
+        ((SHORT, 1, struct.pack(">H", 1) + b"\x00\x00"), -12.34),  # a number, as some write it
+        ((SHORT, 1, struct.pack(">H", 0) + b"\x00\x00"), 12.34),
+        ((BYTE, 2, b"\x01\x00"), -12.34),  # two bytes: the first one counts
+    ],
+)
+def test_altitude_references_written_otherwise_are_understood(
+    reference: tuple[int, int, bytes], altitude: float
+) -> None:
+    gps = [
+        (LATITUDE_REF, ASCII, *ascii_value("N")),
+        (LATITUDE, RATIONAL, 3, rationals((10, 1), (0, 1), (0, 1))),
+        (LONGITUDE_REF, ASCII, *ascii_value("E")),
+        (LONGITUDE, RATIONAL, 3, rationals((20, 1), (0, 1), (0, 1))),
+        (ALTITUDE_REF, *reference),
+        (ALTITUDE, RATIONAL, 1, rationals((1234, 100))),
+    ]
+
+    position = read_metadata(jpeg_with_raw_exif([], gps), GENEROUS).gps
+
+    assert position == GpsPosition(latitude=10.0, longitude=20.0, altitude=altitude)
+
+
+def test_metadata_and_summaries_cannot_be_changed_once_made() -> None:
+    metadata = read_metadata(make_photo(64, 48, gps=(1.0, 2.0)), GENEROUS)
+    summary = summarize_pixels(render_scene(64, 48))
+
+    for frozen, field in ((metadata, "width"), (metadata.gps, "latitude"), (summary, "phash")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(frozen, field, None)

@@ -84,3 +84,16 @@ def test_corrupt_sample_has_a_good_header_and_broken_pixels() -> None:
 def test_sample_arguments_are_checked(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_shipped_package_draws_no_photos() -> None:
+    # Test photos come from the development tools' generator; the package every Lambda
+    # function imports neither contains one nor reaches for one
+    shipped = Path(__file__).resolve().parents[2] / "src" / "photoflow"
+    sources = {
+        path.relative_to(shipped).as_posix(): path.read_text() for path in shipped.rglob("*.py")
+    }
+
+    assert "imaging/samples.py" not in sources
+    assert [name for name, text in sources.items() if "photoflow_local" in text] == []
+    assert [name for name, text in sources.items() if "ImageDraw" in text] == []

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 import pytest
-from PIL import Image, ImageCms, PngImagePlugin
+from PIL import Image, ImageCms, JpegImagePlugin, PngImagePlugin
 
 from photoflow.imaging import (
+    UnsupportedFormat,
     apply_filters,
     decode_fitted,
     decode_for_size,
@@ -23,6 +27,7 @@ from tests.photos import (
     TOP_RIGHT_MARKER,
     decode,
     encode,
+    grey_profile,
     make_photo,
     patch_colour,
     render_scene,
@@ -356,3 +361,296 @@ def test_a_png_oriented_by_xmp_only_is_turned_upright_and_probed_so() -> None:
     assert (header.width, header.height, header.orientation) == (600, 800, 6)
     assert (thumbnail.width, thumbnail.height) == (300, 400)
     assert close_to(markers(decode(thumbnail.data))[0], TOP_LEFT_MARKER, 40)
+
+
+# --- the resampling recipe, pixel for pixel ------------------------------------------------
+# What each step does, stated with Pillow's own calls on the decoded photo: a PNG, so that
+# the decode is the full photo; outputs compared after the same JPEG encode (quality 85).
+
+
+def as_rendition(image: Image.Image) -> bytes:
+    return decode(encode(image, "JPEG", quality=85)).tobytes()
+
+
+@pytest.fixture(scope="module")
+def scene() -> Image.Image:
+    return render_scene(1200, 800, seed=12)
+
+
+def test_the_first_step_resamples_with_hamming_after_a_box_reduction(scene: Image.Image) -> None:
+    # 1200x800 -> 190x127: shrinking by 6.3, past the reducing gap of 3
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [190], GENEROUS)
+
+    expected = scene.resize((190, 127), Image.Resampling.HAMMING, reducing_gap=3.0)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+def test_later_steps_resample_the_previous_size_with_lanczos(scene: Image.Image) -> None:
+    # 1200x800 -> 500x333 (first step), then 500x333 -> 190x127
+    large, small = make_thumbnails(encode(scene, "PNG"), [190, 500], GENEROUS)
+
+    first = scene.resize((500, 333), Image.Resampling.HAMMING, reducing_gap=3.0)
+    assert decode(large.data).tobytes() == as_rendition(first)
+    second = first.resize((190, 127), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    assert decode(small.data).tobytes() == as_rendition(second)
+
+
+def test_a_jpeg_short_in_both_dimensions_is_enlarged_in_both() -> None:
+    # 4000x3000 for 2048 px (2048x1536): asked for 1984x1488, decoded at 1/2, 2000x1500
+    data = make_photo(4000, 3000, quality=70)
+
+    [thumbnail] = make_thumbnails(data, [2048], GENEROUS)
+
+    reduced = Image.open(io.BytesIO(data))
+    reduced.draft("RGB", (1984, 1488))
+    assert reduced.size == (2000, 1500)
+    expected = reduced.convert("RGB").resize((2048, 1536), Image.Resampling.BILINEAR)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+@pytest.mark.parametrize("size", [(125, 10), (10, 125)])
+def test_a_shrink_that_keeps_the_short_edge_is_resampled_not_enlarged(
+    size: tuple[int, int],
+) -> None:
+    # 125x10 -> 120x10: the short edge rounds back to its own length
+    scene = render_scene(*size, seed=15)
+    target = (120, 10) if size[0] > size[1] else (10, 120)
+
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [120], GENEROUS)
+
+    expected = scene.resize(target, Image.Resampling.HAMMING, reducing_gap=3.0)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+def test_decode_fitted_resamples_as_a_first_step(scene: Image.Image) -> None:
+    fitted = decode_fitted(encode(scene, "PNG"), 190, GENEROUS)
+
+    expected = scene.resize((190, 127), Image.Resampling.HAMMING, reducing_gap=3.0)
+    assert fitted.tobytes() == expected.tobytes()
+
+
+def test_an_odd_height_halves_by_box_average_too() -> None:
+    # 1200x801 -> 600x401: reduce() averages the last, partial row of blocks
+    scene = render_scene(1200, 801, seed=13)
+
+    [half] = make_thumbnails(encode(scene, "PNG"), [600], GENEROUS)
+
+    assert decode(half.data).tobytes() == as_rendition(scene.reduce(2))
+
+
+def test_a_profile_is_applied_after_the_first_shrink() -> None:
+    # Colour conversion costs per pixel: the photo is shrunk first, then converted
+    grey = render_scene(64, 32, seed=14).convert("L")
+    profile = grey_profile("Linear grey")
+    data = encode(grey, "PNG", icc_profile=profile)
+
+    decoded = decode_for_size(data, 20, GENEROUS)
+
+    shrunk = grey.resize((20, 10), Image.Resampling.HAMMING, reducing_gap=3.0)
+    expected = ImageCms.profileToProfile(
+        shrunk,
+        ImageCms.ImageCmsProfile(io.BytesIO(profile)),
+        ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")),
+        outputMode="RGB",
+    )
+    assert expected is not None
+    assert decoded.tobytes() == expected.tobytes()
+
+
+def test_only_thumbnails_accept_a_decode_short_of_the_target() -> None:
+    # A 4000x3000 JPEG for 2048 px: at 1/2 scale it would be 2000 px, 48 short
+    data = make_photo(4000, 3000, quality=70)
+
+    assert open_for_size(data, 2048, GENEROUS).size == (4000, 3000)
+    assert decode_for_size(data, 2048, GENEROUS).size == (4000, 3000)
+    assert decode_fitted(data, 2048, GENEROUS).size == (2048, 1536)
+
+
+def test_an_exact_integer_shrink_is_a_box_average(scene: Image.Image) -> None:
+    # 1200x800 -> 600x400 is a halving, by reduce(); 600x400 -> 400x267 is no integer
+    # shrink, so it is resampled
+    half, third, quarter = make_thumbnails(encode(scene, "PNG"), [600, 400, 300], GENEROUS)
+
+    assert decode(half.data).tobytes() == as_rendition(scene.reduce(2))
+    resampled = scene.reduce(2).resize((400, 267), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    assert decode(third.data).tobytes() == as_rendition(resampled)
+    assert (quarter.width, quarter.height) == (300, 200)
+
+
+@pytest.mark.parametrize(
+    ("size", "fitted", "asked", "decoded"),
+    [
+        # 2048 - 2048 // 32 = 1984 (and 10 - 10 // 32): 1/2 scale, 2000x10, is enough
+        (2048, (2048, 10), (1984, 10), (2000, 10)),
+        # 1000 - 1000 // 32 = 969: 1/4 scale, 1000x5, covers it
+        (1000, (1000, 5), (969, 5), (1000, 5)),
+    ],
+)
+def test_a_jpeg_is_decoded_up_to_a_32nd_short_of_the_target_and_enlarged(
+    monkeypatch: pytest.MonkeyPatch,
+    size: int,
+    fitted: tuple[int, int],
+    asked: tuple[int, int],
+    decoded: tuple[int, int],
+) -> None:
+    # Given a 4000x20 JPEG
+    data = make_photo(4000, 20, quality=90)
+    requests = []
+    draft = JpegImagePlugin.JpegImageFile.draft
+
+    def recording_draft(self: Any, mode: str | None, size: tuple[int, int] | None) -> Any:
+        requests.append((mode, size))
+        return draft(self, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", recording_draft)
+
+    [thumbnail] = make_thumbnails(data, [size], GENEROUS)
+
+    # Then the decoder was asked for the fitted size less a 32nd (rounded down), and
+    # what it decoded is enlarged the last few pixels with BILINEAR
+    assert [(mode, tuple(map(type, wanted))) for mode, wanted in requests] == [("RGB", (int, int))]
+    assert requests == [("RGB", asked)]
+    monkeypatch.undo()
+    reduced = Image.open(io.BytesIO(data))
+    reduced.draft("RGB", asked)
+    assert reduced.size == decoded
+    expected = reduced.convert("RGB").resize(fitted, Image.Resampling.BILINEAR)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+def test_thumbnails_are_encoded_at_quality_85_unless_told_otherwise() -> None:
+    data = make_photo(400, 300)
+    default = make_thumbnails(data, [200], GENEROUS)[0].data
+
+    assert default == make_thumbnails(data, [200], GENEROUS, quality=85)[0].data
+    assert default != make_thumbnails(data, [200], GENEROUS, quality=86)[0].data
+
+
+@pytest.mark.parametrize(
+    ("sizes", "message"),
+    [
+        ([], "at least one thumbnail size is required"),
+        ([0], "sizes are positive numbers of pixels, got 0"),
+        ([256, -1], "sizes are positive numbers of pixels, got -1"),
+        ([True], "sizes are positive numbers of pixels, got True"),
+        ([12.5], "sizes are positive numbers of pixels, got 12.5"),
+    ],
+)
+def test_nonsense_sizes_are_named_exactly(sizes: list[int], message: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        make_thumbnails(make_photo(64, 48), sizes, GENEROUS)
+
+    assert str(refused.value) == message
+
+
+def test_a_size_of_one_pixel_is_a_size() -> None:
+    [dot] = make_thumbnails(make_photo(64, 48), [1], GENEROUS)
+
+    assert (dot.name, dot.width, dot.height) == ("1", 1, 1)
+
+
+# --- every pixel mode an accepted format opens as, and embedded profiles -----------------
+
+
+def two_halves(mode: str, left: float, right: float) -> Image.Image:
+    """An 8x4 image whose left half is ``left`` and right half ``right``, exactly."""
+    image = Image.new(mode, (8, 4))
+    image.putdata(([left] * 4 + [right] * 4) * 4)
+    return image
+
+
+def decoded_halves(data: bytes) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    image = decode_for_size(data, 8, GENEROUS)
+    assert image.mode == "RGB"
+    return image.getpixel((0, 0)), image.getpixel((7, 3))
+
+
+@pytest.mark.parametrize(
+    ("mode", "left", "right", "expected"),
+    [
+        # 16-bit (either byte order) and 32-bit integers: 0..65535 scaled to 0..255
+        ("I;16", 25700, 65535, (100, 255)),
+        ("I;16B", 25700, 65535, (100, 255)),
+        ("I", 25700, 65535, (100, 255)),
+        # ...unless they never pass 255: then they are taken as they are
+        ("I;16", 1, 255, (1, 255)),
+        ("I;16", 1, 256, (0, 0)),  # 256 is past 255: scaled, to 256/257 of one level
+        ("I", 100, 255, (100, 255)),
+        # Floats from 0 to 1 are scaled to 0..255; beyond 1, as integers are
+        ("F", 0.25, 1.0, (63, 255)),
+        ("F", 0.0, 1.5, (0, 1)),
+        ("F", 25700.0, 65535.0, (100, 255)),
+    ],
+)
+def test_deep_grey_pixels_are_scaled_to_eight_bits(
+    mode: str, left: float, right: float, expected: tuple[int, int]
+) -> None:
+    data = encode(two_halves(mode, left, right), "TIFF")
+    assert Image.open(io.BytesIO(data)).mode == mode  # as the TIFF opener reads it back
+
+    first, second = decoded_halves(data)
+
+    assert (first, second) == ((expected[0],) * 3, (expected[1],) * 3)
+
+
+def test_a_bilevel_image_is_black_and_white() -> None:
+    image = Image.new("1", (8, 4))
+    image.putdata(([0] * 4 + [1] * 4) * 4)
+
+    assert decoded_halves(encode(image, "PNG")) == ((0, 0, 0), WHITE)
+
+
+def test_a_palette_without_transparency_keeps_its_colours() -> None:
+    image = Image.new("P", (8, 4))
+    image.putpalette([200, 30, 30, 30, 30, 200])
+    image.paste(1, (4, 0, 8, 4))
+
+    assert decoded_halves(encode(image, "PNG")) == ((200, 30, 30), (30, 30, 200))
+
+
+def test_palette_with_alpha_is_composited_on_white() -> None:
+    image = Image.new("PA", (8, 4), (0, 255))
+    image.putpalette([200, 30, 30])
+    image.paste((0, 0), (4, 0, 8, 4))  # the right half fully transparent
+
+    assert decoded_halves(encode(image, "TIFF")) == ((200, 30, 30), WHITE)
+
+
+def test_grey_with_premultiplied_alpha_is_refused_by_name() -> None:
+    # A TIFF whose alpha is "associated" opens as "La", which Pillow cannot convert
+    tiff = encode(Image.new("LA", (8, 8), (10, 255)), "TIFF")
+    unassociated = b"\x52\x01\x03\x00\x01\x00\x00\x00\x02\x00\x00\x00"  # ExtraSamples = 2
+    associated = tiff.replace(unassociated, unassociated[:8] + b"\x01\x00\x00\x00")
+
+    with pytest.raises(UnsupportedFormat) as refused:
+        decode_for_size(associated, 8, GENEROUS)
+
+    assert str(refused.value) == "La pixels cannot be converted to RGB"
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        # A linear grey profile: mid-grey 128 is sRGB 188
+        (grey_profile("Linear grey"), (188, 188, 188)),
+        # A grey profile without its curve: lcms cannot use it, the pixels stay as they are
+        (grey_profile("Curveless grey", gamma=None), (128, 128, 128)),
+    ],
+)
+def test_a_grey_photos_profile_is_converted_to_srgb(
+    profile: bytes, expected: tuple[int, int, int]
+) -> None:
+    data = encode(Image.new("L", (8, 4), 128), "JPEG", quality=95, icc_profile=profile)
+
+    assert decoded_halves(data) == (expected, expected)
+
+
+def test_a_profile_calling_itself_srgb_is_taken_at_its_word() -> None:
+    # Given swapped primaries in a profile that says it is sRGB: it is not converted
+    swapped = swapped_primaries_profile()
+    named_srgb = swapped.replace(b"Swapped red and blue", b"sRGB swapped colours")
+    red = Image.new("RGB", (8, 4), (200, 30, 30))
+
+    assert decoded_halves(encode(red, "PNG", icc_profile=named_srgb)) == ((200, 30, 30),) * 2
+    # (with its own name, the same profile is applied: red pixels mean blue)
+    assert decoded_halves(encode(red, "PNG", icc_profile=swapped))[0][2] > 150

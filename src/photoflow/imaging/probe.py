@@ -224,7 +224,7 @@ def _bomb_message(pillow_message: str, limits: Limits) -> str:
 
 def _unidentified(data: bytes, limits: Limits) -> InvalidPhoto:
     """Say what the bytes are, instead of Pillow's "cannot identify image file"."""
-    image_format = _sniff_image_format(data)
+    image_format = _accepted_format_by_opener(data, limits) or _sniff_image_format(data)
     if image_format is None:
         accepted = ", ".join(limits.formats)
         looks_like = _sniff_document(data) or _text_start(data)
@@ -268,8 +268,24 @@ _DOCUMENTS = (
     (b"<!doctype html", "an HTML page"),
     (b"<html", "an HTML page"),
 )
+# As many bytes as Image.open hands to each opener's check.
+_PREFIX_LENGTH = 16
 # BMP's signature is two bytes: too weak alone, so BITMAPFILEHEADER's reserved zeros must match too.
 _BMP_RESERVED = slice(6, 10)
+
+
+def _accepted_format_by_opener(data: bytes, limits: Limits) -> str | None:
+    """The accepted format whose opener (Pillow's, pi-heif's) takes these bytes for its own.
+
+    Whatever an opener took for its format and then failed to read is named as that
+    format: every TIFF byte order, every HEIF brand, with no second list to keep in step.
+    """
+    prefix = data[:_PREFIX_LENGTH]
+    for name in limits.formats:
+        opener = Image.OPEN.get(name)
+        if opener is not None and opener[1] is not None and opener[1](prefix):
+            return name
+    return None
 
 
 def _sniff_image_format(data: bytes) -> str | None:

@@ -18,7 +18,13 @@ from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from photoflow.imaging.errors import UnsupportedFormat
 from photoflow.imaging.limits import Limits
-from photoflow.imaging.probe import canonical_format, decoding, open_checked, upright_size
+from photoflow.imaging.probe import (
+    canonical_format,
+    decoding,
+    open_checked,
+    orientation_of,
+    upright_size,
+)
 from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
 
 BACKGROUND = (255, 255, 255)
@@ -123,7 +129,11 @@ def _decode(data: bytes, max_edge: int, limits: Limits, *, near_miss: bool = Fal
     _draft(image, max_edge, near_miss=near_miss)
     with decoding(limits, canonical_format(image)):
         image.load()  # the first frame only, for animated images
-        ImageOps.exif_transpose(image, in_place=True)
+        # Only a photo that declares an orientation has its EXIF parsed again: Pillow raises
+        # on a malformed block, which here would read as damaged pixels (orientation_of,
+        # like every header read, takes a malformed block for none).
+        if orientation_of(image) != 1:
+            ImageOps.exif_transpose(image, in_place=True)
     flat = _flatten(image)
     profile = _embedded_profile(image.info.get("icc_profile"), flat.mode)
     if profile is not None:
@@ -166,13 +176,15 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _to_eight_bit_grey(image: Image.Image) -> Image.Image:
-    # Pillow's own conversion clips 16-bit values at 255 (a white image), so scale first.
-    _, high = image.getextrema()
-    if image.mode == "F" and isinstance(high, float) and high <= 1.0:
+    # Pillow's own conversion clips 16-bit values at 255 (a white image), so scale first,
+    # on 32-bit integers: every 16-bit byte order converts to them, while Pillow cannot
+    # even measure the range of a big-endian (TIFF "I;16B") image.
+    working = image if image.mode in ("I", "F") else image.convert("I")
+    _, high = working.getextrema()
+    if working.mode == "F" and isinstance(high, float) and high <= 1.0:
         scale = 255.0
     else:
         scale = 1 / 257 if isinstance(high, (int, float)) and high > 255 else 1.0
-    working = image if image.mode in ("I", "F") else image.convert("I")
     return working.point(lambda value: value * scale).convert("L")
 
 
