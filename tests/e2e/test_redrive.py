@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from photoflow.keys import new_photo_id
@@ -17,7 +16,7 @@ from photoflow_local.replay import wait_for_execution
 from photoflow_local.stack import LocalStack
 from tests.e2e.test_aws_cli import aws
 from tests.photos import truncated_jpeg
-from tests.support import QueueWatcher
+from tests.support import QueueWatcher, notifications
 
 ROLE = "arn:aws:iam::123456789012:role/redrive-e2e"
 
@@ -182,7 +181,7 @@ def test_a_redriven_photo_execution_fails_again_without_a_second_notification(
     client = PhotosClient(local_stack.api_url)
     photo_id = client.upload_bytes(truncated_jpeg(), "broken.jpg")["photoId"]
     assert client.wait(photo_id, timeout=60)["status"] == "FAILED"
-    failed_queue.wait_for(photo_id)
+    notifications(photo_id, {failed_queue: 1})
     item = local_stack.photo_item(photo_id)
     assert item is not None
     arn = item["executionArn"]["S"]
@@ -203,6 +202,6 @@ def test_a_redriven_photo_execution_fails_again_without_a_second_notification(
         "FailStateEntered",
         "ExecutionFailed",
     ]
-    time.sleep(1.0)  # a quiet period before counting: a second notification would be here
-    assert len(failed_queue.everything_for(photo_id)) == 1
+    # Still the one PhotoFailed, counted after a quiet period: a second would be here
+    notifications(photo_id, {failed_queue: 1})
     assert client.photo(photo_id)["status"] == "FAILED"

@@ -308,6 +308,19 @@ NOT_ACCEPTED = "not an image in an accepted format (JPEG, PNG, WEBP, GIF, TIFF, 
         # A document's signature is looked for in the first 64 bytes, after blanks
         (b" " * 60 + b"<svg/>", "not an image: it looks like an SVG drawing" + ACCEPTED),
         (b" " * 61 + b"<svg/>", 'not an image: it looks like text ("<sv")' + ACCEPTED),
+        # Text is shown by its first line, at most 40 characters of it
+        (
+            b"first line\nsecond line\nthird",
+            'not an image: it looks like text ("first line")' + ACCEPTED,
+        ),
+        (b"x" * 40, f'not an image: it looks like text ("{"x" * 40}")' + ACCEPTED),
+        (b"y" * 41, f'not an image: it looks like text ("{"y" * 40}\u2026")' + ACCEPTED),
+        # A character cut by the 64-byte window is left out (a 3-byte one: cut twice), not
+        # refused as binary
+        (
+            b"z" * 62 + "\u20ac".encode(),
+            f'not an image: it looks like text ("{"z" * 40}\u2026")' + ACCEPTED,
+        ),
         # Containers and signatures that are only nearly an image's
         (b"RIFF\x00\x01\x00\x00AVI LIST", NOT_ACCEPTED),
         (b"XY" + b"\x00" * 12, NOT_ACCEPTED),
