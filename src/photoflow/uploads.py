@@ -2,7 +2,10 @@
 
 Nothing here trusts the client: the photo's type comes from its bytes, its
 size and pixel count are checked before it is stored, and its key cannot leave
-``uploads/<photoId>/``.
+``uploads/<photoId>/``. A presigned upload is bound by its policy to one key, one
+Content-Type and a size range, which S3 enforces; S3 still lets it be used again
+until it expires, so the ingest accepts one object per photo (photoflow.ingest),
+and the size a photo's record shows is the accepted object's, not the declared one.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class Uploads:
             Key=key,
             Body=body,
             ContentType=header.content_type,
+            IfNoneMatch="*",  # a new photo's key: S3 refuses to replace anything there
         )
         self.photos.accept(
             photo_id,
@@ -106,7 +110,7 @@ class Uploads:
             status=PhotoStatus.AWAITING_UPLOAD,
             filename=name,
             content_type=declared,
-            size=size,
+            size=None,  # the accepted object's, recorded when it arrives
             source_key=key,
             # An upload that never comes expires instead of waiting forever.
             expires_at=int(time.time()) + PRESIGNED_UPLOAD_TTL_SECONDS + 86400,
