@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from photoflow.config import ApiConfig, ImagingConfig, StorageConfig, load
 from photoflow.imaging import InvalidPhoto
 from photoflow.keys import is_photo_id
-from photoflow.observability import logger, metrics, tracer
+from photoflow.observability import logger, logs_failure, metrics, tracer
 from photoflow.photos import InvalidCursor, PhotoRepository
 from photoflow.uploads import UnsupportedMediaType, Uploads
 
@@ -175,6 +175,7 @@ def list_photos() -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from photoflow import idempotency as remembered
 from photoflow.config import StorageConfig, WorkflowConfig, load
 from photoflow.ingest import Claim, claim, photos_in_notification, start_workflow
 from photoflow.models import PhotoRef
-from photoflow.observability import logger, metrics, tracer
+from photoflow.observability import failure_logged, logger, logs_failure, metrics, tracer
 from photoflow.photos import PhotoRepository
 
 CONFIG = load(WorkflowConfig)
@@ -85,15 +85,18 @@ def refused(outcome: Claim, photo: PhotoRef) -> None:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    for photo in photos_in_notification(record.body):
-        outcome, held = claim(photo, photos)
-        if outcome is Claim.ACCEPTED:
-            start_once(photo=held)
-        else:
-            refused(outcome, held)
+    with failure_logged("ingest message", message_id=record.message_id) as about:
+        for photo in photos_in_notification(record.body):
+            about.update(photo_id=photo.id, key=photo.key, version_id=photo.version_id)
+            outcome, held = claim(photo, photos)
+            if outcome is Claim.ACCEPTED:
+                start_once(photo=held)
+            else:
+                refused(outcome, held)
 
 
 @logger.inject_lambda_context
+@logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

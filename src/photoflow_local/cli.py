@@ -75,10 +75,11 @@ def up(
 
     STATE_DIR.mkdir(exist_ok=True)
     log = (STATE_DIR / "functions.log").open("a", encoding="utf-8")
+    debug_log = (STATE_DIR / "debug.log").open("a", encoding="utf-8")  # the engine's internals
     options = StackOptions(
         aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
     )
-    with LocalStack(template, options, log_sink=log) as stack:
+    with LocalStack(template, options, log_sink=log, debug_log_sink=debug_log) as stack:
         api_url = stack.api_url if stack.apis else None  # a template may define no REST API
         STATE_FILE.write_text(
             json.dumps(
