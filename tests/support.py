@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,6 +34,8 @@ def photoflow(
             "PATH": str(Path(sys.executable).parent),
             "COLUMNS": "200",
             "HOME": str(workdir),
+            # sources put first on the path by the test run itself, if any
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
             **(env or {}),
         },
     )

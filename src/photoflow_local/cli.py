@@ -11,6 +11,8 @@ photoflow history ARN        one execution as a per-state timeline
 photoflow replay HISTORY     re-run a recorded execution here and compare, state by state
 photoflow mocks generate     a MockConfigFile with a test case per path worth testing
 photoflow mocks check FILE   validate a MockConfigFile against the state machine
+photoflow redrive PHOTO      retry a failed photo from the state that failed (RedriveExecution)
+photoflow redrive-dead-letters  send a dead-letter queue's messages back (message move task)
 """
 
 from __future__ import annotations
@@ -470,6 +472,49 @@ def soak(
         console.print(f"[red]{line}[/]")
     console.print("[green]nothing lost[/]" if report.ok else "[red]SOAK FAILED[/]")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def redrive(
+    target: Annotated[str, typer.Argument(help="a photo id, or its execution's ARN")],
+    wait: Annotated[float, typer.Option(help="seconds to wait for its end (0: no wait)")] = 60.0,
+    endpoint_url: Annotated[str | None, typer.Option(help="AWS endpoint")] = None,
+) -> None:
+    """Retry a failed photo: its execution resumes at the state that failed, nothing that
+    succeeded runs again or is announced again. Exit 1 when refused or failed again."""
+    from photoflow_local import operations
+
+    endpoint = endpoint_url or _saved()["endpointUrl"]
+    table = _saved()["outputs"]["PhotosTableName"]
+    sfn, dynamodb = (operations.client(s, endpoint) for s in ("stepfunctions", "dynamodb"))
+    try:
+        done = operations.redrive_photo(sfn, dynamodb, table, target, wait)
+    except operations.NotRedrivable as refused:
+        console.print(f"[red]not redriven[/]: {refused}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"{done.photo_id}: {done.execution_arn} (it had failed: {done.error}) {done.status}"
+    )
+    raise typer.Exit(0 if done.status in ("SUCCEEDED", "RUNNING") else 1)
+
+
+@app.command("redrive-dead-letters")
+def redrive_dead_letters(
+    queue_url: Annotated[
+        str | None, typer.Argument(help="dead-letter queue (default: the ingest one)")
+    ] = None,
+    wait: Annotated[float, typer.Option(help="seconds to wait for the move task")] = 60.0,
+    endpoint_url: Annotated[str | None, typer.Option(help="AWS endpoint")] = None,
+) -> None:
+    """Send a dead-letter queue's messages back to the queue each came from (SQS message
+    move task). Exit 1 unless the task COMPLETED."""
+    from photoflow_local import operations
+
+    endpoint = endpoint_url or _saved()["endpointUrl"]
+    queue = queue_url or _saved()["outputs"]["IngestDeadLetterQueueUrl"]
+    outcome = operations.redrive_dead_letters(operations.client("sqs", endpoint), queue, None, wait)
+    console.print(f"{outcome.status}: {outcome.moved} of {outcome.to_move} messages moved back")
+    raise typer.Exit(0 if outcome.status == "COMPLETED" else 1)
 
 
 mocks_app = typer.Typer(help="MockConfigFiles (Step Functions Local format) for the state machine.")
