@@ -444,34 +444,20 @@ def soak(
     corrupt_share: Annotated[float, typer.Option(help="share of corrupt photos")] = 0.05,
     timeout: Annotated[float, typer.Option(help="seconds to wait for every outcome")] = 600.0,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    hostile: Annotated[
+        bool, typer.Option(help="clients of every kind, not only good ones")
+    ] = False,
+    crash: Annotated[bool, typer.Option(help="kill sandboxes and the ingest poller")] = False,
     template: Annotated[Path, typer.Option(help="SAM template")] = Path("template.yaml"),
 ) -> None:
-    """Many photos with faults injected; exit 1 unless nothing was lost or duplicated."""
-    from photoflow_local.soak import run_soak
+    """Many photos with faults injected; exit 1 unless nothing was lost, announced twice,
+    changed after it was terminal or reset."""
+    from photoflow_local.soak import SoakSettings, print_report, run_soak
 
     started = time.monotonic()
-    report = run_soak(template, photos, fault_rate, corrupt_share, timeout, seed)
-    table = Table("measure", "value", box=None)
-    for label, value in (
-        ("accepted", report.accepted),
-        ("completed", report.completed),
-        ("failed as expected", report.failed_as_expected),
-        ("failed unexpectedly (must be 0)", report.failed_unexpectedly),
-        ("lost (must be 0)", report.lost),
-        ("duplicated terminal records (must be 0)", report.duplicated),
-        ("notifications missing (must be 0)", report.notifications_missing),
-        ("notifications dead-lettered by failing consumers", report.dead_lettered),
-        ("faults injected", report.faults_injected),
-        ("latency upload to notification p50", f"{report.percentile(50) * 1000:.0f} ms"),
-        ("latency upload to notification p95", f"{report.percentile(95) * 1000:.0f} ms"),
-        ("wall time", f"{time.monotonic() - started:.1f} s"),
-    ):
-        table.add_row(label, str(value))
-    console.print(table)
-    for line in report.unexpected:
-        console.print(f"[red]{line}[/]")
-    console.print("[green]nothing lost[/]" if report.ok else "[red]SOAK FAILED[/]")
-    raise typer.Exit(0 if report.ok else 1)
+    settings = SoakSettings(photos, fault_rate, corrupt_share, timeout, seed, hostile, crash)
+    report = run_soak(template, settings)
+    raise typer.Exit(print_report(report, time.monotonic() - started, console))
 
 
 @app.command()

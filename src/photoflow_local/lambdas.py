@@ -124,6 +124,8 @@ class _Sandbox:
         child.close()
         self.initialized = False
         self.init_failure: tuple[str, str] | None = None  # (payload, logs)
+        self.function_name = function.name
+        self.busy = False  # serving an invocation (what a crash test kills)
 
     @property
     def alive(self) -> bool:
@@ -137,6 +139,13 @@ class _Sandbox:
 
     def invoke(self, event: str, timeout: float) -> tuple[str, bool, str, str | None]:
         """(payload, errored, logs, error type). A sandbox that times out or dies is stopped."""
+        self.busy = True
+        try:
+            return self._invoke(event, timeout)
+        finally:
+            self.busy = False
+
+    def _invoke(self, event: str, timeout: float) -> tuple[str, bool, str, str | None]:
         logs = ""
         try:
             if not self.initialized:
@@ -260,6 +269,10 @@ class LambdaService:
         # Keep track of live sandboxes only: timed-out and crashed ones are already stopped.
         self._sandboxes = [s for s in self._sandboxes if s.alive] + [sandbox]
         return sandbox
+
+    def busy_sandboxes(self) -> list[_Sandbox]:
+        """The live sandboxes serving an invocation right now."""
+        return [s for s in list(self._sandboxes) if s.busy and s.alive]
 
     def warm(self, names: list[str] | None = None) -> None:
         """Start one sandbox per function ahead of the first invocation (their cold starts)."""
