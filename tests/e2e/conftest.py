@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -33,7 +34,12 @@ def photoflow_up(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={"PATH": str(Path(sys.executable).parent), "HOME": str(workdir)},
+        env={
+            "PATH": str(Path(sys.executable).parent),
+            "HOME": str(workdir),
+            # sources put first on the path by the test run itself, if any
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
+        },
     )
     state = workdir / ".local-stack" / "stack.json"
     try:
