@@ -6,14 +6,19 @@ snapshots, tests/aws/services/sqs/test_sqs_move_task.snapshot.json).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.sqs.models import sqs_backends
 
 from photoflow_local import patches
 from tests.support import poll
@@ -165,3 +170,45 @@ def test_requests_sqs_refuses_are_refused_with_its_errors(
         code,
         message,
     )
+
+
+def test_two_receives_at_once_dead_letter_a_message_once(sqs: Any) -> None:
+    # Given a message received once too often, and two receives that both reach it at once
+    # if nothing keeps them apart
+    url, dlq = dead_lettered(sqs, [])
+    sqs.send_message(QueueUrl=url, MessageBody="once")
+    sqs.receive_message(QueueUrl=url, VisibilityTimeout=0)
+    queue = sqs_backends["123456789012"]["us-east-1"].queues["source"]
+    together = threading.Barrier(2)
+
+    class Racing(type(queue)):  # type: ignore[misc]
+        @property
+        def dead_letter_queue(self) -> Any:
+            # kept apart, the first receive waits here alone and the barrier breaks
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait(timeout=1)
+            return self.__dict__["dead_letter_queue"]
+
+    queue.__class__ = Racing
+    client = boto3.client(
+        "sqs", region_name="us-east-1", config=Config(retries={"max_attempts": 1})
+    )
+
+    def receive(_: int) -> str:
+        try:
+            client.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        except ClientError as error:
+            return str(error.response["Error"]["Code"])
+        except ValueError as error:  # moto's own error, raised in-process
+            return type(error).__name__
+        return "received"
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            outcomes = list(pool.map(receive, range(2)))
+    finally:
+        queue.__class__ = Racing.__bases__[0]
+    # Then both receives answer, and the message is in the dead-letter queue once
+    assert outcomes == ["received", "received"]
+    assert bodies_in(sqs, dlq) == ["once"]
+    assert bodies_in(sqs, url) == []

@@ -1,5 +1,5 @@
 """SQS: SendMessage without a body is refused as SQS refuses it (37); dead-letter queue
-redrive with message move tasks (52)."""
+redrive with message move tasks (52); concurrent receives of one queue (53)."""
 
 from __future__ import annotations
 
@@ -96,9 +96,32 @@ def _queue_by_arn(backend: SQSBackend, arn: str | None, parameter: str) -> Queue
     )
 
 
+# ----------------------------------------------------------------- 53. concurrent receives
+# ReceiveMessage picks the messages to deliver and those to dead-letter from a snapshot of
+# the queue, then moves the latter: two receives of one queue at once (two pollers, as
+# Lambda runs several) both move the same message, and the second fails with a Python
+# error (HTTP 500), losing the messages it had marked received. Receives of one queue are
+# serialized (a long poll waits for the other's).
+_receive_locks: dict[int, threading.Lock] = {}
+_receive_locks_lock = threading.Lock()
+
+
+def _receive_lock(queue: Queue | None) -> threading.Lock:
+    with _receive_locks_lock:
+        return _receive_locks.setdefault(id(queue), threading.Lock())
+
+
 def _receive_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
-    """moto's ReceiveMessage, noting on each message it dead-letters the queue it left."""
+    """moto's ReceiveMessage, one at a time per queue (53), noting on each message it
+    dead-letters the queue it left (52)."""
     queue = self.queues.get(queue_name)
+    with _receive_lock(queue):
+        return _received_noting_sources(self, queue, queue_name, *args, **kwargs)
+
+
+def _received_noting_sources(
+    self: SQSBackend, queue: Queue | None, queue_name: str, *args: Any, **kwargs: Any
+) -> Any:
     before = {m.id for m in queue._messages} if queue and queue.dead_letter_queue else set()
     received = state.originals["sqs_backend_receive_message"](self, queue_name, *args, **kwargs)
     if before and queue is not None and queue.dead_letter_queue is not None:
