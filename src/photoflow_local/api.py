@@ -192,6 +192,7 @@ class LocalApi:
         self.api = api
         self.lambdas = lambdas
         self.static_dir = static_dir
+        self.dropped = 0  # requests whose client hung up before the whole body came
         self.host = host
         handler = type("Handler", (_Handler,), {"front_end": self})
         self.server = _Server((host, port), handler)
@@ -301,6 +302,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client hung up mid-body: API Gateway never calls the
+            self.front_end.dropped += 1  # integration with half a request, nor does this
+            self.close_connection = True
+            return
         found = self.front_end.route(self.command, path)
         if found is None:
             if self.command in ("GET", "HEAD") and self._static(path):

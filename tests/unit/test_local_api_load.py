@@ -17,6 +17,7 @@ import requests
 
 from photoflow_local.api import LocalApi
 from photoflow_local.deploy import ApiDefinition, ApiRoute
+from tests.support import poll
 
 CLIENTS = 200
 
@@ -24,7 +25,11 @@ CLIENTS = 200
 class SlowFunction:
     """Stands in for the API function: answers after a short while, as a real one does."""
 
+    def __init__(self) -> None:
+        self.bodies: list[str | None] = []
+
     def invoke(self, function_name: str, event: str) -> tuple[str, bool, str]:
+        self.bodies.append(json.loads(event)["body"])
         time.sleep(0.05)  # the function's own work, so that clients overlap
         return json.dumps({"statusCode": 200, "body": json.loads(event)["path"]}), False, ""
 
@@ -33,6 +38,7 @@ class SlowFunction:
 def api() -> Iterator[LocalApi]:
     definition = ApiDefinition(api_id="loadapi", logical_id="PhotosApi", stage="dev")
     definition.routes.append(ApiRoute("loadapi", "GET", "/photos/{photoId}", "ApiFunction", "NONE"))
+    definition.routes.append(ApiRoute("loadapi", "POST", "/photos", "ApiFunction", "NONE"))
     front_end = LocalApi(definition, SlowFunction())  # type: ignore[arg-type]
     yield front_end
     front_end.stop()
@@ -80,3 +86,18 @@ def test_200_concurrent_clients_are_all_answered(api: LocalApi) -> None:
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         answers = list(pool.map(get, range(CLIENTS)))
     assert answers == [f"200 /photos/{i}" for i in range(CLIENTS)]
+
+
+def test_a_client_that_hangs_up_mid_body_reaches_no_function(api: LocalApi) -> None:
+    # Given a client that announces 1000 bytes, sends 500 and hangs up
+    api.start()
+    function: SlowFunction = api.lambdas  # type: ignore[assignment]
+    head = b"POST /photos HTTP/1.1\r\nHost: local\r\nContent-Length: 1000\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", api.server.server_address[1]), timeout=5) as c:
+        c.sendall(head + b"x" * 500)
+    # Then the request is dropped, and the function never sees half a photo
+    poll(lambda: api.dropped, lambda dropped: dropped == 1, what="the request dropped")
+    assert function.bodies == []
+    # while a whole request still goes through
+    assert requests.post(f"{api.url}/photos", data=b"y" * 10, timeout=30).status_code == 200
+    assert function.bodies == ["yyyyyyyyyy"]
