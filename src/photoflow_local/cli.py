@@ -442,7 +442,9 @@ def soak(
     photos: Annotated[int, typer.Option(help="how many photos to upload")] = 300,
     fault_rate: Annotated[float, typer.Option(help="chance that a step or consumer fails")] = 0.1,
     corrupt_share: Annotated[float, typer.Option(help="share of corrupt photos")] = 0.05,
-    timeout: Annotated[float, typer.Option(help="seconds to wait for every outcome")] = 600.0,
+    timeout: Annotated[
+        float | None, typer.Option(help="seconds to wait for every outcome (2 a photo)")
+    ] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
     hostile: Annotated[
         bool, typer.Option(help="clients of every kind, not only good ones")

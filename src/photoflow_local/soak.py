@@ -72,12 +72,17 @@ class SoakSettings:
     photos: int = 300
     fault_rate: float = 0.1
     corrupt_share: float = 0.05
-    timeout: float = 600.0
+    timeout: float | None = None  # for each wait; default: 2 s a photo, at least 600 s
     seed: int = 7
     hostile: bool = False
     crash: bool = False
     crash_interval: float = 0.5  # how often a busy sandbox may be killed (chance: fault_rate)
     poller_restart_every: float = 15.0
+    operation_rounds: int = 3  # dead letters moved back and redrives, until nothing is left
+
+    @property
+    def wait_seconds(self) -> float:
+        return self.timeout if self.timeout is not None else max(600.0, 2.0 * self.photos)
 
 
 @dataclass
@@ -116,6 +121,7 @@ class SoakReport:
     pollers_restarted: int = 0
     dead_letters_moved: int = 0
     redriven: int = 0
+    not_quiet: int = 0  # waits that reached their deadline before everything was done
     notifications_dead_lettered: int = 0
     latencies: list[float] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)  # what went wrong, photo by photo
@@ -125,7 +131,7 @@ class SoakReport:
 
     @property
     def ok(self) -> bool:
-        return not any(self.total(measure) for measure in Row.MUST_BE_ZERO)
+        return not self.not_quiet and not any(self.total(m) for m in Row.MUST_BE_ZERO)
 
     def percentile(self, p: float) -> float:
         return percentile(self.latencies, p)
@@ -268,13 +274,19 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
             chaos.start()
         sent = _send(stack, settings, rng)
         expected = {s.photo_id: s for s in sent if s.photo_id}
-        snapshots = _wait_until_quiet(stack, expected, subscribers, settings.timeout)
+        snapshots = _wait_until_quiet(stack, expected, subscribers, settings, report)
         chaos.stopping.set()
         report.sandboxes_killed, report.pollers_restarted = chaos.killed, chaos.restarted
-        redriven = _operations(stack, expected, report)
-        if report.dead_letters_moved or redriven:
-            after = _wait_until_quiet(stack, expected, subscribers, settings.timeout)
-            for photo_id in redriven:  # the operator's retry may change it, once
+        redriven: list[str] = []
+        for _ in range(settings.operation_rounds):
+            moved, retried = _operations(stack, expected, report)
+            if not moved and not retried:
+                break
+            redriven += retried
+            after = _wait_until_quiet(stack, expected, subscribers, settings, report)
+            for photo_id, view in after.items():
+                snapshots.setdefault(photo_id, view)
+            for photo_id in retried:  # the operator's retry may change it, once
                 if photo_id in after:
                     snapshots[photo_id] = after[photo_id]
         final = {p: _record(stack, p) for p in expected}
@@ -343,12 +355,16 @@ def _queues_idle(stack: LocalStack) -> bool:
 
 
 def _wait_until_quiet(
-    stack: LocalStack, expected: dict[str, Sent], subscribers: dict[str, Subscriber], timeout: float
+    stack: LocalStack,
+    expected: dict[str, Sent],
+    subscribers: dict[str, Subscriber],
+    settings: SoakSettings,
+    report: SoakReport,
 ) -> dict[str, dict[str, Any]]:
     """Each accepted photo's record as first seen terminal, once every accepted photo is
     terminal and announced, the queues are idle and no notification came for a while (or at
-    the timeout, what there is)."""
-    deadline = time.monotonic() + timeout
+    the deadline, what there is: the report says the run was not quiet)."""
+    deadline = time.monotonic() + settings.wait_seconds
     first_terminal: dict[str, dict[str, Any]] = {}
     accepted = [p for p, s in expected.items() if s.expected in (COMPLETED, FAILED)]
     while time.monotonic() < deadline:
@@ -365,8 +381,9 @@ def _wait_until_quiet(
             and time.monotonic() - last > QUIET_SECONDS
             and _queues_idle(stack)
         ):
-            break
+            return first_terminal
         time.sleep(0.5)  # a bounded poll: the deadline above ends it
+    report.not_quiet += 1
     return first_terminal
 
 
@@ -380,16 +397,20 @@ def _executions(stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
     return by_photo
 
 
-def _operations(stack: LocalStack, expected: dict[str, Sent], report: SoakReport) -> list[str]:
+def _operations(
+    stack: LocalStack, expected: dict[str, Sent], report: SoakReport
+) -> tuple[int, list[str]]:
     """What the runbook says to do: send the ingest dead letters back, and redrive the
-    executions that failed for a transient cause. The photos redriven."""
+    executions that failed for a transient cause. The messages moved, the photos redriven."""
     sqs, sfn = stack.client("sqs"), stack.client("stepfunctions")
     dead_letters = stack.output("IngestDeadLetterQueueUrl")
     waiting = sqs.get_queue_attributes(
         QueueUrl=dead_letters, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]["ApproximateNumberOfMessages"]
+    moved = 0
     if waiting != "0":
-        report.dead_letters_moved = operations.redrive_dead_letters(sqs, dead_letters).moved
+        moved = operations.redrive_dead_letters(sqs, dead_letters).moved
+        report.dead_letters_moved += moved
     table = stack.output("PhotosTableName")
     redriven = []
     for photo_id, sent in expected.items():
@@ -402,8 +423,8 @@ def _operations(stack: LocalStack, expected: dict[str, Sent], report: SoakReport
             report.unexpected.append(f"{photo_id}: FAILED, not redriven: {refused}")
             continue
         redriven.append(photo_id)
-    report.redriven = len(redriven)
-    return redriven
+    report.redriven += len(redriven)
+    return moved, redriven
 
 
 def _tally(
@@ -496,9 +517,14 @@ def _tally_accepted(
             f"{item.behaviour} {photo_id}: {len(executions.get(photo_id, []))} executions,"
             f" events {counts}"
         )
-    if record is not None and snapshots.get(photo_id) != _terminal_view(record):
+    first, now = snapshots.get(photo_id), _terminal_view(record or {})
+    if record is not None and first is not None and first != now:
         row.changed_after_terminal += 1
-        report.unexpected.append(f"{item.behaviour} {photo_id}: changed after it was terminal")
+        changed = sorted(name for name in now if first.get(name) != now[name])
+        report.unexpected.append(
+            f"{item.behaviour} {photo_id}: changed after it was terminal: {changed}"
+            f" {[(first.get(name), now[name]) for name in changed][:2]}"
+        )
 
 
 def print_report(report: SoakReport, seconds: float, console: Any) -> int:
@@ -536,6 +562,8 @@ def print_report(report: SoakReport, seconds: float, console: Any) -> int:
         f"latency upload to notification p50 {report.percentile(50) * 1000:.0f} ms,"
         f" p95 {report.percentile(95) * 1000:.0f} ms; wall time {seconds:.1f} s"
     )
+    if report.not_quiet:
+        console.print(f"[red]not quiet by the deadline ({report.not_quiet} waits)[/]")
     for line in report.unexpected:
         console.print(f"[red]{line}[/]", markup=True, highlight=False)
     console.print(

@@ -127,3 +127,16 @@ def test_a_redriven_photo_failed_then_completed_is_announced_once_each_way() -> 
     )
     assert report.rows["direct upload"] == Row(sent=1, accepted=1, completed=1)
     assert report.ok
+
+
+def test_a_run_that_never_became_quiet_fails() -> None:
+    done = record("COMPLETED")
+    report = tally(
+        [Sent("direct upload", "p1", "COMPLETED")],
+        {"p1": done},
+        {"p1": done},
+        {"p1": {"PhotoProcessed": {"m1"}}},
+        {"p1": 1},
+    )
+    report.not_quiet = 1  # a wait reached its deadline with work still under way
+    assert not report.ok
