@@ -17,14 +17,13 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, ValidationError
 
 from photoflow.config import ApiConfig, ImagingConfig, StorageConfig, load
 from photoflow.imaging import InvalidPhoto
 from photoflow.keys import is_photo_id
-from photoflow.observability import logger, metrics, tracer
+from photoflow.observability import logger, logs_failure, metrics, tracer
 from photoflow.photos import InvalidCursor, PhotoRepository
-from photoflow.uploads import UnsupportedMediaType, Uploads
+from photoflow.uploads import InvalidRequest, UnsupportedMediaType, Uploads, parse_upload_request
 
 STORAGE = load(StorageConfig)
 IMAGING = load(ImagingConfig)
@@ -61,12 +60,6 @@ ERROR_STATUS = {
 }
 
 
-class UploadRequest(BaseModel):
-    filename: str = Field(min_length=1, max_length=1024)
-    content_type: str = Field(alias="contentType", min_length=1, max_length=100)
-    size: int | None = Field(default=None, ge=1)
-
-
 def error(status: HTTPStatus, name: str, message: str) -> Response[Any]:
     return Response(
         status_code=status,
@@ -80,6 +73,14 @@ def invalid_photo(exc: InvalidPhoto) -> Response[Any]:
     name = type(exc).__name__
     metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
     return error(ERROR_STATUS.get(name, HTTPStatus.BAD_REQUEST), name, str(exc))
+
+
+@app.exception_handler(InvalidRequest)
+def invalid_request(exc: InvalidRequest) -> Response[Any]:
+    body: dict[str, Any] = {"error": "BadRequest", "message": str(exc)}
+    if exc.fields:
+        body["fields"] = exc.fields
+    return Response(status_code=HTTPStatus.BAD_REQUEST, content_type="application/json", body=body)
 
 
 @app.exception_handler(UnsupportedMediaType)
@@ -137,10 +138,9 @@ def upload_photo() -> Response[Any]:
 @app.post("/photos/uploads")
 @tracer.capture_method
 def create_upload() -> Response[Any]:
-    try:
-        request = UploadRequest.model_validate(app.current_event.json_body or {})
-    except (ValidationError, ValueError) as exc:
-        return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"invalid upload request: {exc}")
+    event = app.current_event
+    body = event.decoded_body if event.is_base64_encoded else event.body
+    request = parse_upload_request(body, IMAGING.limits.max_bytes)
     presigned = uploads.presign(request.filename, request.content_type, request.size)
     presigned["statusUrl"] = public_path(f"/photos/{presigned['photoId']}")
     return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=presigned)
@@ -164,7 +164,11 @@ def get_photo(photo_id: str) -> Response[Any]:
 def list_photos() -> Response[Any]:
     raw_limit = app.current_event.get_query_string_value("limit") or "20"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= API.page_size_max:
-        return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"limit must be 1..{API.page_size_max}")
+        return error(
+            HTTPStatus.BAD_REQUEST,
+            "BadRequest",
+            f"limit must be a whole number from 1 to {API.page_size_max}, not {raw_limit!r}",
+        )
     cursor = app.current_event.get_query_string_value("cursor")
     records, next_cursor = photos.list_newest_first(int(raw_limit), cursor)
     return Response(
@@ -175,6 +179,7 @@ def list_photos() -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from photoflow import steps
 from photoflow.config import ImagingConfig, load
 from photoflow.models import StepInput
-from photoflow.observability import logger, metrics, timed_step, tracer
+from photoflow.observability import logger, logs_failure, metrics, timed_step, tracer
 
 CONFIG = load(ImagingConfig)
 
 
 @logger.inject_lambda_context(correlation_id_path="photo.id")
+@logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 @timed_step("metadata")

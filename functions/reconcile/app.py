@@ -27,7 +27,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow import idempotency as remembered
 from photoflow.config import NotificationConfig, StorageConfig, SweepConfig, load
-from photoflow.observability import count_ended_execution, logger, metrics, tracer
+from photoflow.observability import (
+    count_ended_execution,
+    failure_logged,
+    logger,
+    logs_failure,
+    metrics,
+    tracer,
+)
 from photoflow.reconcile import EndedExecution, Reconciler
 
 reconciler = Reconciler(load(StorageConfig).table_name, load(NotificationConfig).topic_arn)
@@ -59,7 +66,14 @@ def handle(event: dict[str, Any]) -> str:
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    handle(event=json.loads(record.body))
+    with failure_logged("ended-execution event", message_id=record.message_id) as about:
+        event = json.loads(record.body)
+        detail = event.get("detail") if isinstance(event, dict) else None
+        about.update(
+            event_id=event.get("id") if isinstance(event, dict) else None,
+            execution_arn=detail.get("executionArn") if isinstance(detail, dict) else None,
+        )
+        handle(event=event)
 
 
 @tracer.capture_method
@@ -76,13 +90,15 @@ def sweep() -> dict[str, int]:
 
 
 @logger.inject_lambda_context
+@logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext
 ) -> PartialItemFailureResponse | dict[str, int]:
     if event.get("detail-type") == "Scheduled Event":
-        return sweep()
+        with failure_logged("sweep", event_id=event.get("id")):
+            return sweep()
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -2,10 +2,12 @@
 
 Each SQS message is handled on its own; a message that fails is reported back
 (ReportBatchItemFailures), retried by SQS and, after the queue's
-maxReceiveCount, moved to the ingest dead-letter queue. Each object version
-starts one workflow: a redelivered event finds it remembered (Powertools
-idempotency) and starts nothing, which the execution name alone does not
-guarantee (EXPRESS executions are not unique by name).
+maxReceiveCount, moved to the ingest dead-letter queue. Each photo accepts one
+uploaded object (photoflow.ingest.claim): a reused or concurrent upload's other
+version is refused and deleted. The accepted version starts one workflow: a
+redelivered event finds it remembered (Powertools idempotency) and starts
+nothing, which the execution name alone does not guarantee (EXPRESS executions
+are not unique by name).
 """
 
 from typing import Any
@@ -23,12 +25,14 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow import idempotency as remembered
-from photoflow.config import WorkflowConfig, load
-from photoflow.ingest import photos_in_notification, start_workflow
+from photoflow.config import StorageConfig, WorkflowConfig, load
+from photoflow.ingest import Claim, claim, photos_in_notification, start_workflow
 from photoflow.models import PhotoRef
-from photoflow.observability import logger, metrics, tracer
+from photoflow.observability import failure_logged, logger, logs_failure, metrics, tracer
+from photoflow.photos import PhotoRepository
 
 CONFIG = load(WorkflowConfig)
+photos = PhotoRepository(load(StorageConfig).table_name)
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
@@ -65,13 +69,34 @@ def start_once(photo: PhotoRef) -> str | None:
     return arn
 
 
+def refused(outcome: Claim, photo: PhotoRef) -> None:
+    """A version that is not the photo's upload: never processed, counted."""
+    if outcome is Claim.REFUSED:
+        logger.warning(
+            "upload refused: the photo has another upload already; this version was deleted",
+            photo_id=photo.id,
+            key=photo.key,
+            version_id=photo.version_id,
+        )
+        metrics.add_metric(name="UploadsRefused", unit=MetricUnit.Count, value=1)
+    else:
+        logger.info("version gone: refused earlier", photo_id=photo.id, key=photo.key)
+
+
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> None:
-    for photo in photos_in_notification(record.body):
-        start_once(photo=photo)
+    with failure_logged("ingest message", message_id=record.message_id) as about:
+        for photo in photos_in_notification(record.body):
+            about.update(photo_id=photo.id, key=photo.key, version_id=photo.version_id)
+            outcome, held = claim(photo, photos)
+            if outcome is Claim.ACCEPTED:
+                start_once(photo=held)
+            else:
+                refused(outcome, held)
 
 
 @logger.inject_lambda_context
+@logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

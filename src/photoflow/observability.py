@@ -1,5 +1,13 @@
 """Logger, Tracer and Metrics shared by every function (one instance each per cold start).
 
+Every failure is logged where it happens, as one ERROR line with the function's name
+(Powertools' Lambda context keys) and the id of the input that failed: the photo's id for
+a step (its correlation id), the SQS message's id and what it is about for a batch
+record (:func:`failure_logged`), so that a record reported failed, and later
+dead-lettered, is never silent. An invocation that adds no metric is normal here (a
+duplicate event, a refused photo): Powertools' warning about it is silenced, as its
+documentation suggests.
+
 Besides each function's own counts, two facts every dashboard wants:
 - ``StepDuration`` (milliseconds, dimension ``step``): how long each workflow step ran,
   whether it succeeded or raised; see :func:`timed_step`.
@@ -9,9 +17,11 @@ Besides each function's own counts, two facts every dashboard wants:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
@@ -20,8 +30,45 @@ from aws_lambda_powertools.metrics import MetricUnit
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+warnings.filterwarnings("ignore", "No application metrics to publish")
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def logs_failure(handler: Handler) -> Handler:
+    """Log the invocation's failure with the input's id (the correlation id) before it
+    propagates. Place it under ``logger.inject_lambda_context``, which adds the
+    function's name and sets that id."""
+
+    @functools.wraps(handler)
+    def logged(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(*args, **kwargs)
+        except Exception as error:
+            logger.exception(
+                f"invocation failed: {type(error).__name__}: {error}",
+                input_id=logger.get_correlation_id(),
+                error=type(error).__name__,
+            )
+            raise
+
+    return logged  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def failure_logged(what: str, **ids: Any) -> Iterator[dict[str, Any]]:
+    """Log a failure of the block with ``ids`` and whatever the block adds to them (what
+    the input is about, once known), then let it propagate."""
+    known = dict(ids)
+    try:
+        yield known
+    except Exception as error:
+        logger.exception(
+            f"{what} failed: {type(error).__name__}: {error}",
+            error=type(error).__name__,
+            **known,
+        )
+        raise
 
 
 def timed_step(step: str) -> Callable[[Handler], Handler]:

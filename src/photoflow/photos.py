@@ -1,10 +1,12 @@
 """Photo records: the one place a client reads a photo's state from.
 
 The table holds one item per photo. The API creates it (ACCEPTED, or
-AWAITING_UPLOAD for a presigned upload), the state machine moves it to
-PROCESSING and then to exactly one terminal state, COMPLETED or FAILED,
-through DynamoDB updates written in the ASL. This module is the Python side:
-writing the first version of a record and reading records back.
+AWAITING_UPLOAD for a presigned upload), the ingest claims it for exactly one
+uploaded object version (the first whose event arrives; any other version of the
+photo's key is refused), the state machine moves it to PROCESSING and then to
+exactly one terminal state, COMPLETED or FAILED, through DynamoDB updates written
+in the ASL. This module is the Python side: writing the first version of a record,
+claiming it, and reading records back.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from photoflow import clients
 
@@ -168,6 +172,50 @@ class PhotoRepository:
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
         )
+
+    def claim_upload(self, photo_id: str, key: str, version: str, size: int, filename: str) -> bool:
+        """Make ``version`` of ``key`` the photo's one accepted upload; False when another
+        object is the photo's already (a reused or concurrent upload, another key).
+
+        Atomic (a conditional write), and true again for the version that holds the claim,
+        so a redelivered event goes on where the first delivery stopped. The size recorded
+        is the object's, as S3 holds it, whatever the client declared.
+        """
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"photoId": {"S": photo_id}},
+                UpdateExpression=(
+                    "SET #status = :accepted, acceptedVersion = :version, #size = :size, "
+                    "sourceKey = :key, filename = if_not_exists(filename, :filename), "
+                    "createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
+                    "listPartition = :listPartition REMOVE expiresAt"
+                ),
+                ConditionExpression=(
+                    "attribute_not_exists(acceptedVersion)"
+                    " AND (attribute_not_exists(sourceKey) OR sourceKey = :key)"
+                ),
+                ExpressionAttributeNames={"#status": "status", "#size": "size"},
+                ExpressionAttributeValues={
+                    ":accepted": {"S": PhotoStatus.ACCEPTED.value},
+                    ":version": {"S": version},
+                    ":size": {"N": str(size)},
+                    ":key": {"S": key},
+                    ":filename": {"S": filename},
+                    ":now": {"S": utc_now()},
+                    ":listPartition": {"S": LIST_PARTITION},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            held = error.response.get("Item") or {}
+            return bool(
+                held.get("acceptedVersion", {}).get("S") == version
+                and held.get("sourceKey", {}).get("S") == key
+            )
+        return True
 
     def get(self, photo_id: str) -> PhotoRecord | None:
         item = (

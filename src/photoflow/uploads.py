@@ -2,14 +2,20 @@
 
 Nothing here trusts the client: the photo's type comes from its bytes, its
 size and pixel count are checked before it is stored, and its key cannot leave
-``uploads/<photoId>/``.
+``uploads/<photoId>/``. A presigned upload is bound by its policy to one key, one
+Content-Type and a size range, which S3 enforces; S3 still lets it be used again
+until it expires, so the ingest accepts one object per photo (photoflow.ingest),
+and the size a photo's record shows is the accepted object's, not the declared one.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from photoflow import clients
 from photoflow.imaging import Limits, PhotoTooLarge, UnsupportedFormat, probe
@@ -31,6 +37,87 @@ PRESIGNED_UPLOAD_TTL_SECONDS = 3600
 
 class UnsupportedMediaType(ValueError):
     """The request declares a Content-Type that cannot carry a photo."""
+
+
+class InvalidRequest(ValueError):
+    """A request the API cannot take, said in its own words: for each field at fault, the
+    field, what was wrong with it and what is allowed."""
+
+    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+
+class UploadRequest(BaseModel):
+    """The body of POST /photos/uploads. Strict: a number sent as text is refused, not
+    converted, and an unknown field is refused, not ignored."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    filename: str = Field(min_length=1, max_length=1024)
+    content_type: str = Field(alias="contentType", min_length=1, max_length=100)
+    size: int | None = Field(default=None, ge=1)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_PROBLEMS = {
+    "missing": lambda _value, _ctx: "is required",
+    "string_type": lambda value, _ctx: f"must be a string, not {_json_type(value)}",
+    "int_type": lambda value, _ctx: (
+        f"must be a whole number, not {_json_type(value)} ({_shown(value)})"
+    ),
+    "string_too_short": lambda _value, ctx: "must not be empty",
+    "string_too_long": lambda _value, ctx: f"is longer than {ctx['max_length']:,} characters",
+    "greater_than_equal": lambda value, ctx: f"must be at least {ctx['ge']}, not {value}",
+    "extra_forbidden": lambda _value, _ctx: "is not a field of this request",
+}
+
+
+def parse_upload_request(body: str | None, max_bytes: int) -> UploadRequest:
+    """POST /photos/uploads's body, or :class:`InvalidRequest` saying what is wrong."""
+    allowed = {
+        "filename": "the photo's file name, 1 to 1,024 characters",
+        "contentType": f"one of {', '.join(ACCEPTED_CONTENT_TYPES)}",
+        "size": f"the photo's size in bytes, a whole number from 1 to {max_bytes:,}",
+    }
+    shape = 'a JSON object: {"filename": ..., "contentType": ..., "size": ...}'
+    try:
+        document = json.loads(body or "")
+    except ValueError:
+        raise InvalidRequest(f"the body must be {shape}; it is not JSON") from None
+    if not isinstance(document, dict):
+        raise InvalidRequest(f"the body must be {shape}, not {_json_type(document)}")
+    try:
+        return UploadRequest.model_validate(document)
+    except ValidationError as error:
+        fields = [_field_problem(problem, allowed) for problem in error.errors()]
+        message = "; ".join(
+            f"{f['field']} {f['problem']} (allowed: {f['allowed']})" for f in fields
+        )
+        raise InvalidRequest(message, fields) from None
+
+
+def _field_problem(problem: Any, allowed: dict[str, str]) -> dict[str, str]:
+    field = ".".join(str(part) for part in problem["loc"])
+    explain = _PROBLEMS.get(problem["type"])
+    what = explain(problem.get("input"), problem.get("ctx", {})) if explain else "is invalid"
+    return {"field": field, "problem": what, "allowed": allowed.get(field, "no such field")}
 
 
 @dataclass(frozen=True)
@@ -66,6 +153,7 @@ class Uploads:
             Key=key,
             Body=body,
             ContentType=header.content_type,
+            IfNoneMatch="*",  # a new photo's key: S3 refuses to replace anything there
         )
         self.photos.accept(
             photo_id,
@@ -106,7 +194,7 @@ class Uploads:
             status=PhotoStatus.AWAITING_UPLOAD,
             filename=name,
             content_type=declared,
-            size=size,
+            size=None,  # the accepted object's, recorded when it arrives
             source_key=key,
             # An upload that never comes expires instead of waiting forever.
             expires_at=int(time.time()) + PRESIGNED_UPLOAD_TTL_SECONDS + 86400,

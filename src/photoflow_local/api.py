@@ -169,6 +169,16 @@ def _check_sigv4(
     )
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection, and a listen backlog for a burst of clients: socketserver's
+    default of 5 completed connections waiting to be accepted made the kernel drop (and
+    clients see reset) all but a few of 50 clients connecting at once. The kernel caps it
+    at net.core.somaxconn (4096 on current Linux)."""
+
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class LocalApi:
     def __init__(
         self,
@@ -182,10 +192,10 @@ class LocalApi:
         self.api = api
         self.lambdas = lambdas
         self.static_dir = static_dir
+        self.dropped = 0  # requests whose client hung up before the whole body came
         self.host = host
         handler = type("Handler", (_Handler,), {"front_end": self})
-        self.server = ThreadingHTTPServer((host, port), handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, port), handler)
         self._thread = threading.Thread(
             target=self.server.serve_forever, name="local-api", daemon=True
         )
@@ -198,7 +208,8 @@ class LocalApi:
         self._thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for a serve_forever that never ran
+            self.server.shutdown()
         self.server.server_close()
 
     def route(self, method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
@@ -291,6 +302,10 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client hung up mid-body: API Gateway never calls the
+            self.front_end.dropped += 1  # integration with half a request, nor does this
+            self.close_connection = True
+            return
         found = self.front_end.route(self.command, path)
         if found is None:
             if self.command in ("GET", "HEAD") and self._static(path):

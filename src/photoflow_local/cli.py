@@ -11,6 +11,8 @@ photoflow mocks generate     a MockConfigFile with a test case per path worth te
 photoflow mocks check FILE   validate a MockConfigFile against the state machine
 photoflow publish-page       upload web/ to a deployed stack, pointed at its API
 photoflow smoke --api URL    check a deployed stack end to end (--token or --iam, --topic)
+photoflow redrive PHOTO      retry a failed photo from the state that failed (RedriveExecution)
+photoflow redrive-dead-letters  send a dead-letter queue's messages back (message move task)
 
 PHOTO is whatever a person has in hand: a photo id, an execution name or an execution
 ARN. Expected failures are one line and an exit status of their own (failures.py).
@@ -44,6 +46,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from photoflow.keys import is_photo_id
 from photoflow_local import running
 from photoflow_local.client import (
     ApiError,
@@ -53,7 +56,14 @@ from photoflow_local.client import (
     StillRunning,
     local_test_identity,
 )
-from photoflow_local.executions import find_execution, list_executions, photo_id_for, started, took
+from photoflow_local.executions import (
+    LIST_HINT,
+    find_execution,
+    list_executions,
+    photo_id_for,
+    started,
+    took,
+)
 from photoflow_local.failures import EXIT_CODES_HELP, ExitCode, Failure
 from photoflow_local.history import Timeline, build_timeline
 from photoflow_local.running import STATE_DIR
@@ -309,7 +319,8 @@ def up(
         try:
             with (
                 (STATE_DIR / "functions.log").open("a", encoding="utf-8") as log,
-                LocalStack(template, options, log_sink=log) as stack,
+                (STATE_DIR / "debug.log").open("a", encoding="utf-8") as debug_log,
+                LocalStack(template, options, log_sink=log, debug_log_sink=debug_log) as stack,
             ):
                 claim.publish(running.stack_state(stack))
                 _print_addresses(stack, options.static_dir is not None)
@@ -761,37 +772,78 @@ def soak(
         float, typer.Option(metavar="SHARE", help="share of corrupt photos")
     ] = 0.05,
     timeout: Annotated[
-        float, typer.Option(metavar="SECONDS", help="how long to wait for every outcome")
-    ] = 600.0,
+        float | None,
+        typer.Option(metavar="SECONDS", help="how long to wait for every outcome (2 s a photo)"),
+    ] = None,
     seed: Annotated[int, typer.Option(metavar="N", help="random seed")] = 7,
+    hostile: Annotated[
+        bool, typer.Option(help="clients of every kind, not only good ones")
+    ] = False,
+    crash: Annotated[bool, typer.Option(help="kill sandboxes and the ingest poller")] = False,
     template: TemplateOption = Path("template.yaml"),
 ) -> None:
-    """Many photos with faults injected; exit 1 unless nothing was lost or duplicated."""
-    from photoflow_local.soak import run_soak
+    """Many photos with faults injected; exit 1 unless nothing was lost, announced twice,
+    changed after it was terminal or reset."""
+    from photoflow_local.soak import SoakSettings, print_report, run_soak
 
     started_at = time.monotonic()
-    report = run_soak(template, photos, fault_rate, corrupt_share, timeout, seed)
-    table = Table("measure", "value", box=None)
-    for label, value in (
-        ("accepted", report.accepted),
-        ("completed", report.completed),
-        ("failed as expected", report.failed_as_expected),
-        ("failed unexpectedly (must be 0)", report.failed_unexpectedly),
-        ("lost (must be 0)", report.lost),
-        ("duplicated terminal records (must be 0)", report.duplicated),
-        ("notifications missing (must be 0)", report.notifications_missing),
-        ("notifications dead-lettered by failing consumers", report.dead_lettered),
-        ("faults injected", report.faults_injected),
-        ("latency upload to notification p50", f"{report.percentile(50) * 1000:.0f} ms"),
-        ("latency upload to notification p95", f"{report.percentile(95) * 1000:.0f} ms"),
-        ("wall time", f"{time.monotonic() - started_at:.1f} s"),
-    ):
-        table.add_row(label, str(value))
-    console.print(table)
-    for line in report.unexpected:
-        console.print(f"[red]{line}[/]")
-    console.print("[green]nothing lost[/]" if report.ok else "[red]SOAK FAILED[/]")
-    raise typer.Exit(0 if report.ok else 1)
+    settings = SoakSettings(photos, fault_rate, corrupt_share, timeout, seed, hostile, crash)
+    report = run_soak(template, settings)
+    raise typer.Exit(print_report(report, time.monotonic() - started_at, console))
+
+
+# ---------------------------------------------------------------- operations
+@app.command()
+def redrive(
+    photo: PhotoArgument,
+    wait: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long to wait for its end (0: no wait)")
+    ] = 60.0,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Retry a failed photo: its execution resumes at the state that failed, nothing that
+    succeeded runs again or is announced again. Exit 1 when refused or failed again."""
+    from photoflow_local import operations
+
+    state = running.saved()  # the photos' table is the local stack's
+    endpoint = endpoint_url or state["endpointUrl"]
+    table = state["outputs"]["PhotosTableName"]
+    sfn, dynamodb = (operations.client(s, endpoint) for s in ("stepfunctions", "dynamodb"))
+    target = photo if is_photo_id(photo.strip()) else find_execution(sfn, photo)
+    try:
+        done = operations.redrive_photo(sfn, dynamodb, table, target.strip(), wait)
+    except operations.NoSuchPhoto as missing:
+        raise Failure(str(missing), LIST_HINT, ExitCode.NOT_FOUND) from None
+    except operations.NotRedrivable as refused:
+        raise Failure(f"not redriven: {refused}") from None
+    console.print(
+        f"{done.photo_id}: {done.execution_arn} (it had failed: {done.error}) {done.status}",
+        soft_wrap=True,
+    )
+    raise typer.Exit(0 if done.status in ("SUCCEEDED", "RUNNING") else 1)
+
+
+@app.command("redrive-dead-letters")
+def redrive_dead_letters(
+    queue_url: Annotated[
+        str | None,
+        typer.Argument(metavar="QUEUE_URL", help="dead-letter queue (default: the ingest one)"),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long to wait for the move task")
+    ] = 60.0,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Send a dead-letter queue's messages back to the queue each came from (SQS message
+    move task). Exit 1 unless the task COMPLETED."""
+    from photoflow_local import operations
+
+    state = running.saved() if endpoint_url is None or queue_url is None else {}
+    endpoint = endpoint_url or state["endpointUrl"]
+    queue = queue_url or state["outputs"]["IngestDeadLetterQueueUrl"]
+    outcome = operations.redrive_dead_letters(operations.client("sqs", endpoint), queue, None, wait)
+    console.print(f"{outcome.status}: {outcome.moved} of {outcome.to_move} messages moved back")
+    raise typer.Exit(0 if outcome.status == "COMPLETED" else 1)
 
 
 mocks_app = _Typer(

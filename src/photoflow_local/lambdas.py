@@ -29,6 +29,11 @@ from typing import TextIO
 
 from photoflow_local.lambda_worker import error_payload, serve
 
+# Failures of the sandbox rather than of the function's code: a handler past its
+# Timeout, a process that died (killed, out of memory). Lambda writes them to the
+# function's log itself; so does the local service, with the function's name and the
+# input's id (the log here is shared by every function).
+PLATFORM_ERRORS = ("Sandbox.Timedout", "Runtime.ExitError")
 INIT_TIMEOUT_SECONDS = 60.0  # a cold start, imports included (Lambda allows 10 s of init)
 _SPAWN = multiprocessing.get_context("spawn")  # a clean interpreter, not a copy of this one
 
@@ -59,6 +64,43 @@ class Invocation:
     error_type: str | None = None
 
 
+def input_id(event: str) -> str | None:
+    """What an invocation is about: the photo's id, the SQS messages' ids, the event's id."""
+    try:
+        document = json.loads(event) if event else None
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    photo = document.get("photo")
+    if isinstance(photo, dict) and isinstance(photo.get("id"), str):
+        return str(photo["id"])
+    records = document.get("Records")
+    if isinstance(records, list):
+        ids = [str(r.get("messageId")) for r in records if isinstance(r, dict)]
+        return ",".join(ids) or None
+    found = document.get("id")
+    return str(found) if found is not None else None
+
+
+def platform_error_line(function_name: str, event: str, payload: str, error_type: str) -> str:
+    """The local service's log line for a sandbox that timed out or died."""
+    try:
+        message = str(json.loads(payload).get("errorMessage", error_type))
+    except ValueError:
+        message = error_type
+    line = {
+        "level": "ERROR",
+        "location": "local Lambda service",
+        "message": message,
+        "function_name": function_name,
+        "error": error_type,
+        "input_id": input_id(event),
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    return json.dumps(line) + "\n"
+
+
 class _Sandbox:
     """One process serving one function."""
 
@@ -82,6 +124,8 @@ class _Sandbox:
         child.close()
         self.initialized = False
         self.init_failure: tuple[str, str] | None = None  # (payload, logs)
+        self.function_name = function.name
+        self.busy = False  # serving an invocation (what a crash test kills)
 
     @property
     def alive(self) -> bool:
@@ -95,6 +139,13 @@ class _Sandbox:
 
     def invoke(self, event: str, timeout: float) -> tuple[str, bool, str, str | None]:
         """(payload, errored, logs, error type). A sandbox that times out or dies is stopped."""
+        self.busy = True
+        try:
+            return self._invoke(event, timeout)
+        finally:
+            self.busy = False
+
+    def _invoke(self, event: str, timeout: float) -> tuple[str, bool, str, str | None]:
         logs = ""
         try:
             if not self.initialized:
@@ -203,6 +254,8 @@ class LambdaService:
         self.invocations.append(
             Invocation(function_name, began, (time.monotonic() - began) * 1000, errored, error_type)
         )
+        if error_type in PLATFORM_ERRORS:  # the function could not log it: Lambda does
+            logs += platform_error_line(function_name, event, payload, error_type)
         if logs:
             with self._log_lock:
                 self.log_sink.write(logs)
@@ -216,6 +269,10 @@ class LambdaService:
         # Keep track of live sandboxes only: timed-out and crashed ones are already stopped.
         self._sandboxes = [s for s in self._sandboxes if s.alive] + [sandbox]
         return sandbox
+
+    def busy_sandboxes(self) -> list[_Sandbox]:
+        """The live sandboxes serving an invocation right now."""
+        return [s for s in list(self._sandboxes) if s.busy and s.alive]
 
     def warm(self, names: list[str] | None = None) -> None:
         """Start one sandbox per function ahead of the first invocation (their cold starts)."""

@@ -48,6 +48,7 @@ class SqsPoller:
         ]
         self.batches: list[BatchOutcome] = []
         self._stop = threading.Event()
+        self._crashed = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name=f"sqs-poller-{mapping.logical_id}", daemon=True
         )
@@ -58,6 +59,16 @@ class SqsPoller:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+    def crash(self) -> None:
+        """Die as a poller process dies: the batch in hand is neither deleted nor handed
+        back, so SQS delivers it again once its visibility timeout has passed."""
+        self._crashed.set()
+        self._stop.set()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -94,6 +105,8 @@ class SqsPoller:
     def deliver(self, messages: list[dict[str, Any]]) -> BatchOutcome:
         event = {"Records": [self._record(m) for m in messages]}
         payload, errored, _ = self.lambdas.invoke(self.mapping.function_name, json.dumps(event))
+        if self._crashed.is_set():  # died while the function ran: nothing more is done
+            return BatchOutcome(received=len(messages), failed=0)
         by_id = {m["MessageId"]: m for m in messages}
         if errored:
             failed = set(by_id)

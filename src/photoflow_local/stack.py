@@ -113,10 +113,15 @@ class LocalStack:
         template_path: Path,
         options: StackOptions | None = None,
         log_sink: TextIO | None = None,
+        debug_log_sink: TextIO | None = None,
     ) -> None:
+        """``log_sink`` receives what the functions log (and the local Lambda service's own
+        lines about them, as Lambda writes them to a function's log); ``debug_log_sink``
+        the local engine's internals (moto's interpreter), kept out of the functions' log."""
         self.template_path = template_path
         self.options = options or StackOptions()
         self.log_sink = log_sink
+        self.debug_log_sink = debug_log_sink
         self.server: AwsEndpoint | None = None
         self._lambdas: LambdaService | None = None
         self.pollers: list[SqsPoller] = []
@@ -129,7 +134,6 @@ class LocalStack:
     # ------------------------------------------------------------ lifecycle
     def start(self) -> LocalStack:
         options = self.options
-        log_sink = self.log_sink
         # Both ports first: a taken one is refused before anything else starts. Each is
         # held until its server binds it (deploying takes seconds).
         aws_reservation = reserve_port(port=options.aws_port, option="--aws-port")
@@ -161,13 +165,17 @@ class LocalStack:
         self._lambdas = LambdaService(environment, log_sink=self.log_sink)
         patches.apply(self.lambdas, time_scale=options.time_scale)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        # The interpreter logs each caught error with its parse tree: keep that in the log.
+        # The interpreter logs each caught error with its parse tree: engine internals, for
+        # the debug log only (the functions log their own errors).
         interpreter_log = logging.getLogger("moto.stepfunctions.parser")
         interpreter_log.propagate = False
         for handler in list(interpreter_log.handlers):
             interpreter_log.removeHandler(handler)
-        if log_sink is not None:
-            interpreter_log.addHandler(logging.StreamHandler(log_sink))
+        interpreter_log.addHandler(
+            logging.StreamHandler(self.debug_log_sink)
+            if self.debug_log_sink is not None
+            else logging.NullHandler()
+        )
         self.server = AwsEndpoint(aws_reservation)
         self.server.start()
 

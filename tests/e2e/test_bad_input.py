@@ -132,6 +132,91 @@ def test_presigned_upload_requests_are_checked(
     assert response.json()["error"] == error
 
 
+MAX = "<MaxPhotoBytes>"  # the stack's parameter, written as the API writes it
+SHAPE = 'a JSON object: {"filename": ..., "contentType": ..., "size": ...}'
+SIZE_ALLOWED = f"the photo's size in bytes, a whole number from 1 to {MAX}"
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "fields"),
+    [
+        ("[]", f"the body must be {SHAPE}, not an array", None),
+        ("{", f"the body must be {SHAPE}; it is not JSON", None),
+        (
+            json.dumps({"filename": "a.jpg", "contentType": "image/jpeg", "size": "12"}),
+            f'size must be a whole number, not a string ("12") (allowed: {SIZE_ALLOWED})',
+            [
+                {
+                    "field": "size",
+                    "problem": 'must be a whole number, not a string ("12")',
+                    "allowed": SIZE_ALLOWED,
+                }
+            ],
+        ),
+        (
+            json.dumps({"filename": "", "size": 0, "colour": "red"}),
+            "filename must not be empty (allowed: the photo's file name, 1 to 1,024 characters);"
+            " contentType is required (allowed: one of image/jpeg, image/png, image/webp,"
+            " image/gif, image/tiff, image/heic, image/heif);"
+            f" size must be at least 1, not 0 (allowed: {SIZE_ALLOWED});"
+            " colour is not a field of this request (allowed: no such field)",
+            [
+                {
+                    "field": "filename",
+                    "problem": "must not be empty",
+                    "allowed": "the photo's file name, 1 to 1,024 characters",
+                },
+                {
+                    "field": "contentType",
+                    "problem": "is required",
+                    "allowed": "one of image/jpeg, image/png, image/webp, image/gif,"
+                    " image/tiff, image/heic, image/heif",
+                },
+                {"field": "size", "problem": "must be at least 1, not 0", "allowed": SIZE_ALLOWED},
+                {
+                    "field": "colour",
+                    "problem": "is not a field of this request",
+                    "allowed": "no such field",
+                },
+            ],
+        ),
+    ],
+    ids=["an array", "not JSON", "size as text", "four fields at fault"],
+)
+def test_upload_request_errors_are_in_the_apis_own_words(
+    local_stack: LocalStack, body: str, message: str, fields: list[dict[str, str]] | None
+) -> None:
+    response = requests.post(
+        f"{local_stack.api_url}/photos/uploads",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        auth=local_test_identity(),
+        timeout=30,
+    )
+    assert response.status_code == 400, response.text
+    expected: dict[str, Any] = {"error": "BadRequest", "message": message}
+    if fields is not None:
+        expected["fields"] = fields
+    cap = f"{int(local_stack.stack.parameters['MaxPhotoBytes']):,}"
+    assert response.json() == json.loads(json.dumps(expected).replace(MAX, cap))
+
+
+def test_a_page_size_error_says_what_is_allowed(
+    local_stack: LocalStack, client: PhotosClient
+) -> None:
+    most = local_stack.lambdas.functions["ApiFunction"].environment["PAGE_SIZE_MAX"]
+    response = client.session.get(
+        f"{client.base_url}/photos", params={"limit": "lots"}, auth=client.auth, timeout=30
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {
+            "error": "BadRequest",
+            "message": f"limit must be a whole number from 1 to {most}, not 'lots'",
+        },
+    )
+
+
 def test_the_declared_type_never_wins_over_the_bytes(client: PhotosClient) -> None:
     # A JPEG declared as PNG and named .gif is stored and processed as the JPEG it is
     accepted = client.upload_bytes(make_photo(320, 240), "holiday.gif", "image/png")

@@ -21,10 +21,24 @@ from tests.support import QueueWatcher, load_event, notifications, poll, termina
 
 @dataclass(frozen=True)
 class Expected:
-    status: str
+    status: str  # the photo's record
     error: str | None = None
     attempts: tuple[tuple[str, int], ...] = ()
-    execution_error: str | None = None
+    execution_error: str | None = None  # None: the execution SUCCEEDED
+    caught: bool = False  # the execution went down the failure path (RecordFailure)
+
+
+def caught(status: str, error: str, attempts: tuple[tuple[str, int], ...]) -> Expected:
+    """The photo's own fault: recorded and announced by the failure path."""
+    return Expected(status, error, attempts, "PhotoFailed", caught=True)
+
+
+def stopped(
+    status: str, error: str | None, attempts: tuple[tuple[str, int], ...], at: str
+) -> Expected:
+    """Any other failure past its retries: the execution ends at the state that failed (a
+    redrive resumes it there), and the reconciler records and announces the photo."""
+    return Expected(status, error, attempts, at)
 
 
 CASES = {
@@ -32,24 +46,32 @@ CASES = {
     "MetadataRetryPath": Expected("COMPLETED", attempts=(("ExtractMetadata", 3),)),
     "ThumbnailRetryPath": Expected("COMPLETED", attempts=(("MakeThumbnails", 2),)),
     "TimeoutRetriedPath": Expected("COMPLETED", attempts=(("MakeThumbnails", 2),)),
-    "RetriesExhaustedPath": Expected(
-        "FAILED", "Lambda.ServiceException", (("ExtractMetadata", 5),)
+    "RetriesExhaustedPath": stopped(
+        "FAILED", "Lambda.ServiceException", (("ExtractMetadata", 5),), "Lambda.ServiceException"
     ),
-    "TimeoutPath": Expected("FAILED", "Sandbox.Timedout", (("MakeThumbnails", 2),)),
-    "OutOfMemoryPath": Expected("FAILED", "Runtime.ExitError", (("ApplyFilters", 2),)),
-    "CatchPath": Expected("FAILED", "CorruptImage", (("ExtractMetadata", 1),)),
-    "FilterCatchPath": Expected("FAILED", "UnsupportedFormat", (("ApplyFilters", 1),)),
-    "RecordResultFailsPath": Expected(
-        "FAILED", "DynamoDB.ProvisionedThroughputExceededException", (("RecordResult", 4),)
+    "TimeoutPath": stopped(
+        "FAILED", "Sandbox.Timedout", (("MakeThumbnails", 2),), "Sandbox.Timedout"
     ),
-    "NotifyProcessedFailsPath": Expected(
-        "FAILED", "SNS.InternalErrorException", (("NotifyProcessed", 4),)
+    "OutOfMemoryPath": stopped(
+        "FAILED", "Runtime.ExitError", (("ApplyFilters", 2),), "Runtime.ExitError"
+    ),
+    "CatchPath": caught("FAILED", "CorruptImage", (("ExtractMetadata", 1),)),
+    "FilterCatchPath": caught("FAILED", "UnsupportedFormat", (("ApplyFilters", 1),)),
+    "RecordResultFailsPath": stopped(
+        "FAILED",
+        "DynamoDB.ProvisionedThroughputExceededException",
+        (("RecordResult", 4),),
+        "DynamoDB.ProvisionedThroughputExceededException",
+    ),
+    # The record is COMPLETED already: it stays so, and the reconciler announces it.
+    "NotifyProcessedFailsPath": stopped(
+        "COMPLETED", None, (("NotifyProcessed", 4),), "SNS.InternalErrorException"
     ),
     "RecordFailureFailsPath": Expected(
-        "FAILED", "CorruptImage", (("RecordFailure", 7),), "PhotoFailed.RecordNotWritten"
+        "FAILED", "CorruptImage", (("RecordFailure", 7),), "PhotoFailed.RecordNotWritten", True
     ),
     "NotifyFailureFailsPath": Expected(
-        "FAILED", "CorruptImage", (("NotifyFailure", 7),), "PhotoFailed.NotificationNotSent"
+        "FAILED", "CorruptImage", (("NotifyFailure", 7),), "PhotoFailed.NotificationNotSent", True
     ),
 }
 
@@ -92,13 +114,13 @@ def test_every_retry_and_catch_branch(
     attempts = {state.name: state.attempts for state in timeline.states}
     for state, count in expected.attempts:
         assert attempts.get(state) == count, (state, attempts)
-    if expected.status == "COMPLETED":
+    if expected.execution_error is None:
         assert execution["status"] == "SUCCEEDED"
         assert timeline.path[-1] == "Processed"
     else:
         assert execution["status"] == "FAILED"
-        assert "RecordFailure" in timeline.path
-        assert execution.get("error") == (expected.execution_error or "PhotoFailed")
+        assert execution.get("error") == expected.execution_error
+        assert ("RecordFailure" in timeline.path) == expected.caught, timeline.path
 
     # ... the photo ended in exactly one terminal state, with the error named ...
     item = terminal_record(local_stack, photo_id)

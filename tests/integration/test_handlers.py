@@ -94,11 +94,13 @@ def test_start_workflow_starts_once_per_object_and_reports_bad_records(
     s3_object["object"]["key"] = (
         f"uploads/{photo_id}/sample+photo.jpg"  # URL-encoded, as S3 sends keys
     )
-    aws.s3.put_object(
+    put = aws.s3.put_object(
         Bucket=s3_object["bucket"]["name"],
         Key=f"uploads/{photo_id}/sample photo.jpg",
         Body=make_photo(400, 300),
     )
+    # (the sample names no version: it is about the key's current one, which S3's own
+    # event for the put names too)
     event["Records"][0]["body"] = json.dumps(notification)
     # and a third record that is not an S3 notification at all
     poison = copy.deepcopy(event["Records"][1])
@@ -106,35 +108,35 @@ def test_start_workflow_starts_once_per_object_and_reports_bad_records(
     poison["body"] = "not json"
     event["Records"].append(poison)
 
-    # When the batch is handled twice (a redelivery)
-    payload, errored, first_logs = local_stack.lambdas.invoke(
-        "StartWorkflowFunction", json.dumps(event)
-    )
+    # When the batch is handled twice (a redelivery), besides S3's own event
+    payload, errored, _ = local_stack.lambdas.invoke("StartWorkflowFunction", json.dumps(event))
     first = json.loads(payload)
     payload, _, second_logs = local_stack.lambdas.invoke("StartWorkflowFunction", json.dumps(event))
     second = json.loads(payload)
 
     # Then only the poison record is reported failed, both times
     assert not errored
-    logs = local_stack.lambdas.log_sink.getvalue()[-4000:]  # type: ignore[attr-defined]
-    assert first == second == {"batchItemFailures": [{"itemIdentifier": "poison"}]}, logs
-    # and the photo has exactly one execution, whose input carries the decoded key
+    logs = local_stack.lambdas.log_sink.getvalue()  # type: ignore[attr-defined]
+    assert first == second == {"batchItemFailures": [{"itemIdentifier": "poison"}]}, logs[-4000:]
+    # and the photo has exactly one execution, for its version, whose input has the decoded key
     machine = local_stack.output("PhotoWorkflowArn")
-
-    # (the put above also sends S3's own event, for another version: another execution).
-    # The sample event's object has no version id: its ETag names the version.
-    name = "photo-5a3fe1d0c4b94b6e8d2f7a1c9e0b3d42-405c06692e7dffb25c578697"
 
     def executions() -> list[dict[str, Any]]:
         listed = aws.sfn.list_executions(stateMachineArn=machine, maxResults=1000)["executions"]
-        return [e for e in listed if e["name"] == name]
+        return [e for e in listed if photo_id in e["name"]]
 
     [execution] = poll(executions, lambda found: len(found) == 1, what="one execution")
+    assert execution["name"].startswith("photo-5a3fe1d0c4b94b6e8d2f7a1c9e0b3d42-")
     described = aws.sfn.describe_execution(executionArn=execution["executionArn"])
-    assert json.loads(described["input"])["photo"]["key"] == f"uploads/{photo_id}/sample photo.jpg"
-    # the redelivery was known before asking Step Functions: it names the first execution
-    started = [json.loads(line) for line in first_logs.splitlines() if '"workflow started"' in line]
-    assert [line["execution_arn"] for line in started] == [execution["executionArn"]]
+    started_for = json.loads(described["input"])["photo"]
+    assert started_for["key"] == f"uploads/{photo_id}/sample photo.jpg"
+    assert started_for["versionId"] == put["VersionId"]  # the version S3 holds, as S3 named it
+    # started once (by whichever event came first); the redelivery was known before asking
+    # Step Functions: it names that execution
+    started = [json.loads(line) for line in logs.splitlines() if '"workflow started"' in line]
+    assert [s["execution_arn"] for s in started if s.get("photo_id") == photo_id] == [
+        execution["executionArn"]
+    ]
     replayed = [json.loads(line) for line in second_logs.splitlines() if "already started" in line]
     assert [line["execution_arn"] for line in replayed] == [execution["executionArn"]]
     assert "workflow started" not in second_logs

@@ -244,13 +244,21 @@ def test_start_workflow_starts_the_photo_workflow_and_nothing_else() -> None:
     assert not policy.allows("states:StopExecution", workflow)
     assert policy.allows("sqs:ReceiveMessage", stack.get_att("IngestQueue", "Arn"))
     assert not policy.allows("sqs:ReceiveMessage", stack.get_att("ExecutionEventsQueue", "Arn"))
-    assert not any(a.startswith("s3:") for s in policy.statements for a in s.actions)
-    # DynamoDB: only its record of started workflows, not the photos
+    # S3: reads the uploaded version and deletes refused versions of uploads, nothing more
+    assert policy.allows("s3:GetObjectVersion", bucket_key(UPLOAD_KEY))
+    assert policy.allows("s3:DeleteObjectVersion", bucket_key(UPLOAD_KEY))
+    for action in ("s3:DeleteObject", "s3:PutObject"):
+        assert not policy.allows(action, bucket_key(UPLOAD_KEY)), action
+    for action in ("s3:GetObject", "s3:DeleteObjectVersion"):
+        assert not policy.allows(action, bucket_key(DERIVATIVE_KEY)), action
+    # DynamoDB: its record of started workflows; a photo's record only claimed (updated)
     started = stack.get_att("IdempotencyTable", "Arn")
     for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
         assert policy.allows(f"dynamodb:{action}", started), action
-    for action in ("GetItem", "PutItem", "UpdateItem"):
-        assert not policy.allows(f"dynamodb:{action}", stack.get_att("PhotosTable", "Arn"))
+    photos = stack.get_att("PhotosTable", "Arn")
+    assert policy.allows("dynamodb:UpdateItem", photos)
+    for action in ("GetItem", "PutItem", "DeleteItem", "Scan"):
+        assert not policy.allows(f"dynamodb:{action}", photos), action
 
 
 def test_the_reconciler_records_and_announces_failures_only() -> None:

@@ -5,8 +5,8 @@ Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
-stepfunctions.evaluation (39-41, 44, 45), events (6, 12), server (11), s3 (21), dynamodb (28, 32),
-sns (36), sqs (37).
+stepfunctions.evaluation (39-41, 44, 45), events (6, 12), server (11), s3 (21, 50, 51),
+dynamodb (28, 32), sns (36), sqs (37, 52, 53).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:

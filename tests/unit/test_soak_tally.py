@@ -1,0 +1,142 @@
+"""The soak's verdict: what counts as lost, announced twice, changed after it was terminal,
+wrongly accepted, and what a redrive may change (photoflow_local.soak)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from photoflow_local.hostile import Sent
+from photoflow_local.soak import Row, SoakReport, _tally, _terminal_view
+
+
+class Heard:
+    """What a subscriber received: photo -> event type -> message ids."""
+
+    def __init__(self, received: dict[str, dict[str, set[str]]]) -> None:
+        self.received = received
+        self.dead_lettered: set[str] = set()
+        self.faults = 0
+        self.first_seen: dict[str, float] = {}
+
+
+def record(status: str, completed_at: str = "t1", width: int = 800) -> dict[str, Any]:
+    return {
+        "status": {"S": status},
+        "completedAt": {"S": completed_at},
+        "metadata": {"S": f'{{"width": {width}}}'},
+    }
+
+
+def tally(
+    sent: list[Sent],
+    first: dict[str, dict[str, Any]],
+    final: dict[str, dict[str, Any] | None],
+    heard: dict[str, dict[str, set[str]]],
+    executions: dict[str, int],
+    redriven: frozenset[str] = frozenset(),
+) -> SoakReport:
+    report = SoakReport()
+    runs = {photo: [{"name": f"photo-{photo}-x"}] * n for photo, n in executions.items()}
+    _tally(
+        report,
+        sent,
+        {p: _terminal_view(item) for p, item in first.items()},
+        final,
+        {"queue": Heard(heard)},  # type: ignore[dict-item]
+        runs,
+        set(redriven),
+    )
+    return report
+
+
+def test_a_photo_completed_once_and_announced_once_holds() -> None:
+    done = record("COMPLETED")
+    report = tally(
+        [Sent("presigned upload", "p1", "COMPLETED")],
+        {"p1": done},
+        {"p1": done},
+        {"p1": {"PhotoProcessed": {"m1"}}},
+        {"p1": 1},
+    )
+    assert report.rows["presigned upload"] == Row(sent=1, accepted=1, completed=1)
+    assert report.ok
+
+
+def test_two_announcements_two_executions_and_a_later_change_fail_the_run() -> None:
+    first = record("COMPLETED", width=900)
+    report = tally(
+        [Sent("reused", "p1", "COMPLETED"), Sent("reused", "p2", "COMPLETED")],
+        {"p1": first, "p2": first},
+        {"p1": first, "p2": record("COMPLETED", completed_at="t2", width=800)},
+        {"p1": {"PhotoProcessed": {"m1", "m2"}}, "p2": {"PhotoProcessed": {"m3"}}},
+        {"p1": 1, "p2": 2},
+    )
+    row = report.rows["reused"]
+    assert (row.announced_twice, row.changed_after_terminal) == (2, 1)
+    assert not report.ok
+
+
+def test_a_photo_never_terminal_or_never_announced_is_lost() -> None:
+    report = tally(
+        [Sent("direct upload", "p1", "COMPLETED"), Sent("direct upload", "p2", "COMPLETED")],
+        {"p2": record("COMPLETED")},
+        {"p1": record("PROCESSING"), "p2": record("COMPLETED")},
+        {},
+        {"p1": 1, "p2": 1},
+    )
+    assert report.rows["direct upload"].lost == 2
+    assert not report.ok
+
+
+def test_a_grant_that_should_have_been_refused_must_leave_nothing() -> None:
+    report = tally(
+        [Sent("expired", "p1", "NOT_ACCEPTED"), Sent("expired", "p2", "NOT_ACCEPTED")],
+        {},
+        {"p1": record("AWAITING_UPLOAD"), "p2": record("COMPLETED")},
+        {"p2": {"PhotoProcessed": {"m1"}}},
+        {"p2": 1},
+    )
+    row = report.rows["expired"]
+    assert (row.refused_as_expected, row.wrongly_accepted) == (1, 1)
+    assert not report.ok
+
+
+def test_what_the_clients_saw_counts() -> None:
+    report = tally(
+        [Sent("oversize body", None, "REFUSED", surprises=("HTTP 500",), resets=1)],
+        {},
+        {},
+        {},
+        {},
+    )
+    row = report.rows["oversize body"]
+    assert (row.refused_as_expected, row.unexpected_answers, row.resets) == (0, 1, 1)
+    assert not report.ok
+
+
+def test_a_redriven_photo_failed_then_completed_is_announced_once_each_way() -> None:
+    # the record as it was once redriven and completed, with its one failure announced before
+    done = record("COMPLETED")
+    report = tally(
+        [Sent("direct upload", "p1", "COMPLETED")],
+        {"p1": done},
+        {"p1": done},
+        {"p1": {"PhotoFailed": {"m1"}, "PhotoProcessed": {"m2"}}},
+        {"p1": 1},
+        frozenset({"p1"}),
+    )
+    assert report.rows["direct upload"] == Row(sent=1, accepted=1, completed=1)
+    assert report.ok
+
+
+def test_a_run_that_never_became_quiet_fails() -> None:
+    done = record("COMPLETED")
+    report = tally(
+        [Sent("direct upload", "p1", "COMPLETED")],
+        {"p1": done},
+        {"p1": done},
+        {"p1": {"PhotoProcessed": {"m1"}}},
+        {"p1": 1},
+    )
+    report.not_quiet = 1  # a wait reached its deadline with work still under way
+    assert not report.ok
