@@ -136,6 +136,12 @@ def test_a_redrive_that_would_change_nothing_or_announce_twice_is_refused(
     refused = photoflow(workdir, "redrive", done)
     assert refused.returncode == 1
     assert "the execution is SUCCEEDED" in refused.stdout
+    # An id that names no photo: not found (exit status 4), in one line
+    missing = photoflow(workdir, "redrive", "0" * 32)
+    assert (missing.returncode, missing.stdout) == (
+        4,
+        f"no photo {'0' * 32}: `photoflow executions` lists them\n",
+    )
 
 
 def test_dead_lettered_uploads_go_back_with_a_message_move_task(

@@ -173,17 +173,56 @@ def test_help_names_what_each_option_takes_at_80_columns(tmp_path: Path) -> None
     )
 
 
-def test_a_killed_stack_is_one_line_and_the_next_up_cleans_up(tmp_path: Path) -> None:
+def test_a_second_stack_or_a_taken_port_is_refused_and_a_killed_one_cleaned_up(
+    tmp_path: Path,
+) -> None:
+    # (one stack for both flows: each `photoflow up` costs seconds of deploying)
     with terminal(tmp_path, env_for(tmp_path)) as term:
         up = term.run("up", *UP, *ANY_PORTS)
         shown = wait_for(up, READY, timeout=120)
         assert "Everything is kept in memory: stopping the stack loses every photo." in shown
         pid = up.pid()
+
+        # A second `photoflow up` in the same folder is refused at once
+        started = time.monotonic()
+        status, second = run(term, "second", *UP, *ANY_PORTS, timeout=30)
+        assert status == 5, second.text()
+        assert time.monotonic() - started < 15
+        assert one_line(second) == (
+            f"a local stack already runs here (pid {pid}): use it, or stop it with Ctrl-C"
+            f" where it runs (or `kill {pid}`) before starting another"
+        )
+
+        # and so is a port another program listens on, elsewhere
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        with socket.socket() as other:
+            other.bind(("127.0.0.1", 0))
+            other.listen()
+            port = other.getsockname()[1]
+            for option in ("--aws-port", "--api-port"):
+                started = time.monotonic()
+                status, taken = run(
+                    term,
+                    f"taken{option.lstrip('-')}",
+                    "sh",
+                    "-c",
+                    f"cd {elsewhere} && exec {' '.join(UP)} {option} {port}",
+                    timeout=30,
+                )
+                assert status == 5, taken.text()
+                assert time.monotonic() - started < 15
+                assert taken.text().splitlines()[-1] == (
+                    f"port {port} is taken by another program: stop it, or choose another port:"
+                    f" photoflow up {option} 0 (any free port)"
+                )
+
+        # The first stack ran on
         (tmp_path / "a.jpg").write_bytes(make_photo(320, 240))
         status, uploaded = run(term, "upload", "photoflow", "upload", "--wait", "a.jpg")
         assert status == 0, uploaded.text()
 
-        # When the stack is killed, as `kill -9` or a crash does
+        # When it is killed, as `kill -9` or a crash does
         os.kill(pid, signal.SIGKILL)
         wait_for_exit(up, 30)
 
@@ -208,54 +247,11 @@ def test_a_killed_stack_is_one_line_and_the_next_up_cleans_up(tmp_path: Path) ->
         status, listed = run(term, "executions-after", "photoflow", "executions")
         assert status == 0
         assert one_line(listed) == "no executions yet: `photoflow upload PHOTO...` starts one"
+
+        # and says "stopped" when stopped
         again.keys("C-c")
         assert wait_for_exit(again, 60) == 0
         assert again.text().splitlines()[-1].endswith("stopped")
-
-
-def test_a_second_stack_or_a_taken_port_is_refused_at_once(tmp_path: Path) -> None:
-    with terminal(tmp_path, env_for(tmp_path)) as term:
-        up = term.run("up", *UP, *ANY_PORTS)
-        wait_for(up, READY, timeout=120)
-
-        # A second `photoflow up` in the same folder
-        started = time.monotonic()
-        status, second = run(term, "second", *UP, *ANY_PORTS, timeout=30)
-        assert status == 5, second.text()
-        assert time.monotonic() - started < 15
-        assert one_line(second) == (
-            f"a local stack already runs here (pid {up.pid()}): use it, or stop it with Ctrl-C"
-            f" where it runs (or `kill {up.pid()}`) before starting another"
-        )
-
-        # A port another program listens on, elsewhere
-        elsewhere = tmp_path / "elsewhere"
-        elsewhere.mkdir()
-        with socket.socket() as other:
-            other.bind(("127.0.0.1", 0))
-            other.listen()
-            port = other.getsockname()[1]
-            for option in ("--aws-port", "--api-port"):
-                started = time.monotonic()
-                status, taken = run(
-                    term,
-                    f"taken{option.lstrip('-')}",
-                    "sh",
-                    "-c",
-                    f"cd {elsewhere} && exec {' '.join(UP)} {option} {port}",
-                    timeout=30,
-                )
-                assert status == 5, taken.text()
-                assert time.monotonic() - started < 15
-                assert taken.text().splitlines()[-1] == (
-                    f"port {port} is taken by another program: stop it, or choose another port:"
-                    f" photoflow up {option} 0 (any free port)"
-                )
-
-        # The first stack ran on, and says "stopped" when stopped
-        up.keys("C-c")
-        assert wait_for_exit(up, 60) == 0
-        assert up.text().splitlines()[-1].endswith("stopped")
 
 
 def test_make_run_keeps_the_page_up_until_ctrl_c_in_a_terminal(tmp_path: Path) -> None:
