@@ -787,7 +787,16 @@ def soak(
     from photoflow_local.soak import SoakSettings, print_report, run_soak
 
     started_at = time.monotonic()
-    settings = SoakSettings(photos, fault_rate, corrupt_share, timeout, seed, hostile, crash)
+    settings = SoakSettings(
+        photos,
+        fault_rate,
+        corrupt_share,
+        timeout,
+        seed,
+        hostile,
+        crash,
+        progress=lambda line: console.print(f"[dim]{escape(line)}[/]"),
+    )
     report = run_soak(template, settings)
     raise typer.Exit(print_report(report, time.monotonic() - started_at, console))
 

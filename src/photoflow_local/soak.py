@@ -36,6 +36,7 @@ import random
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,7 @@ SUBSCRIBERS = {
 CRASH_VISIBILITY_SECONDS = 30
 CRASH_RETRY_AFTER_SECONDS = 10
 QUIET_SECONDS = 5.0
+PROGRESS_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class SoakSettings:
     crash_interval: float = 0.5  # how often a busy sandbox may be killed (chance: fault_rate)
     poller_restart_every: float = 15.0
     operation_rounds: int = 3  # dead letters moved back and redrives, until nothing is left
+    # told how the run is going every PROGRESS_SECONDS while it waits (a long run is silent
+    # otherwise)
+    progress: Callable[[str], None] | None = field(default=None, compare=False)
 
     @property
     def wait_seconds(self) -> float:
@@ -274,6 +279,8 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
             chaos.start()
         sent = _send(stack, settings, rng)
         expected = {s.photo_id: s for s in sent if s.photo_id}
+        if settings.progress:
+            settings.progress(f"{len(sent)} clients done sending; waiting for the photos")
         snapshots = _wait_until_quiet(stack, expected, subscribers, settings, report)
         chaos.stopping.set()
         report.sandboxes_killed, report.pollers_restarted = chaos.killed, chaos.restarted
@@ -364,10 +371,18 @@ def _wait_until_quiet(
     """Each accepted photo's record as first seen terminal, once every accepted photo is
     terminal and announced, the queues are idle and no notification came for a while (or at
     the deadline, what there is: the report says the run was not quiet)."""
-    deadline = time.monotonic() + settings.wait_seconds
+    began = time.monotonic()
+    deadline, told = began + settings.wait_seconds, began
     first_terminal: dict[str, dict[str, Any]] = {}
     accepted = [p for p, s in expected.items() if s.expected in (COMPLETED, FAILED)]
     while time.monotonic() < deadline:
+        if settings.progress and time.monotonic() - told >= PROGRESS_SECONDS:
+            told = time.monotonic()
+            notified = {p for s in subscribers.values() for p in s.received}
+            settings.progress(
+                f"{told - began:.0f} s: {len(first_terminal)} of {len(accepted)} accepted photos"
+                f" terminal, {len(notified.intersection(accepted))} announced"
+            )
         for photo_id in accepted:
             if photo_id not in first_terminal:
                 record = _record(stack, photo_id)

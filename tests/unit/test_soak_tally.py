@@ -3,10 +3,14 @@ wrongly accepted, and what a redrive may change (photoflow_local.soak)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from photoflow_local.hostile import Sent
-from photoflow_local.soak import Row, SoakReport, _tally, _terminal_view
+import pytest
+
+from photoflow_local import soak
+from photoflow_local.hostile import COMPLETED, Sent
+from photoflow_local.soak import Row, SoakReport, SoakSettings, _tally, _terminal_view
 
 
 class Heard:
@@ -140,3 +144,45 @@ def test_a_run_that_never_became_quiet_fails() -> None:
     )
     report.not_quiet = 1  # a wait reached its deadline with work still under way
     assert not report.ok
+
+
+def test_a_wait_says_how_far_it_got_and_a_deadline_reached_is_not_quiet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(soak, "PROGRESS_SECONDS", 0.0)  # a line at every look
+
+    class Sqs:
+        def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
+            idle = {
+                "ApproximateNumberOfMessages": "0",
+                "ApproximateNumberOfMessagesNotVisible": "0",
+            }
+            return {"Attributes": idle}
+
+    class Stack:
+        def photo_item(self, photo_id: str) -> dict[str, Any] | None:
+            return record("COMPLETED") if photo_id == "a" else None  # "b" never ends
+
+        def client(self, _service: str) -> Sqs:
+            return Sqs()
+
+        def physical_id(self, name: str) -> str:
+            return name
+
+    heard = Heard({"a": {"PhotoProcessed": {"m1"}}})
+    heard.last_received = 0.0  # type: ignore[attr-defined]
+    expected = {p: Sent("direct upload", p, COMPLETED) for p in ("a", "b")}
+    lines: list[str] = []
+    report = SoakReport()
+
+    first = soak._wait_until_quiet(
+        Stack(),  # type: ignore[arg-type]
+        expected,
+        {"queue": heard},  # type: ignore[dict-item]
+        SoakSettings(timeout=1.2, progress=lines.append),
+        report,
+    )
+
+    assert list(first) == ["a"]
+    assert report.not_quiet == 1
+    assert re.fullmatch(r"\d+ s: 1 of 2 accepted photos terminal, 1 announced", lines[-1])
