@@ -69,6 +69,7 @@ class PhotoRecord:
     metadata: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     cause: str | None = None
+    failure_announced_at: str | None = None  # when the reconciler announced the failure
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> PhotoRecord:
@@ -97,6 +98,7 @@ class PhotoRecord:
             metadata=j("metadata"),
             error=s("error"),
             cause=s("cause"),
+            failure_announced_at=s("failureAnnouncedAt"),
         )
 
     @property
@@ -216,6 +218,22 @@ class PhotoRepository:
                 and held.get("sourceKey", {}).get("S") == key
             )
         return True
+
+    def mark_failure_announced(self, photo_id: str, execution_arn: str) -> None:
+        """Note that ``execution_arn``'s failure of the photo was announced, so that no other
+        route to the same failure (a sweep, a status-change event) announces it again."""
+        now = utc_now()
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"photoId": {"S": photo_id}},
+                UpdateExpression="SET failureAnnouncedAt = if_not_exists(failureAnnouncedAt, :now)",
+                ConditionExpression="executionArn = :arn",
+                ExpressionAttributeValues={":now": {"S": now}, ":arn": {"S": execution_arn}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise  # (a newer execution's record: not this announcement's to mark)
 
     def get(self, photo_id: str) -> PhotoRecord | None:
         item = (

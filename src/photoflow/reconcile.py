@@ -112,6 +112,7 @@ class Reconciler:
             return "nothing to do"
         if ended.error != NOTIFICATION_NOT_SENT and self._record_failure(ended):
             self.announce(ended, ended.error_name, ended.cause or ended.status)
+            self.photos.mark_failure_announced(ended.photo["id"], ended.execution_arn)
             return "recorded and announced"
         return self._announce_own_end(ended)
 
@@ -123,7 +124,10 @@ class Reconciler:
         if record is None or record.execution_arn != ended.execution_arn:
             return "already terminal"
         if record.status is PhotoStatus.FAILED:
+            if record.failure_announced_at is not None:
+                return "already announced"  # by the sweep or another event about it
             self.announce(ended, record.error or ended.error_name, record.cause or "")
+            self.photos.mark_failure_announced(record.photo_id, ended.execution_arn)
             return "announced"
         if record.status is PhotoStatus.COMPLETED:
             self.announce_processed(ended, record)
@@ -180,12 +184,14 @@ class Reconciler:
                 ),
                 # Never overwrite a terminal state, nor a newer execution's record; but the
                 # failure this very event recorded before its announcement failed is written
-                # again (unchanged), so that the retry announces it.
+                # again (unchanged), so that the retry announces it: unless it was announced
+                # (by a sweep and the execution's event, both about the same failure).
                 ConditionExpression=(
                     "(attribute_not_exists(#status)"
                     " OR (#status <> :failed AND #status <> :completed)"
                     " OR (#status = :failed AND executionArn = :arn"
-                    " AND #error = :error AND cause = :cause))"
+                    " AND #error = :error AND cause = :cause"
+                    " AND attribute_not_exists(failureAnnouncedAt)))"
                     " AND (attribute_not_exists(executionArn) OR executionArn = :arn)"
                 ),
                 ExpressionAttributeNames={"#status": "status", "#error": "error"},

@@ -153,6 +153,34 @@ def test_a_failed_announcement_is_made_when_the_event_is_retried(
     assert reconciler.reconcile(other) == "already terminal"
 
 
+def test_a_failure_a_sweep_announced_is_not_announced_again_by_its_late_event(
+    local_stack: LocalStack,
+    aws: Any,
+    failed_queue: QueueWatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an execution that timed out while its status-change event waits in a busy queue,
+    # and a sweep that found it first (it asks Step Functions how the execution ended)
+    monkeypatch.setattr(reconcile.clients, "sns", lambda: local_stack.client("sns"))
+    monkeypatch.setattr(reconcile.clients, "dynamodb", lambda: aws.dynamodb)
+    reconciler = Reconciler(
+        local_stack.output("PhotosTableName"), local_stack.output("PhotoEventsTopicArn")
+    )
+    photo_id, _, detail = processing_photo(local_stack, aws)
+    assert reconciler.reconcile(EndedExecution.from_detail(detail)) == "recorded and announced"
+
+    # When the event arrives at last, and is even delivered twice
+    for event_id in ("late", "late-again"):
+        event = sqs_event(detail, event_id=f"{event_id}-{photo_id}")
+        payload, errored, _ = local_stack.lambdas.invoke("ReconcileFunction", json.dumps(event))
+        assert (errored, json.loads(payload)) == (False, {"batchItemFailures": []})
+
+    # Then subscribers heard of the failure once
+    [[message]] = notifications(photo_id, {failed_queue: 1})
+    assert message["body"]["error"]["name"] == "States.Timeout"
+    assert reconciler.reconcile(EndedExecution.from_detail(detail)) == "already announced"
+
+
 def test_a_failure_recorded_by_the_workflow_is_announced_when_it_then_timed_out(
     local_stack: LocalStack,
     aws: Any,
