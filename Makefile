@@ -121,7 +121,7 @@ $(CHROMIUM):
 	fi
 
 test: lint cfn build $(CHROMIUM)
-	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
