@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from photoflow.imaging import CorruptImage, TooManyPixels
+from photoflow.imaging import CorruptImage, PhotoTooLarge, TooManyPixels
 from photoflow.reasons import describe, for_people, is_safe, photo_faults
 from photoflow.storage import PhotoMissing
 from photoflow_local.aws_jsonata import evaluate
@@ -162,12 +162,14 @@ def test_what_each_failure_says_to_people(
     assert describe(error, cause) == message
 
 
-def test_the_photos_faults_are_worded_for_people_when_raised() -> None:
-    assert str(CorruptImage("cannot decode /tmp/upload-1/x.jpg: broken")) == (
-        "cannot decode [path] broken"
-    )
+def test_the_photos_faults_are_one_line_of_at_most_300_characters_when_raised() -> None:
     assert str(TooManyPixels("over\nthe   limit")) == "over the limit"
-    assert str(PhotoMissing(TRACEBACK)) == "KeyError: 'sizes'"
+    assert str(PhotoMissing("  gone\n")) == "gone"
+    # an API's route is kept in an API's answer (whether a notification may carry it is
+    # is_safe's to say: it may not)
+    route = "bodies over 4,194,304 bytes must use POST /photos/uploads"
+    assert str(PhotoTooLarge(route)) == route
+    assert describe("PhotoTooLarge", route) == "The photo could not be processed."
     long = str(CorruptImage("damaged " * 60))
     # 37 words and a space are 296 characters: 3 more, and the ellipsis
     assert len(long) == 300 and long.endswith("damaged dam\N{HORIZONTAL ELLIPSIS}")

@@ -3,8 +3,9 @@
 The state machine's Catch and Retry rules match these class names, and a
 message ends up as the message of a FAILED record and its PhotoFailed notification,
 or in a 4xx response body, so names are stable and messages are written for the
-person who sent the photo: one line, no file paths, at most 300 characters
-(``photoflow.reasons.for_people``, applied when raised).
+person who sent the photo: one line of at most 300 characters
+(``photoflow.reasons.for_people``, applied when raised), and no file path or stack
+trace (one that holds either is replaced by a fixed sentence in a notification).
 """
 
 from __future__ import annotations
