@@ -120,7 +120,15 @@ $(CHROMIUM):
 		echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; \
 	fi
 
-test: lint cfn build $(CHROMIUM)
+# axe-core, the accessibility engine the browser tests run in the page: the version and
+# tarball sha256 pinned in requirements/axe-core.txt, fetched from the npm registry once.
+AXE := .cache/axe-core-$(shell sed -n 's/^axe-core==\([^ ]*\) .*/\1/p' requirements/axe-core.txt)/axe.min.js
+
+$(AXE): requirements/axe-core.txt | $(STAMP)
+	@$(STEP) "fetching axe-core for the browser tests (npm registry, sha256 checked)" \
+		$(BIN)/python -m tests.axe
+
+test: lint cfn build $(CHROMIUM) $(AXE)
 	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 unit: $(STAMP)
@@ -129,7 +137,7 @@ unit: $(STAMP)
 integration: build
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
-e2e: $(STAMP) $(CHROMIUM)
+e2e: $(STAMP) $(CHROMIUM) $(AXE)
 	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 soak: $(STAMP)
@@ -150,4 +158,4 @@ mutation: $(STAMP)
 	$(BIN)/python -m tests.mutation $(MUTATION_ARGS)
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .local-stack test-artifacts .cache

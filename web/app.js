@@ -376,26 +376,48 @@
     } else {
       rows.push(metadataRow("Location", h("span", { class: "muted" }, "Not recorded")));
     }
-    const colours = (Array.isArray(metadata.dominantColours) ? metadata.dominantColours : []).filter((c) =>
-      /^#[0-9a-f]{6}$/i.test(String(c)),
-    );
+    const colours = paletteOf(metadata);
     if (colours.length > 0) {
       rows.push(
         metadataRow(
           "Colours",
           h(
             "ul",
-            { class: "swatches", "aria-label": "Dominant colours" },
-            colours.map((colour) => {
+            { class: "swatches", "aria-label": "Dominant colours, by the share of the photo they cover" },
+            colours.map(({ colour, share }) => {
               const chip = h("span", { class: "swatch__chip", "aria-hidden": "true" });
               chip.style.backgroundColor = colour;
-              return h("li", { class: "swatch", "data-testid": "colour-swatch" }, chip, h("code", {}, colour.toLowerCase()));
+              return h(
+                "li",
+                { class: "swatch", "data-testid": "colour-swatch" },
+                chip,
+                h("code", {}, colour.toLowerCase()),
+                share === null ? null : h("span", { class: "swatch__share", "data-testid": "colour-share" }, ` ${formatShare(share)}`),
+              );
             }),
           ),
         ),
       );
     }
     return h("dl", { class: "meta", "data-testid": "metadata" }, rows);
+  }
+
+  /** The dominant colours with their shares (palette), or without (photos processed before). */
+  function paletteOf(metadata) {
+    const isColour = (c) => /^#[0-9a-f]{6}$/i.test(String(c));
+    if (Array.isArray(metadata.palette)) {
+      return metadata.palette
+        .filter((entry) => entry && isColour(entry.colour))
+        .map((entry) => ({ colour: String(entry.colour), share: isNumber(entry.share) ? entry.share : null }));
+    }
+    const colours = Array.isArray(metadata.dominantColours) ? metadata.dominantColours : [];
+    return colours.filter(isColour).map((colour) => ({ colour: String(colour), share: null }));
+  }
+
+  /** 0.853 as "85%"; a share under half a percent as "<1%". */
+  function formatShare(share) {
+    const percent = Math.round(share * 100);
+    return percent < 1 ? "<1%" : `${percent}%`;
   }
 
   function filterList(photo, name) {
@@ -472,13 +494,24 @@
     );
   }
 
-  function errorView(name, message) {
+  /** Why a photo failed: its message as a disclosure's summary (a keyboard stop that reads
+   * out the reason), the error's name inside. */
+  function reasonView(name, message, { open, about = null }) {
     return h(
-      "div",
-      { class: "alert", role: "alert", "data-testid": "photo-error" },
-      h("p", { class: "alert__message" }, message || "No reason was given."),
-      h("p", { class: "alert__name" }, "Error: ", h("code", {}, name || "Unknown")),
+      "details",
+      { class: "reason", open, "data-testid": "failure-reason" },
+      h(
+        "summary",
+        { class: "reason__message" },
+        about ? h("span", { class: "visually-hidden" }, `${about} failed: `) : null,
+        message || "No reason was given.",
+      ),
+      h("p", { class: "reason__name" }, "Error: ", h("code", {}, name || "Unknown")),
     );
+  }
+
+  function errorView(name, message) {
+    return h("div", { class: "alert", role: "alert", "data-testid": "photo-error" }, reasonView(name, message, { open: true }));
   }
 
   // ------------------------------------------------------------------ upload cards
@@ -648,7 +681,7 @@
         continue;
       }
       card.show(photo);
-      if (photo.status === "COMPLETED") gallery.refreshSoon();
+      if (TERMINAL.has(photo.status)) gallery.refreshSoon();
       if (TERMINAL.has(photo.status)) return;
     }
     card.stalled(() => follow(card));
@@ -676,7 +709,15 @@
     const name = photo.filename || "photo";
     const status = String(photo.status || "");
     const picked = status === "COMPLETED" ? pickThumbnails(photo) : null;
-    const visual = picked
+    const error = photo.error || {};
+    const visual = status === "FAILED"
+      ? h(
+          "div",
+          { class: "tile__failed", "data-status": status },
+          h("span", { class: "tile__badge", "aria-hidden": "true" }, STATUS.FAILED.badge),
+          reasonView(error.name, error.message, { open: false, about: name }),
+        )
+      : picked
       ? h(
           "a",
           { class: "tile__link", href: safeUrl(picked.large.url), target: "_blank", rel: "noopener noreferrer" },

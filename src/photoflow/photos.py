@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow import clients
+from photoflow.reasons import describe
 
 LIST_PARTITION = "photos"  # every photo shares one GSI partition: "newest first" across all
 BY_CREATED_AT_INDEX = "ByCreatedAt"
@@ -68,7 +69,8 @@ class PhotoRecord:
     derivatives: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
-    cause: str | None = None
+    message: str | None = None  # the failure in words for people (photoflow.reasons)
+    cause: str | None = None  # kept by records written before messages: never shown as is
     failure_announced_at: str | None = None  # when the reconciler announced the failure
 
     @classmethod
@@ -97,26 +99,20 @@ class PhotoRecord:
             derivatives=j("derivatives"),
             metadata=j("metadata"),
             error=s("error"),
+            message=s("message"),
             cause=s("cause"),
             failure_announced_at=s("failureAnnouncedAt"),
         )
 
     @property
     def error_message(self) -> str | None:
-        """The human-readable reason of a failure.
-
-        A Lambda error's cause is a JSON document (errorMessage, errorType,
-        stackTrace); other causes (timeouts, service errors) are plain text.
-        """
-        if self.cause is None:
+        """The failure in words for people: what the workflow recorded, or for a record
+        written before messages were, the words of its cause that people may read."""
+        if self.message is not None:
+            return self.message
+        if self.error is None and self.cause is None:
             return None
-        try:
-            parsed = json.loads(self.cause)
-        except ValueError:
-            return self.cause
-        if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
-            return parsed["errorMessage"]
-        return self.cause
+        return describe(self.error, self.cause)
 
 
 class PhotoRepository:

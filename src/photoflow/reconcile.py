@@ -38,6 +38,9 @@ from photoflow.photos import (
     parse_iso,
     utc_now,
 )
+from photoflow.reasons import describe
+
+SCHEMA_VERSION = "2"  # events/notification.schema.json
 
 DONE = "PhotoFailed"
 NOTIFICATION_NOT_SENT = "PhotoFailed.NotificationNotSent"
@@ -83,20 +86,25 @@ class EndedExecution:
             return str(parsed["errorType"])
         return self.error or "States.Runtime"
 
+    @property
+    def message(self) -> str:
+        """The failure in words for people; the cause itself stays in the history."""
+        return describe(self.error_name, self.cause)
+
 
 def failure_event(
-    photo: dict[str, Any], execution_arn: str, error: str, cause: str
+    photo: dict[str, Any], execution_arn: str, error: str, message: str
 ) -> dict[str, Any]:
     """The PhotoFailed message, shaped as the state machine's NotifyFailure state shapes it."""
     return {
-        "schemaVersion": "1",
+        "schemaVersion": SCHEMA_VERSION,
         "eventType": "PhotoFailed",
         "status": "FAILED",
         "photoId": photo["id"],
         "source": {"bucket": photo.get("bucket"), "key": photo.get("key")},
         "executionArn": execution_arn,
         "occurredAt": utc_now(),
-        "error": {"name": error, "cause": cause},
+        "error": {"name": error, "message": message},
     }
 
 
@@ -111,7 +119,7 @@ class Reconciler:
         if ended.status not in TERMINAL_EVENT_STATUSES or ended.error == DONE:
             return "nothing to do"
         if ended.error != NOTIFICATION_NOT_SENT and self._record_failure(ended):
-            self.announce(ended, ended.error_name, ended.cause or ended.status)
+            self.announce(ended, ended.error_name, ended.message)
             self.photos.mark_failure_announced(ended.photo["id"], ended.execution_arn)
             return "recorded and announced"
         return self._announce_own_end(ended)
@@ -126,7 +134,9 @@ class Reconciler:
         if record.status is PhotoStatus.FAILED:
             if record.failure_announced_at is not None:
                 return "already announced"  # by the sweep or another event about it
-            self.announce(ended, record.error or ended.error_name, record.cause or "")
+            self.announce(
+                ended, record.error or ended.error_name, record.error_message or ended.message
+            )
             self.photos.mark_failure_announced(record.photo_id, ended.execution_arn)
             return "announced"
         if record.status is PhotoStatus.COMPLETED:
@@ -176,11 +186,11 @@ class Reconciler:
                 TableName=self.table_name,
                 Key={"photoId": {"S": ended.photo["id"]}},
                 UpdateExpression=(
-                    "SET #status = :failed, #error = :error, cause = :cause, "
+                    "SET #status = :failed, #error = :error, #message = :message, "
                     "failedAt = if_not_exists(failedAt, :now), updatedAt = :now, "
                     "createdAt = if_not_exists(createdAt, :now), "
                     "listPartition = :listPartition, sourceKey = :key, executionArn = :arn "
-                    "REMOVE expiresAt"
+                    "REMOVE expiresAt, cause"
                 ),
                 # Never overwrite a terminal state, nor a newer execution's record; but the
                 # failure this very event recorded before its announcement failed is written
@@ -190,16 +200,20 @@ class Reconciler:
                     "(attribute_not_exists(#status)"
                     " OR (#status <> :failed AND #status <> :completed)"
                     " OR (#status = :failed AND executionArn = :arn"
-                    " AND #error = :error AND cause = :cause"
+                    " AND #error = :error AND #message = :message"
                     " AND attribute_not_exists(failureAnnouncedAt)))"
                     " AND (attribute_not_exists(executionArn) OR executionArn = :arn)"
                 ),
-                ExpressionAttributeNames={"#status": "status", "#error": "error"},
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#error": "error",
+                    "#message": "message",
+                },
                 ExpressionAttributeValues={
                     ":failed": {"S": PhotoStatus.FAILED.value},
                     ":completed": {"S": PhotoStatus.COMPLETED.value},
                     ":error": {"S": ended.error_name},
-                    ":cause": {"S": ended.cause or ended.status},
+                    ":message": {"S": ended.message},
                     ":now": {"S": now},
                     ":listPartition": {"S": LIST_PARTITION},
                     ":key": {"S": str(ended.photo.get("key", ""))},
@@ -215,7 +229,7 @@ class Reconciler:
     def announce_processed(self, ended: EndedExecution, record: PhotoRecord) -> None:
         """PhotoProcessed, as the state machine's NotifyProcessed state sends it."""
         message = {
-            "schemaVersion": "1",
+            "schemaVersion": SCHEMA_VERSION,
             "eventType": "PhotoProcessed",
             "status": "COMPLETED",
             "photoId": record.photo_id,
@@ -232,9 +246,9 @@ class Reconciler:
             format=str(record.metadata.get("format", "")) or "unknown",
         )
 
-    def announce(self, ended: EndedExecution, error: str, cause: str) -> None:
-        message = failure_event(ended.photo, ended.execution_arn, error, cause)
-        self._publish(message, eventType="PhotoFailed", status="FAILED", error=error)
+    def announce(self, ended: EndedExecution, error: str, message: str) -> None:
+        event = failure_event(ended.photo, ended.execution_arn, error, message)
+        self._publish(event, eventType="PhotoFailed", status="FAILED", error=error)
 
     def _publish(self, message: dict[str, Any], **attributes: str) -> None:
         """A photo event on the topic, with the attributes subscribers filter on."""

@@ -57,7 +57,11 @@ def thumbnails(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
     pixels = summarize_rendition(renditions[-1].data)
     return {
         "thumbnails": [ref.dump() for ref in refs],
-        "pixels": {"dominantColours": pixels.dominant_colours, "phash": pixels.phash},
+        "pixels": {
+            "dominantColours": pixels.dominant_colours,
+            "palette": [{"colour": c.colour, "share": c.share} for c in pixels.palette],
+            "phash": pixels.phash,
+        },
     }
 
 

@@ -12,6 +12,7 @@ from photoflow import clients
 from photoflow.imaging import PhotoTooLarge, Rendition
 from photoflow.keys import derivative_key
 from photoflow.models import PhotoRef, RenditionRef
+from photoflow.reasons import for_people
 
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NoSuchBucket"}
 _TRANSIENT = {
@@ -32,12 +33,18 @@ class StorageUnavailable(Exception):
 class PhotoMissing(Exception):
     """The original is gone (deleted or overwritten before processing)."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(for_people(message))
+
 
 def _translate(error: Exception, what: str) -> Exception:
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "")
         if code in _MISSING:
-            return PhotoMissing(f"{what}: {code}")
+            # Its message goes to the person who sent the photo: no bucket, no key.
+            return PhotoMissing(
+                f"the photo was deleted or replaced before it could be processed ({code})"
+            )
         if code in _TRANSIENT:
             return StorageUnavailable(f"{what}: {code}")
         return error

@@ -66,7 +66,6 @@ from photoflow_local.executions import (
 )
 from photoflow_local.failures import EXIT_CODES_HELP, ExitCode, Failure
 from photoflow_local.history import Timeline, build_timeline
-from photoflow_local.running import STATE_DIR
 
 console = Console(file=sys.stdout)
 _options: dict[str, bool] = {}  # the global options of this invocation
@@ -318,8 +317,8 @@ def up(
         started_at = time.monotonic()
         try:
             with (
-                (STATE_DIR / "functions.log").open("a", encoding="utf-8") as log,
-                (STATE_DIR / "debug.log").open("a", encoding="utf-8") as debug_log,
+                running.run_log(running.FUNCTIONS_LOG) as log,
+                running.run_log(running.DEBUG_LOG) as debug_log,
                 LocalStack(template, options, log_sink=log, debug_log_sink=debug_log) as stack,
             ):
                 claim.publish(running.stack_state(stack))
@@ -343,7 +342,7 @@ def _print_addresses(stack: Any, with_page: bool) -> None:
     if with_page and api_url:
         console.print(f"[bold]Web page[/]      {api_url}/")
     console.print(f"[bold]AWS endpoint[/]  {stack.endpoint_url}  (boto3 or aws --endpoint-url)")
-    console.print(f"[bold]Function logs[/] {STATE_DIR / 'functions.log'}")
+    console.print(f"[bold]Function logs[/] {running.FUNCTIONS_LOG}")
     for logical_id, reason in stack.stack.not_emulated.items():
         console.print(f"[dim]not emulated: {logical_id} ({reason})[/]")
 
@@ -617,9 +616,10 @@ def replay(
             recording = Recording.load(history_file, describe)
         else:
             raise typer.BadParameter("give a HISTORY file or --execution")
-        STATE_DIR.mkdir(exist_ok=True)
+        # The replay's own stack logs to a file of its own: never into the log of a stack
+        # running here, where its lines would read like a second run of that stack's photos.
         with (
-            (STATE_DIR / "functions.log").open("a", encoding="utf-8") as log,
+            running.run_log(running.REPLAY_LOG) as log,
             LocalStack(template, StackOptions(time_scale=0.01), log_sink=log) as stack,
         ):
             result = run_replay(
@@ -633,6 +633,7 @@ def replay(
         console.print(f"[red]cannot replay: {escape(str(error))}[/]", soft_wrap=True)
         raise typer.Exit(ExitCode.USAGE) from None
     print_replay(result)
+    console.print(f"[dim]the replay's function logs: {running.REPLAY_LOG}[/]", soft_wrap=True)
     raise typer.Exit(0 if result.identical else 1)
 
 

@@ -17,9 +17,10 @@ from rich.console import Console
 from rich.panel import Panel
 
 from photoflow_local import running
-from photoflow_local.cli import STATE_DIR, print_timeline
+from photoflow_local.cli import print_timeline
 from photoflow_local.client import PhotosClient
 from photoflow_local.history import build_timeline
+from photoflow_local.running import STATE_DIR
 from photoflow_local.stack import LocalStack, StackOptions
 
 SAMPLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
@@ -68,7 +69,7 @@ def run_demo(
     started = time.monotonic()
     with (
         running.claim() if keep else contextlib.nullcontext() as claim,
-        (STATE_DIR / "functions.log").open("w", encoding="utf-8") as log,
+        running.run_log(running.FUNCTIONS_LOG) as log,
         LocalStack(template, options, log_sink=log) as stack,
     ):
         up_in = f"local stack up in {time.monotonic() - started:.1f}s"

@@ -3,8 +3,10 @@
 Started by the local Lambda service (lambdas.py) with the function's own
 environment, as Lambda starts an execution environment: variables, Powertools'
 per-process state and a crash stay inside it. It speaks over a
-multiprocessing connection: ("invoke", event JSON) in, (payload JSON, errored,
-log text) out. Kept free of moto and the local stack, so a sandbox starts fast.
+multiprocessing connection: an event JSON in; ("log", lines) out as the function
+writes them (what it prints reaches the log as it happens, as on Lambda, not when the
+invocation ends), then (payload JSON, errored, log text) with the invocation's whole
+log. Kept free of moto and the local stack, so a sandbox starts fast.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import io
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -89,13 +92,36 @@ def _frame(frame: traceback.FrameSummary, code_dir: str | None = None) -> str:
     return f'  File "{shown}", line {frame.lineno}, in {frame.name}\n    {frame.line or ""}\n'
 
 
+LOG = "log"  # the tag of a message carrying log lines, ahead of an invocation's result
+
+
 class _Capture(io.StringIO):
-    """The sandbox's stdout: what the function prints, handed back with each result."""
+    """The sandbox's stdout: each whole line the function writes is sent on at once
+    (("log", lines)); all of them are handed back with the result too."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__()
+        self.connection = connection
+        self.pending = ""  # the start of a line not ended yet
+        self.lock = threading.Lock()  # a function's threads may print too
+
+    def write(self, text: str) -> int:
+        with self.lock:
+            written = super().write(text)
+            lines, newline, self.pending = (self.pending + text).rpartition("\n")
+            if newline:
+                self.connection.send((LOG, lines + newline))
+        return written
 
     def drain(self) -> str:
-        text = self.getvalue()
-        self.seek(0)
-        self.truncate(0)
+        """The text written since the last drain; a line left unended is sent on now."""
+        with self.lock:
+            if self.pending:
+                self.connection.send((LOG, self.pending))
+                self.pending = ""
+            text = self.getvalue()
+            self.seek(0)
+            self.truncate(0)
         return text
 
 
@@ -122,7 +148,7 @@ def serve(
 ) -> None:
     """The sandbox's main loop (the child process's entry point)."""
     os.environ.update(environment)
-    capture = _Capture()
+    capture = _Capture(connection)
     # Powertools' Logger binds stdout when it is created, at import; warnings go to stderr.
     sys.stdout = sys.stderr = capture
     region = environment.get("AWS_REGION", "us-east-1")

@@ -9,7 +9,9 @@ does to its process (environment variables, Powertools' per-process state, a
 crash) reaches another. A handler that outlives its Timeout is stopped and its
 sandbox replaced (``Sandbox.Timedout``); a sandbox that dies mid-invocation is
 reported as ``Runtime.ExitError``, as an out-of-memory kill is on Lambda.
-What functions print goes to the log sink, never to the terminal.
+What functions print goes to the log sink, never to the terminal, line by line as
+they print it (a sandbox sends each line on at once), each line written whole and
+flushed: a log file can be followed while the stack runs.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from photoflow_local.lambda_worker import error_payload, serve
+from photoflow_local.lambda_worker import LOG, error_payload, serve
 
 # Failures of the sandbox rather than of the function's code: a handler past its
 # Timeout, a process that died (killed, out of memory). Lambda writes them to the
@@ -102,9 +104,15 @@ def platform_error_line(function_name: str, event: str, payload: str, error_type
 
 
 class _Sandbox:
-    """One process serving one function."""
+    """One process serving one function; ``on_log`` receives its log lines as they come."""
 
-    def __init__(self, function: LocalFunction, environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        function: LocalFunction,
+        environment: dict[str, str],
+        on_log: Callable[[str], None],
+    ) -> None:
+        self.on_log = on_log
         self.connection, child = _SPAWN.Pipe()
         self.process = _SPAWN.Process(
             target=serve,
@@ -132,10 +140,17 @@ class _Sandbox:
         return self.process.is_alive()
 
     def _receive(self, timeout: float) -> tuple[str, bool, str] | None:
-        if not self.connection.poll(timeout):
-            return None
-        reply: tuple[str, bool, str] = self.connection.recv()
-        return reply
+        """The sandbox's next answer within ``timeout`` seconds, its log lines passed on
+        to ``on_log`` meanwhile; None when none came in time."""
+        deadline = time.monotonic() + timeout
+        while self.connection.poll(max(0.0, deadline - time.monotonic())):
+            message = self.connection.recv()
+            if message[0] == LOG and len(message) == 2:
+                self.on_log(message[1])
+                continue
+            reply: tuple[str, bool, str] = message
+            return reply
+        return None
 
     def invoke(self, event: str, timeout: float) -> tuple[str, bool, str, str | None]:
         """(payload, errored, logs, error type). A sandbox that times out or dies is stopped."""
@@ -255,17 +270,23 @@ class LambdaService:
             Invocation(function_name, began, (time.monotonic() - began) * 1000, errored, error_type)
         )
         if error_type in PLATFORM_ERRORS:  # the function could not log it: Lambda does
-            logs += platform_error_line(function_name, event, payload, error_type)
-        if logs:
-            with self._log_lock:
-                self.log_sink.write(logs)
+            line = platform_error_line(function_name, event, payload, error_type)
+            self.write_log(line)
+            logs += line
         return payload, errored, logs
+
+    def write_log(self, lines: str) -> None:
+        """Whole lines into the sink, at once: functions running side by side interleave
+        by line, never within one, and a file sink holds each line as soon as it is written."""
+        with self._log_lock:
+            self.log_sink.write(lines)
+            self.log_sink.flush()
 
     def _sandbox_for(self, function: LocalFunction) -> _Sandbox:
         with function._lock:
             if function._idle:
                 return function._idle.pop()
-        sandbox = _Sandbox(function, self.environment(function))
+        sandbox = _Sandbox(function, self.environment(function), self.write_log)
         # Keep track of live sandboxes only: timed-out and crashed ones are already stopped.
         self._sandboxes = [s for s in self._sandboxes if s.alive] + [sandbox]
         return sandbox
@@ -281,7 +302,7 @@ class LambdaService:
             with function._lock:
                 if function._idle:
                     continue
-            sandbox = _Sandbox(function, self.environment(function))
+            sandbox = _Sandbox(function, self.environment(function), self.write_log)
             self._sandboxes.append(sandbox)
             with function._lock:
                 function._idle.append(sandbox)

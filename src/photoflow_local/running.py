@@ -27,6 +27,20 @@ STATE_DIR = Path(".local-stack")
 STATE_FILE = STATE_DIR / "stack.json"
 LOCK_FILE = STATE_DIR / "up.lock"
 START_HINT = "start one with `photoflow up` (or `make up`)"
+# What the running stack's functions log (`up`, `demo`), and what the stack that
+# `replay` starts for itself logs: two files, so a replay never reads like another run.
+FUNCTIONS_LOG = STATE_DIR / "functions.log"
+DEBUG_LOG = STATE_DIR / "debug.log"
+REPLAY_LOG = STATE_DIR / "replay-functions.log"
+
+
+def run_log(path: Path) -> TextIO:
+    """``path`` opened for this run alone, line-buffered (each line is in the file once
+    written, for ``tail -f``); the previous run's file is kept as ``<name>.previous.log``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.replace(path.with_name(f"{path.stem}.previous{path.suffix}"))
+    return path.open("w", encoding="utf-8", buffering=1)
 
 
 @dataclass

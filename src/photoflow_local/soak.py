@@ -344,7 +344,7 @@ def _status(record: dict[str, Any] | None) -> str | None:
 
 def _terminal_view(record: dict[str, Any]) -> dict[str, Any]:
     """What must not change once a photo is terminal."""
-    kept = ("status", "error", "cause", "size", "metadata", "derivatives", "sourceKey")
+    kept = ("status", "error", "message", "size", "metadata", "derivatives", "sourceKey")
     return {name: record.get(name) for name in (*kept, "completedAt", "failedAt")}
 
 

@@ -311,9 +311,9 @@ def test_bad_objects_put_straight_into_s3_end_failed_with_a_named_error(
     )
     item = terminal_record(local_stack, photo_id)
     assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", error)
-    assert json.loads(item["cause"]["S"])["errorMessage"]
+    assert item["message"]["S"]
     [message], _ = notifications(photo_id, {failed_queue: 1, completed_queue: 0})
-    assert message["body"]["error"]["name"] == error
+    assert message["body"]["error"] == {"name": error, "message": item["message"]["S"]}
 
 
 def test_an_object_over_the_size_cap_fails_without_being_read(local_stack: LocalStack) -> None:

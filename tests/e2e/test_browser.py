@@ -1,7 +1,9 @@
 """The web page in a real browser: upload, live status, results, errors, keyboard, phones.
 
 Headless Chromium (Debian's package; CHROMIUM_PATH overrides where it is) driven by
-Playwright, against the page and API served by the local stack.
+Playwright, against the page and API served by the local stack. axe-core (pinned in
+requirements/axe-core.txt) checks the page against WCAG 2.2 A and AA as it goes: empty,
+after uploads and failures, and on a phone.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from photoflow_local.client import PhotosClient
 from photoflow_local.stack import LocalStack
+from tests import axe
 from tests.photos import make_photo, truncated_jpeg
 from tests.support import ROOT
 
@@ -38,8 +44,13 @@ WORKFLOW_TIMEOUT_MS = 60_000  # upload to a terminal state, through the whole wo
 UI_TIMEOUT_MS = 10_000  # anything the page does without the workflow
 
 HEX_COLOUR = re.compile(r"^#[0-9a-f]{6}$")
+SWATCH = re.compile(r"^(#[0-9a-f]{6}) (\d+)%$")  # a colour and the share of the photo it covers
 TIMES = "\N{MULTIPLICATION SIGN}"  # as the page writes dimensions
 OpenPage = Callable[..., Page]
+# axe-core's tags for WCAG 2.0, 2.1 and 2.2, levels A and AA
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+FOCUS_RING = (29, 111, 242)  # --focus in style.css (light scheme, as headless Chromium has)
+PHONE_WIDTH = 375
 
 
 @dataclass
@@ -131,12 +142,94 @@ def screenshot(page: Page, name: str) -> None:
     page.screenshot(path=ARTIFACTS / name, full_page=True)
 
 
+@cache
+def axe_source() -> str:
+    try:
+        return axe.script().read_text(encoding="utf-8")
+    except axe.AxeUnavailable as error:
+        pytest.fail(f"axe-core is needed for the accessibility checks: {error}", pytrace=False)
+
+
+def assert_accessible(page: Page, when: str) -> None:
+    """No violation of axe-core's WCAG 2.2 A and AA rules on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol: the page's CSP (script-src 'self')
+        # does not apply, and the page itself stays as it is served.
+        page.evaluate(axe_source())
+    violations = page.evaluate(
+        """tags => axe.run(document, {runOnly: {type: "tag", values: tags},
+                                        resultTypes: ["violations"]})
+            .then(results => results.violations.map(v => ({
+                rule: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ") + ": " + n.failureSummary)})))""",
+        WCAG_22_AA,
+    )
+    assert violations == [], f"WCAG 2.2 AA violations {when}: {json.dumps(violations, indent=1)}"
+
+
+# Why the focused element's focus is not visible: no outline, or an ancestor that clips it.
+FOCUS_PROBLEM = """el => {
+    const style = getComputedStyle(el);
+    const width = parseFloat(style.outlineWidth);
+    if (style.outlineStyle === "none" || !(width >= 2)) return "no outline";
+    const ring = width + Math.max(0, parseFloat(style.outlineOffset) || 0);
+    const box = el.getBoundingClientRect();
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+        const clip = getComputedStyle(up);
+        if (clip.overflowX === "visible" && clip.overflowY === "visible") continue;
+        const edge = up.getBoundingClientRect();
+        if (box.left - ring < edge.left || box.top - ring < edge.top
+            || box.right + ring > edge.right || box.bottom + ring > edge.bottom) {
+            return `outline clipped by <${up.tagName.toLowerCase()} class="${up.className}">`;
+        }
+    }
+    return null;
+}"""
+
+
+def tab_stops(page: Page) -> list[dict[str, Any]]:
+    """Every stop Tab reaches from the top, once round: what it is and any focus problem."""
+    limit = page.evaluate(
+        "() => document.querySelectorAll('a[href], button, summary, input, [tabindex]').length"
+    )
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    stops: list[dict[str, Any]] = []
+    for _ in range(limit + 2):
+        page.keyboard.press("Tab")
+        focused = page.evaluate_handle("() => document.activeElement")
+        stop = page.evaluate(
+            """el => el && el !== document.body ? {
+                tag: el.tagName.toLowerCase(), text: el.textContent.trim().slice(0, 200),
+                testid: el.closest("[data-testid]")?.dataset.testid || ""} : null""",
+            focused,
+        )
+        if stop is None or (stops and stop == {k: stops[0][k] for k in stop}):
+            break
+        stop["problem"] = page.evaluate(FOCUS_PROBLEM, focused)
+        stops.append(stop)
+    return stops
+
+
+def ring_pixels_above(page: Page, target: Locator) -> float:
+    """The share of the row 4 px above ``target`` drawn in the focus ring's colour."""
+    box = target.bounding_box()
+    assert box is not None
+    clip = {"x": box["x"], "y": box["y"] - 4, "width": box["width"], "height": 1}
+    with Image.open(BytesIO(page.screenshot(clip=clip))) as row:
+        pixels = list(row.convert("RGB").getdata())
+    close = [p for p in pixels if sum(abs(a - b) for a, b in zip(p, FOCUS_RING, strict=True)) < 60]
+    return len(close) / len(pixels)
+
+
 @pytest.mark.browser
 def test_uploads_show_progress_then_results_or_the_failure(
     open_page: OpenPage, tmp_path: Path
 ) -> None:
-    # Given the page, and two photos and a corrupt JPEG on disk
+    # Given the page, with nothing uploaded from it yet: accessible as it is
     page = open_page()
+    expect(page.get_by_test_id("gallery-status")).not_to_have_text("Loading…")
+    assert_accessible(page, "on the empty page")
+    # and two photos and a corrupt JPEG on disk
     files = write_files(
         tmp_path,
         {
@@ -183,21 +276,27 @@ def test_uploads_show_progress_then_results_or_the_failure(
         "href",
         "https://www.openstreetmap.org/?mlat=40.00000&mlon=-3.70000#map=15/40.00000/-3.70000",
     )
-    swatches = beach.get_by_test_id("colour-swatch")
-    expect(swatches.first).to_have_text(HEX_COLOUR)
+    # each colour with the share of the photo it covers, the largest first
+    swatches = [text.strip() for text in beach.get_by_test_id("colour-swatch").all_text_contents()]
+    shares = [SWATCH.match(text) for text in swatches]
+    assert swatches and all(shares), swatches
+    percents = [int(share[2]) for share in shares if share]
+    assert percents == sorted(percents, reverse=True) and sum(percents) <= 102, swatches
 
     # and the filtered versions, each described
     filters = beach.get_by_test_id("filter-image")
     expect(filters).to_have_count(4)
     expect(beach.get_by_alt_text("beach.jpg with sepia filter")).to_be_visible()
 
-    # and the corrupt file failed, its reason shown as an alert
+    # and the corrupt file failed, its reason shown as an alert, in words for people
     expect(broken).to_have_attribute("data-status", "FAILED", timeout=WORKFLOW_TIMEOUT_MS)
     error = broken.get_by_test_id("photo-error")
     expect(error).to_be_visible()
     expect(error).to_have_attribute("role", "alert")
     expect(error).to_contain_text("CorruptImage")
-    expect(error).to_contain_text(re.compile(r"truncated|damaged"))
+    expect(error.locator("summary")).to_have_text(
+        re.compile(r"^the JPEG image data is damaged or incomplete")
+    )
 
     # and the status changes were announced, and the gallery shows the new photos
     expect(page.get_by_test_id("announcer")).not_to_be_empty()
@@ -206,8 +305,21 @@ def test_uploads_show_progress_then_results_or_the_failure(
         expect(
             page.locator(f'[data-testid="gallery-item"][data-photo-id="{photo_id}"]')
         ).to_be_visible()
+    # and the failed one, with its reason
+    failed_tile = page.locator(
+        f'[data-testid="gallery-item"][data-photo-id="{broken.get_attribute("data-photo-id")}"]'
+    )
+    expect(failed_tile.locator("summary")).to_have_text(
+        re.compile(r"^broken\.jpg failed: the JPEG image data is damaged or incomplete")
+    )
+    expect(failed_tile.locator("summary")).to_be_visible()
     wait_for_images(page)
     screenshot(page, "upload.png")
+    ARTIFACTS.mkdir(exist_ok=True)
+    failed_tile.screenshot(path=ARTIFACTS / "failed-tile.png")
+
+    # and the page, uploads and failures shown, is still accessible
+    assert_accessible(page, "after uploads and a failure")
 
 
 @pytest.mark.browser
@@ -304,9 +416,14 @@ def test_the_keyboard_reaches_the_picker_and_load_more(
 
 @pytest.mark.browser
 def test_on_a_phone_the_page_is_one_column_without_sideways_scrolling(
-    open_page: OpenPage, tmp_path: Path
+    open_page: OpenPage, local_stack: LocalStack, tmp_path: Path
 ) -> None:
-    page = open_page(width=360, height=740)
+    # Given photos in the gallery already
+    client = PhotosClient(local_stack.api_url)
+    for seed in range(2):
+        uploaded = client.upload_bytes(make_photo(320, 240, seed=seed), f"phone-{seed}.jpg")
+        client.wait(uploaded["photoId"], timeout=60)
+    page = open_page(width=PHONE_WIDTH, height=740)
     long_name = "IMG_20240309_184205_from_a_phone_with_a_very_long_file_name.jpg"
     files = write_files(
         tmp_path,
@@ -320,11 +437,17 @@ def test_on_a_phone_the_page_is_one_column_without_sideways_scrolling(
     )
     expect(card(page, "photo.jpg")).to_have_attribute("data-status", "REJECTED")
     wait_for_images(page)
-    assert page.evaluate("document.scrollingElement.scrollWidth") <= 360
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE_WIDTH
     boxes = [c.bounding_box() for c in page.get_by_test_id("photo-card").all()]
     lefts = {round(box["x"]) for box in boxes if box}
     assert len(boxes) == 2 and len(lefts) == 1, f"cards side by side: {boxes}"
+    # and the gallery, as the documentation says: one column
+    items = page.get_by_test_id("gallery-item")
+    expect(items.first).to_be_visible()
+    tiles = [item.bounding_box() for item in items.all()[:3]]
+    assert len({round(box["x"]) for box in tiles if box}) == 1, f"tiles side by side: {tiles}"
     screenshot(page, "narrow.png")
+    assert_accessible(page, f"at {PHONE_WIDTH} px")
 
 
 @pytest.mark.browser
@@ -365,3 +488,68 @@ def test_a_photo_still_processing_when_the_wait_ends_says_so(
     expect(slow.get_by_test_id("status-text")).to_have_text("Still processing, refresh later.")
     expect(slow.get_by_test_id("check-again")).to_be_visible()
     expect(slow).not_to_have_attribute("data-status", "FAILED")
+
+
+@pytest.mark.browser
+def test_every_control_shows_its_focus_and_failures_are_reached_by_keyboard(
+    open_page: OpenPage, local_stack: LocalStack, tmp_path: Path
+) -> None:
+    # Given a photo and a corrupt file processed, and the page after a corrupt upload of its own
+    client = PhotosClient(local_stack.api_url)
+    good = client.upload_bytes(make_photo(640, 480, seed=7), "focus.jpg")["photoId"]
+    bad = client.upload_bytes(truncated_jpeg(), "focus-broken.jpg")["photoId"]
+    for photo_id in (good, bad):
+        client.wait(photo_id, timeout=60)
+    page = open_page(config={"galleryPageSize": 50})
+    [broken] = write_files(tmp_path, {"typed-broken.jpg": truncated_jpeg()})
+    page.get_by_test_id("file-input").set_input_files(broken)
+    typed = card(page, "typed-broken.jpg")
+    expect(typed).to_have_attribute("data-status", "FAILED", timeout=WORKFLOW_TIMEOUT_MS)
+    failed_tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{bad}"]')
+    expect(failed_tile).to_be_visible()
+    wait_for_images(page)
+
+    # When Tab goes round the page
+    stops = tab_stops(page)
+
+    # Then every stop shows its focus, unclipped
+    assert [stop for stop in stops if stop["problem"]] == [], stops
+    # and the failed card and the failed tile are stops, each named by its reason
+    reasons = [stop["text"] for stop in stops if stop["tag"] == "summary"]
+    assert any(r.startswith("the JPEG image data is damaged") for r in reasons), reasons
+    assert any(
+        r.startswith("focus-broken.jpg failed: the JPEG image data is damaged") for r in reasons
+    ), reasons
+
+    # and Enter on the failed tile's reason shows the error's name
+    summary = failed_tile.locator("summary")
+    for _ in range(len(stops) + 1):
+        if summary.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(summary).to_be_focused()
+    expect(failed_tile.get_by_text("CorruptImage")).to_be_hidden()
+    page.keyboard.press("Enter")
+    expect(failed_tile.get_by_text("CorruptImage")).to_be_visible()
+
+    # and a focused gallery tile has its whole ring drawn, above the picture too
+    link = page.locator(f'[data-testid="gallery-item"][data-photo-id="{good}"] a')
+    for _ in range(len(stops) + 1):
+        if link.evaluate("el => el === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(link).to_be_focused()
+    assert ring_pixels_above(page, link) > 0.8
+    tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{good}"]').bounding_box()
+    assert tile is not None
+    ARTIFACTS.mkdir(exist_ok=True)
+    margin = 10  # the ring lies outside the tile's box
+    page.screenshot(
+        path=ARTIFACTS / "focused-tile.png",
+        clip={
+            "x": tile["x"] - margin,
+            "y": tile["y"] - margin,
+            "width": tile["width"] + 2 * margin,
+            "height": tile["height"] + 2 * margin,
+        },
+    )

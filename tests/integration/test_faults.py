@@ -10,13 +10,24 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import jsonschema
 import pytest
 
 from photoflow.keys import new_photo_id
+from photoflow_local.client import PhotosClient
 from photoflow_local.history import Timeline, build_timeline
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo
-from tests.support import QueueWatcher, load_event, notifications, poll, terminal_record
+from tests.support import (
+    EVENTS,
+    QueueWatcher,
+    load_event,
+    notifications,
+    poll,
+    terminal_record,
+)
+
+NOTIFICATION_SCHEMA = json.loads((EVENTS / "notification.schema.json").read_text())
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,10 @@ CASES = {
     "NotifyFailureFailsPath": Expected(
         "FAILED", "CorruptImage", (("NotifyFailure", 7),), "PhotoFailed.NotificationNotSent", True
     ),
+    # A bug in a step, its cause a Python stack trace: not retried, not the photo's fault.
+    "StackTracePath": stopped("FAILED", "KeyError", (("MakeThumbnails", 1),), "KeyError"),
+    # The photo's fault, worded by a function that put a stack trace in its message.
+    "StackTraceCatchPath": caught("FAILED", "CorruptImage", (("ExtractMetadata", 1),)),
 }
 
 
@@ -127,7 +142,8 @@ def test_every_retry_and_catch_branch(
     assert item["status"]["S"] == expected.status, item
     assert item.get("error", {}).get("S") == expected.error
     if expected.error:
-        assert item["cause"]["S"]
+        assert item["message"]["S"]
+        assert "cause" not in item  # the full cause stays in the execution's history
 
     # ... and exactly one notification went to the one subscriber whose filter matches.
     if expected.status == "COMPLETED":
@@ -135,6 +151,7 @@ def test_every_retry_and_catch_branch(
     else:
         [message], _ = notifications(photo_id, {failed_queue: 1, completed_queue: 0})
         assert message["body"]["error"]["name"] in (expected.error, item["error"]["S"])
+        jsonschema.validate(message["body"], NOTIFICATION_SCHEMA)
     assert message["body"]["executionArn"] == execution["executionArn"]
 
 
@@ -238,3 +255,44 @@ def test_a_failing_subscriber_ends_in_its_dead_letter_queue(
     [[message]] = notifications(photo_id, {dead_letter: 1})
     assert message["body"]["eventType"] == "PhotoProcessed"
     assert receives == 5  # the queue's maxReceiveCount
+
+
+@pytest.mark.parametrize(
+    ("test_case", "error", "message"),
+    [
+        (
+            "StackTracePath",
+            "KeyError",
+            "Processing failed because of a problem on our side, not with the photo."
+            " Try again later.",
+        ),
+        ("StackTraceCatchPath", "CorruptImage", "The photo could not be processed."),
+    ],
+)
+def test_a_stack_trace_reaches_neither_subscribers_nor_the_api(
+    local_stack: LocalStack,
+    aws: Any,
+    failed_queue: QueueWatcher,
+    test_case: str,
+    error: str,
+    message: str,
+) -> None:
+    # Given a step that failed with a Python stack trace (file paths and all) as its cause
+    photo_id, execution, _ = run_test_case(local_stack, aws, test_case)
+    # (kept for operators in the execution's history)
+    history = aws.sfn.get_execution_history(executionArn=execution["executionArn"])
+    assert "/var/task/app.py" in json.dumps(history["events"], default=str)
+
+    # When the photo has failed and been announced
+    terminal_record(local_stack, photo_id)
+    [[notified]] = notifications(photo_id, {failed_queue: 1})
+    shown = PhotosClient(local_stack.api_url).photo(photo_id)
+
+    # Then subscribers and the API get the error's name and a sentence for people, and
+    # neither the trace nor a path from it
+    assert notified["body"]["error"] == {"name": error, "message": message}
+    jsonschema.validate(notified["body"], NOTIFICATION_SCHEMA)
+    assert (shown["status"], shown["error"]) == ("FAILED", {"name": error, "message": message})
+    for received in (json.dumps(notified["body"]), json.dumps(shown)):
+        for trace in ("Traceback", "/var/task", "/opt/python", "/tmp/", "stackTrace", "line 24"):
+            assert trace not in received, (trace, received)

@@ -11,7 +11,7 @@ from typing import Any
 from photoflow.keys import new_photo_id
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo, truncated_jpeg
-from tests.support import load_event, put_upload, terminal_record
+from tests.support import load_event, poll, put_upload, terminal_record
 
 EXECUTIONS = "arn:aws:states:us-east-1:123456789012:execution:PhotoWorkflow"
 
@@ -90,8 +90,14 @@ def test_an_ingest_message_that_fails_is_logged_with_its_id(local_stack: LocalSt
 def test_a_step_that_fails_is_logged_with_the_photo_id(local_stack: LocalStack) -> None:
     photo_id = put_upload(local_stack, truncated_jpeg(), "cut.jpg")
     assert terminal_record(local_stack, photo_id)["status"]["S"] == "FAILED"
-    # (the header is whole: the steps that decode it fail, side by side)
-    lines = errors_logged(local_stack, input_id=photo_id, error="CorruptImage")
+    # (the header is whole: the steps that decode it fail, side by side; the Parallel's
+    # failure does not wait for the other branch's function, which may still be running)
+    lines = poll(
+        lambda: errors_logged(local_stack, input_id=photo_id, error="CorruptImage"),
+        lambda found: len(found) >= 2,
+        timeout=30,
+        what="both steps' ERROR lines",
+    )
     assert sorted(line["function_name"] for line in lines) == [
         "FilterFunction",
         "ThumbnailFunction",

@@ -263,7 +263,8 @@ def test_a_redriven_history_replays_its_redrive(local_stack: LocalStack) -> None
             "FAILED",
             (
                 "PhotoFailed",
-                "The photo could not be processed; its record holds the error and cause.",
+                "The photo could not be processed;"
+                " its record holds the error and its message for people.",
             ),
         )
     ]

@@ -66,7 +66,7 @@ def test_a_photo_is_processed_end_to_end(
     [message], _ = notifications(photo_id, {completed_queue: 1, failed_queue: 0})
     body = message["body"]
     assert body["eventType"] == "PhotoProcessed"
-    assert body["schemaVersion"] == "1"
+    assert body["schemaVersion"] == "2"
     assert body["executionArn"] == item["executionArn"]["S"]
     assert body["derivatives"]["thumbnails"] == derivatives["thumbnails"]
 
@@ -84,7 +84,8 @@ def test_a_corrupt_photo_ends_failed_with_one_failure_notification(
     # Then the record is FAILED with the domain error's name and message
     assert item["status"]["S"] == "FAILED"
     assert item["error"]["S"] == "CorruptImage"
-    assert json.loads(item["cause"]["S"])["errorType"] == "CorruptImage"
+    assert item["message"]["S"].startswith("the JPEG image data is damaged or incomplete")
+    assert "cause" not in item  # the step's full cause stays in the execution's history
     assert execution["status"] == "FAILED"
     assert "RecordFailure" in timeline.path and "NotifyFailure" in timeline.path
     assert "RecordResult" not in timeline.path
@@ -94,7 +95,7 @@ def test_a_corrupt_photo_ends_failed_with_one_failure_notification(
     # and one PhotoFailed event reached the failures subscriber, none the completed one
     [message], _ = notifications(photo_id, {failed_queue: 1, completed_queue: 0})
     assert message["body"]["eventType"] == "PhotoFailed"
-    assert message["body"]["error"]["name"] == "CorruptImage"
+    assert message["body"]["error"] == {"name": "CorruptImage", "message": item["message"]["S"]}
     assert message["attributes"]["eventType"]["StringValue"] == "PhotoFailed"
 
 

@@ -6,11 +6,14 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from photoflow_local.lambdas import LambdaService, LocalFunction
+from photoflow_local.running import run_log
+from tests.support import poll
 
 HANDLER = """
 import os
@@ -28,6 +31,16 @@ def handler(event, context):
         os._exit(137)
     if event.get("bytes"):
         return event["bytes"].encode()
+    if event.get("wait_for"):
+        print("waiting for", event["wait_for"])
+        import pathlib
+        released = pathlib.Path(event["wait_for"])
+        deadline = time.monotonic() + 30
+        while not released.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("never released")
+            time.sleep(0.01)
+        return {"released": True}
     return {
         "seen": os.environ.get(event.get("read", "")),
         "name": context.function_name,
@@ -120,3 +133,44 @@ def test_a_sandbox_that_dies_is_a_runtime_exit_error(service: LambdaService) -> 
     assert errored
     assert payload["errorType"] == "Runtime.ExitError"
     assert invoke(service, "second", read="COLOUR")[0]["seen"] == "blue"  # and the next one works
+
+
+def test_a_line_is_in_the_log_file_while_its_invocation_still_runs(
+    service: LambdaService, tmp_path: Path
+) -> None:
+    # Given the service logging to a file, as `photoflow up` opens it
+    path = tmp_path / "logs" / "functions.log"
+    release = tmp_path / "release"
+    with run_log(path) as sink, ThreadPoolExecutor(1) as pool:
+        service.log_sink = sink
+
+        # When a function prints a line and then waits
+        invocation = pool.submit(service.invoke, "first", json.dumps({"wait_for": str(release)}))
+
+        # Then the line is in the file while the invocation still runs
+        text = poll(
+            path.read_text,
+            lambda text: f"waiting for {release}" in text,
+            timeout=30,
+            what="the function's line in the log file",
+        )
+        assert not invocation.done()
+        assert text.count(f"waiting for {release}") == 1
+        release.touch()
+        payload, errored, logs = invocation.result(timeout=30)
+
+    # and the invocation's whole log is still handed back (moto's LogResult), written once
+    assert (json.loads(payload), errored) == ({"released": True}, False)
+    assert f"waiting for {release}\n" in logs
+    assert path.read_text().count(f"waiting for {release}") == 1
+
+
+def test_each_run_has_its_own_log_and_keeps_the_previous_one(tmp_path: Path) -> None:
+    path = tmp_path / "functions.log"
+    with run_log(path) as first:
+        first.write("first run\n")
+    with run_log(path) as second:
+        second.write("second run\n")
+
+    assert path.read_text() == "second run\n"
+    assert (tmp_path / "functions.previous.log").read_text() == "first run\n"

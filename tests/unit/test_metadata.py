@@ -10,7 +10,7 @@ import struct
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 
 from photoflow.imaging import (
@@ -49,6 +49,22 @@ BYTE, UNDEFINED, SIGNED_RATIONAL = 1, 7, 10  # TIFF types: bytes, raw bytes, sig
 def rgb(colour: str) -> tuple[int, int, int]:
     """The red, green and blue of "#rrggbb"."""
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def delta_e(a: str, b: str) -> float:
+    """CIE76 colour difference of two "#rrggbb" colours, measured by LittleCMS (through
+    Pillow's ImageCms), not by the code under test."""
+    to_lab = ImageCms.buildTransform(
+        ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB"), "RGB", "LAB"
+    )
+    pixels = Image.new("RGB", (2, 1))
+    pixels.putpixel((0, 0), rgb(a))
+    pixels.putpixel((1, 0), rgb(b))
+    lab = ImageCms.applyTransform(pixels, to_lab)
+    assert lab is not None
+    # Pillow's 8-bit LAB: L scaled to 0-255, a and b offset by 128
+    (l1, a1, b1), (l2, a2, b2) = (lab.getpixel((x, 0)) for x in (0, 1))  # type: ignore[misc]
+    return float(((l1 - l2) * 100 / 255) ** 2 + (a1 - a2) ** 2 + (b1 - b2) ** 2) ** 0.5
 
 
 LATITUDE_REF, LATITUDE, LONGITUDE_REF, LONGITUDE = 1, 2, 3, 4
@@ -359,16 +375,13 @@ def test_summary_of_an_image_and_of_its_encoded_rendition_agree() -> None:
     encoded = summarize_rendition(encode(scene, "JPEG", quality=85))
 
     assert hamming_distance(direct.phash, encoded.phash) <= 4
-    # Median cut may split similar colours differently, but each colour found in the
-    # JPEG is close to one found in the original pixels
-    for colour in encoded.dominant_colours:
-        assert (
-            min(
-                max(abs(a - b) for a, b in zip(rgb(colour), rgb(other), strict=True))
-                for other in direct.dominant_colours
+    # Each colour the JPEG covers 5% of is one found in the original pixels
+    for found in encoded.palette:
+        if found.share >= 0.05:
+            assert min(delta_e(found.colour, c) for c in direct.dominant_colours) <= 10, (
+                encoded.palette,
+                direct.palette,
             )
-            <= 24
-        ), (encoded.dominant_colours, direct.dominant_colours)
 
 
 def test_dominant_colours_of_a_two_colour_image() -> None:
@@ -378,10 +391,88 @@ def test_dominant_colours_of_a_two_colour_image() -> None:
 
     colours = summarize_rendition(encode(image, "JPEG", quality=90)).dominant_colours
 
-    assert 2 <= len(colours) <= 5
-    first, second = rgb(colours[0]), rgb(colours[1])
-    assert all(abs(a - b) <= 12 for a, b in zip(first, (180, 40, 30), strict=True)), colours
-    assert all(abs(a - b) <= 12 for a, b in zip(second, (20, 30, 120), strict=True)), colours
+    assert len(colours) == 2, colours
+    assert delta_e(colours[0], "#b4281e") <= 3, colours
+    assert delta_e(colours[1], "#141e78") <= 3, colours
+
+
+def disc(size: tuple[int, int], ground: str, colour: str, box: tuple[int, int, int, int]) -> bytes:
+    """A JPEG of one colour with a disc of another, as the thumbnail step summarizes it."""
+    image = Image.new("RGB", size, ground)
+    ImageDraw.Draw(image).ellipse(box, fill=colour)
+    [smallest] = make_thumbnails(encode(image, "JPEG", quality=90), [256], GENEROUS)
+    return smallest.data
+
+
+def stripes(size: tuple[int, int], *bands: tuple[str, int]) -> bytes:
+    """A JPEG of vertical bands (colour, width in pixels), as the thumbnail step summarizes it."""
+    image = Image.new("RGB", size)
+    left = 0
+    for colour, width in bands:
+        image.paste(colour, (left, 0, left + width, size[1]))
+        left += width
+    [smallest] = make_thumbnails(encode(image, "JPEG", quality=85), [256], GENEROUS)
+    return smallest.data
+
+
+@pytest.mark.parametrize(
+    ("photo", "expected"),
+    [
+        pytest.param(
+            # a disc of radius 300 on 1600 x 1200: pi * 300^2 / 1,920,000 = 14.7%
+            disc((1600, 1200), "#1f3cc8", "#e6c828", (500, 300, 1100, 900)),
+            [("#1f3cc8", 0.853), ("#e6c828", 0.147)],
+            id="blue with a yellow disc",
+        ),
+        pytest.param(
+            # an ellipse of radii 400 and 600 on 1600 x 1200: pi * 400 * 600 / 1,920,000
+            disc((1600, 1200), "#ffffff", "#c80000", (0, 0, 800, 1200)),
+            [("#ffffff", 0.607), ("#c80000", 0.393)],
+            id="white with a red ellipse",
+        ),
+        pytest.param(
+            stripes((1000, 600), ("#2e8b57", 500), ("#f5f5f5", 300), ("#b22222", 200)),
+            [("#2e8b57", 0.5), ("#f5f5f5", 0.3), ("#b22222", 0.2)],
+            id="green, white and red bands",
+        ),
+        pytest.param(
+            # two navies a viewer cannot tell apart (CIE76 about 3) are one colour: 35% + 25%
+            stripes((1000, 600), ("#ff8c00", 400), ("#141e78", 350), ("#18227e", 250)),
+            [("#161f7b", 0.6), ("#ff8c00", 0.4)],
+            id="orange and two shades of navy",
+        ),
+        pytest.param(
+            # five colours: the smallest first on the left, to show order is by area alone
+            stripes(
+                (1000, 500),
+                ("#ffd700", 50),
+                ("#8a2be2", 100),
+                ("#000000", 150),
+                ("#00ced1", 300),
+                ("#dc143c", 400),
+            ),
+            [
+                ("#dc143c", 0.4),
+                ("#00ced1", 0.3),
+                ("#000000", 0.15),
+                ("#8a2be2", 0.1),
+                ("#ffd700", 0.05),
+            ],
+            id="five bands of different widths",
+        ),
+    ],
+)
+def test_dominant_colours_are_the_named_colours_by_the_area_they_cover(
+    photo: bytes, expected: list[tuple[str, float]]
+) -> None:
+    palette = summarize_rendition(photo).palette
+
+    # one colour per colour drawn, in order of area, each close to the colour drawn
+    assert len(palette) == len(expected), palette
+    for found, (colour, share) in zip(palette, expected, strict=True):
+        assert delta_e(found.colour, colour) <= 10, (found, colour)
+        # the summary is counted on a 64 px copy: an edge pixel is about 1.5% of a band
+        assert abs(found.share - share) <= 0.02, (found, share)
 
 
 def test_dominant_colours_are_at_most_five_and_formatted() -> None:
@@ -631,19 +722,52 @@ def test_hamming_distance_names_the_lengths_it_was_given() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seed", "phash", "colours"),
+    ("seed", "phash", "palette"),
     [
-        (1, "f9f07545054cd475", ["#716ac1", "#6090b7", "#a05e92", "#aeac82", "#a39159"]),
-        (2, "d216981d6f6d6266", ["#41396a", "#6043a0", "#624a96", "#8388a1", "#80387c"]),
-        (3, "bd659145d515e515", ["#b278a5", "#b16c9e", "#b25e8a", "#a75489", "#9691ab"]),
+        (
+            1,
+            "f9f07545054cd475",
+            [
+                ("#6f79b8", 0.234),
+                ("#a1915a", 0.183),
+                ("#558bd1", 0.15),
+                ("#a05f93", 0.137),
+                ("#b5b282", 0.114),
+            ],
+        ),
+        (
+            2,
+            "d216981d6f6d6266",
+            [
+                ("#60469b", 0.435),
+                ("#453a6a", 0.257),
+                ("#bc3074", 0.098),
+                ("#b989c5", 0.055),
+                ("#4e4e64", 0.048),
+            ],
+        ),
+        (
+            3,
+            "bd659145d515e515",
+            [
+                ("#b275a4", 0.662),
+                ("#ad548c", 0.182),
+                ("#65b9c9", 0.06),
+                ("#ad606b", 0.04),
+                ("#308745", 0.032),
+            ],
+        ),
     ],
 )
-def test_summaries_of_known_scenes(seed: int, phash: str, colours: list[str]) -> None:
+def test_summaries_of_known_scenes(seed: int, phash: str, palette: list[tuple[str, float]]) -> None:
     # Recorded once from the implementation the other tests characterise (Pillow pinned):
-    # any change to the hash or the colour count changes these
+    # any change to the hash, the colours or their shares changes these
     summary = summarize_pixels(render_scene(300, 200, seed=seed))
 
-    assert summary.to_dict() == {"dominant_colours": colours, "phash": phash}
+    assert summary.to_dict() == {
+        "palette": [{"colour": colour, "share": share} for colour, share in palette],
+        "phash": phash,
+    }
 
 
 def test_a_colour_covering_exactly_one_percent_is_dominant() -> None:
@@ -672,12 +796,13 @@ def test_at_most_five_colours_are_dominant() -> None:
     ):
         image.paste(colour, (stripe * 8, 0, stripe * 8 + 8, 8))
 
-    assert summarize_pixels(image).dominant_colours == [
-        "#000080",
-        "#00ff80",
-        "#ff0080",
-        "#ffff00",
-        "#ffffff",
+    # Then five of them, each exact, each an eighth; equal shares in the order of their codes
+    assert summarize_pixels(image).to_dict()["palette"] == [
+        {"colour": "#000000", "share": 0.125},
+        {"colour": "#0000ff", "share": 0.125},
+        {"colour": "#00ff00", "share": 0.125},
+        {"colour": "#00ffff", "share": 0.125},
+        {"colour": "#ff0000", "share": 0.125},
     ]
 
 

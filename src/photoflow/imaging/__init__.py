@@ -21,6 +21,7 @@ from photoflow.imaging.errors import (
 from photoflow.imaging.filters import FILTERS, apply_filters, validate_filter_names
 from photoflow.imaging.limits import DEFAULT_FORMATS, Limits
 from photoflow.imaging.metadata import (
+    DominantColour,
     GpsPosition,
     PhotoMetadata,
     PixelSummary,
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_FORMATS",
     "FILTERS",
     "CorruptImage",
+    "DominantColour",
     "EmptyPhoto",
     "GpsPosition",
     "InvalidPhoto",

@@ -6,10 +6,17 @@ differently, so each field is read on its own and a malformed one is skipped,
 never fatal. ``summarize_pixels`` / ``summarize_rendition`` describe the pixels
 (dominant colours and a perceptual hash); they are meant for a small derivative
 such as the 256 px thumbnail, where they cost a few milliseconds.
+
+Dominant colours are the colours a person would name: an octree proposes up to
+32 colours, those a viewer cannot tell apart (CIELAB, CIE76 ΔE under 12) are
+merged, and the blends of two colours that anti-aliasing and JPEG leave along
+edges are counted with the nearer of the two; what remains is ordered by the
+share of the picture it covers.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import statistics
@@ -33,8 +40,25 @@ _RENDITION_LIMITS = Limits(
     max_bytes=64 * 10**6, max_pixels=8192 * 8192, formats=("JPEG", "PNG", "WEBP")
 )
 _SUMMARY_EDGE = 64  # colours are counted on a thumbnail of this size
+_CANDIDATE_COLOURS = 32  # the octree's proposals, before alike colours are merged
+# CIE76 ΔE (Euclidean distance in CIELAB) under which two colours read as one: about
+# 2.3 is just noticeable side by side; shades a person names alike are within 10-12.
+_ALIKE_DELTA_E = 12.0
+# A colour this small lying on the line between two bigger ones is their blend: the edge
+# pixels of a shape, anti-aliased or rung by JPEG, not a colour of its own. Resampling
+# and JPEG mix colours in sRGB's numbers, so the line is straight there, not in CIELAB.
+_BLEND_SHARE = 0.05
+_BLEND_SLACK = 10.0  # how much longer than the straight line the path through a blend may be
 _DOMINANT_COLOURS = 5
 _MINIMUM_SHARE = 0.01  # colours covering less of the picture are not "dominant"
+_SHARE_DIGITS = 3
+# sRGB (D65) to CIE XYZ, rows X, Y, Z; and the D65 white point (IEC 61966-2-1).
+_SRGB_TO_XYZ = (
+    (0.4124564, 0.3575761, 0.1804375),
+    (0.2126729, 0.7151522, 0.0721750),
+    (0.0193339, 0.1191920, 0.9503041),
+)
+_D65_WHITE = (0.95047, 1.0, 1.08883)
 _HASH_INPUT = 32  # the perceptual hash's DCT runs on a 32x32 grey image...
 _HASH_FREQUENCIES = 8  # ...of which it keeps the 8x8 lowest frequencies: 64 bits
 
@@ -66,9 +90,20 @@ class PhotoMetadata:
 
 
 @dataclass(frozen=True)
+class DominantColour:
+    colour: str  # "#rrggbb"
+    share: float  # of the picture's area, 0 to 1, three decimals
+
+
+@dataclass(frozen=True)
 class PixelSummary:
-    dominant_colours: list[str]  # "#rrggbb", most frequent first, at most five
+    palette: list[DominantColour]  # at most five, the largest share first
     phash: str  # 64-bit DCT perceptual hash as 16 hex digits
+
+    @property
+    def dominant_colours(self) -> list[str]:
+        """The palette's colours alone, in its order."""
+        return [entry.colour for entry in self.palette]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,7 +138,7 @@ def read_metadata(data: bytes, limits: Limits) -> PhotoMetadata:
 def summarize_pixels(image: Image.Image) -> PixelSummary:
     """Dominant colours and perceptual hash of an image (best: a small, upright RGB one)."""
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    return PixelSummary(dominant_colours=_dominant_colours(rgb), phash=_phash(rgb))
+    return PixelSummary(palette=_dominant_colours(rgb), phash=_phash(rgb))
 
 
 def summarize_rendition(data: bytes) -> PixelSummary:
@@ -235,21 +270,130 @@ def _number(value: object) -> float | None:
 # --- Pixels -----------------------------------------------------------------------------
 
 
-def _dominant_colours(image: Image.Image) -> list[str]:
+@dataclass
+class _Cluster:
+    """Pixels of one colour: how many, their mean in CIELAB and in sRGB."""
+
+    count: int
+    lab: tuple[float, float, float]
+    rgb: tuple[float, float, float]
+
+    @property
+    def hex(self) -> str:
+        return "#" + "".join(f"{round(channel):02x}" for channel in self.rgb)
+
+    def absorb(self, other: _Cluster) -> None:
+        total = self.count + other.count
+        self.lab = _weighted(self.lab, self.count, other.lab, other.count)
+        self.rgb = _weighted(self.rgb, self.count, other.rgb, other.count)
+        self.count = total
+
+
+def _dominant_colours(image: Image.Image) -> list[DominantColour]:
     small = image.copy()
     small.thumbnail((_SUMMARY_EDGE, _SUMMARY_EDGE), Image.Resampling.BOX)
-    palette_image = small.quantize(colors=_DOMINANT_COLOURS, method=Image.Quantize.MEDIANCUT)
-    palette = palette_image.getpalette() or []
-    counts: dict[str, int] = {}
-    for count, index in palette_image.getcolors() or []:
+    quantized = small.quantize(colors=_CANDIDATE_COLOURS, method=Image.Quantize.FASTOCTREE)
+    palette = quantized.getpalette() or []
+    clusters = []
+    for count, index in quantized.getcolors() or []:
         if not isinstance(index, int):
             continue  # a palette image counts by index; anything else is not ours to read
-        red, green, blue = palette[3 * index : 3 * index + 3]
-        colour = f"#{red:02x}{green:02x}{blue:02x}"
-        counts[colour] = counts.get(colour, 0) + count
+        rgb = (palette[3 * index], palette[3 * index + 1], palette[3 * index + 2])
+        clusters.append(_Cluster(count, _lab(rgb), (float(rgb[0]), float(rgb[1]), float(rgb[2]))))
+    clusters = _without_blends(_merged_alike(clusters))
     total = small.width * small.height
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return [colour for colour, count in ranked if count >= _MINIMUM_SHARE * total]
+    ranked = sorted(clusters, key=lambda cluster: (-cluster.count, cluster.hex))
+    return [
+        DominantColour(cluster.hex, round(cluster.count / total, _SHARE_DIGITS))
+        for cluster in ranked
+        if cluster.count >= _MINIMUM_SHARE * total
+    ][:_DOMINANT_COLOURS]
+
+
+def _merged_alike(clusters: list[_Cluster]) -> list[_Cluster]:
+    """Merge the two closest clusters while they are closer than ``_ALIKE_DELTA_E``.
+
+    The pairs wait in a heap; a pair whose member has since been merged is skipped.
+    """
+    alive = dict(enumerate(clusters))
+    pairs = [
+        (math.dist(a.lab, b.lab), i, j)
+        for i, a in alive.items()
+        for j, b in alive.items()
+        if i < j and math.dist(a.lab, b.lab) < _ALIKE_DELTA_E
+    ]
+    heapq.heapify(pairs)
+    next_id = len(clusters)
+    while pairs:
+        _, i, j = heapq.heappop(pairs)
+        if i not in alive or j not in alive:
+            continue
+        merged = alive.pop(i)
+        merged.absorb(alive.pop(j))
+        for k, other in alive.items():
+            distance = math.dist(merged.lab, other.lab)
+            if distance < _ALIKE_DELTA_E:
+                heapq.heappush(pairs, (distance, k, next_id))
+        alive[next_id] = merged
+        next_id += 1
+    return list(alive.values())
+
+
+def _without_blends(clusters: list[_Cluster]) -> list[_Cluster]:
+    """Count each small cluster lying between two bigger ones with the nearer of the two.
+
+    Only its pixels move: the colours of the two stay their own.
+    """
+    kept = sorted(clusters, key=lambda cluster: cluster.count, reverse=True)
+    total = sum(cluster.count for cluster in kept)
+    for blend in sorted(kept, key=lambda cluster: cluster.count):
+        if blend.count >= _BLEND_SHARE * total:
+            break
+        ends = _blended_from(blend, [c for c in kept if c.count > blend.count])
+        if ends is not None:
+            nearer = min(ends, key=lambda end: math.dist(end.lab, blend.lab))
+            nearer.count += blend.count
+            kept.remove(blend)
+    return kept
+
+
+def _blended_from(blend: _Cluster, bigger: list[_Cluster]) -> tuple[_Cluster, _Cluster] | None:
+    for i, a in enumerate(bigger):
+        for b in bigger[i + 1 :]:
+            detour = math.dist(a.rgb, blend.rgb) + math.dist(blend.rgb, b.rgb)
+            if detour - math.dist(a.rgb, b.rgb) <= _BLEND_SLACK:
+                return a, b
+    return None
+
+
+def _weighted(
+    a: tuple[float, float, float], a_count: int, b: tuple[float, float, float], b_count: int
+) -> tuple[float, float, float]:
+    total = a_count + b_count
+    return (
+        (a[0] * a_count + b[0] * b_count) / total,
+        (a[1] * a_count + b[1] * b_count) / total,
+        (a[2] * a_count + b[2] * b_count) / total,
+    )
+
+
+def _lab(rgb: tuple[int, int, int]) -> tuple[float, float, float]:
+    """An sRGB colour in CIELAB (D65)."""
+    linear = [_linear(channel / 255) for channel in rgb]
+    x, y, z = (
+        _lab_f(sum(m * c for m, c in zip(row, linear, strict=True)) / white)
+        for row, white in zip(_SRGB_TO_XYZ, _D65_WHITE, strict=True)
+    )
+    return 116 * y - 16, 500 * (x - y), 200 * (y - z)
+
+
+def _linear(value: float) -> float:
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def _lab_f(t: float) -> float:
+    delta = 6 / 29
+    return t ** (1 / 3) if t > delta**3 else t / (3 * delta**2) + 4 / 29
 
 
 @cache
