@@ -160,9 +160,11 @@ def main(
 def as_failure(error: Exception) -> Failure:
     """What a person is told about ``error``: one line, what to do, an exit status."""
     from photoflow_local.stack import PortTaken
+    from photoflow_local.template import TemplateError
 
     known: list[tuple[Any, Any]] = [
         (Failure, lambda e: e),
+        (TemplateError, lambda e: Failure(str(e), code=ExitCode.USAGE)),
         (PortTaken, _port_taken),
         (ApiError, _api_failure),
         (requests.ConnectionError | EndpointConnectionError, _unreachable),
@@ -251,6 +253,23 @@ PhotoArgument = Annotated[
     ),
 ]
 TemplateOption = Annotated[Path, typer.Option(metavar="FILE", help="SAM template")]
+ParameterOverridesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="KEY=VALUE...",
+        help="template parameters, as `sam deploy` takes them: 'WorkflowType=EXPRESS"
+        " WorkflowLogLevel=ALL' (or ParameterKey=K,ParameterValue=V)",
+    ),
+]
+
+
+def _overrides(template: Path, texts: list[str] | None) -> dict[str, str]:
+    """The template's parameter values given on the command line, checked against it."""
+    from photoflow_local.template import check_parameters, load_sam, parameter_overrides
+
+    overrides = parameter_overrides(texts or [])
+    check_parameters(load_sam(template), template, overrides)
+    return overrides
 
 
 def _sfn(endpoint_url: str | None) -> Any:
@@ -300,10 +319,12 @@ def up(
         int, typer.Option(metavar="PORT", help="port of the local API and page (0: any free)")
     ] = 3000,
     web: Annotated[Path, typer.Option(metavar="DIR", help="folder of the web page")] = Path("web"),
+    parameter_overrides: ParameterOverridesOption = None,
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
     from photoflow_local.stack import LocalStack, StackOptions
 
+    parameters = _overrides(template, parameter_overrides)
     with running.claim() as claim:
         if claim.stale is not None:
             console.print(
@@ -312,9 +333,13 @@ def up(
                 soft_wrap=True,
             )
         options = StackOptions(
-            aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
+            aws_port=aws_port,
+            api_port=api_port,
+            static_dir=web if web.is_dir() else None,
+            parameters=parameters,
         )
-        console.print(f"starting the local stack from {template} ...")
+        given = " ".join(f"{k}={v}" for k, v in parameters.items())
+        console.print(f"starting the local stack from {template}{f' ({given})' * bool(given)} ...")
         started_at = time.monotonic()
         try:
             with (
