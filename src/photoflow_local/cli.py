@@ -593,7 +593,11 @@ def replay(
     history_file: Annotated[
         Path | None,
         typer.Argument(
-            metavar="HISTORY", exists=True, dir_okay=False, help="get-execution-history JSON"
+            metavar="HISTORY",
+            exists=True,
+            dir_okay=False,
+            help="get-execution-history JSON, or an Express execution's log events"
+            " (aws logs filter-log-events output, or a CloudWatch Logs export)",
         ),
     ] = None,
     describe: Annotated[
