@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,7 +58,9 @@ from photoflow_local.client import (
     local_test_identity,
 )
 from photoflow_local.executions import (
+    EXPRESS_HINT,
     LIST_HINT,
+    express_machines,
     find_execution,
     list_executions,
     photo_id_for,
@@ -253,6 +256,13 @@ PhotoArgument = Annotated[
     ),
 ]
 TemplateOption = Annotated[Path, typer.Option(metavar="FILE", help="SAM template")]
+
+
+class WorkflowType(StrEnum):
+    STANDARD = "STANDARD"
+    EXPRESS = "EXPRESS"
+
+
 ParameterOverridesOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -532,10 +542,13 @@ def executions(
     ] = False,
 ) -> None:
     """List the executions of every state machine, newest first."""
-    found = list_executions(_sfn(endpoint_url), max(limit, 1))
+    sfn = _sfn(endpoint_url)
+    found = list_executions(sfn, max(limit, 1))
     if as_json:
         console.print_json(data=found, default=_json_value)
         return
+    for name in express_machines(sfn):
+        console.print(f"[dim]{name} is an EXPRESS state machine: {EXPRESS_HINT}[/]", soft_wrap=True)
     if not found:
         console.print("no executions yet: `photoflow upload PHOTO...` starts one")
         return
@@ -809,6 +822,9 @@ def soak(
         bool, typer.Option(help="clients of every kind, not only good ones")
     ] = False,
     crash: Annotated[bool, typer.Option(help="kill sandboxes and the ingest poller")] = False,
+    workflow_type: Annotated[
+        WorkflowType, typer.Option(help="the template's WorkflowType for the run")
+    ] = WorkflowType.STANDARD,
     template: TemplateOption = Path("template.yaml"),
 ) -> None:
     """Many photos with faults injected; exit 1 unless nothing was lost, announced twice,
@@ -816,7 +832,16 @@ def soak(
     from photoflow_local.soak import SoakSettings, print_report, run_soak
 
     started_at = time.monotonic()
-    settings = SoakSettings(photos, fault_rate, corrupt_share, timeout, seed, hostile, crash)
+    settings = SoakSettings(
+        photos,
+        fault_rate,
+        corrupt_share,
+        timeout,
+        seed,
+        hostile,
+        crash,
+        workflow_type=workflow_type.value,
+    )
     report = run_soak(template, settings)
     raise typer.Exit(print_report(report, time.monotonic() - started_at, console))
 

@@ -15,13 +15,31 @@ from photoflow.keys import is_photo_id, photo_id_of_execution
 from photoflow_local.failures import ExitCode, Failure
 
 LIST_HINT = "`photoflow executions` lists them"
+EXPRESS_HINT = (
+    "Step Functions keeps nothing of an Express execution: its events are in the state"
+    " machine's log group (aws logs filter-log-events; see docs/workflow-types.md)"
+)
+
+
+def express_machines(sfn: Any) -> list[str]:
+    """The names of the EXPRESS state machines, whose executions Step Functions does not list."""
+    return [
+        machine["name"]
+        for machine in sfn.list_state_machines()["stateMachines"]
+        if machine.get("type") == "EXPRESS"
+    ]
+
+
+def _standard_machines(sfn: Any) -> list[dict[str, Any]]:
+    machines: list[dict[str, Any]] = sfn.list_state_machines()["stateMachines"]
+    return [machine for machine in machines if machine.get("type") != "EXPRESS"]
 
 
 def list_executions(sfn: Any, limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` executions of each state machine, newest first overall."""
+    """The newest ``limit`` executions of each Standard state machine, newest first overall."""
     found = [
         {**execution, "photoId": photo_id_of_execution(execution["name"])}
-        for machine in sfn.list_state_machines()["stateMachines"]
+        for machine in _standard_machines(sfn)
         for execution in sfn.list_executions(
             stateMachineArn=machine["stateMachineArn"], maxResults=limit
         )["executions"]
@@ -32,7 +50,7 @@ def list_executions(sfn: Any, limit: int) -> list[dict[str, Any]]:
 
 def _all_executions(sfn: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for machine in sfn.list_state_machines()["stateMachines"]:
+    for machine in _standard_machines(sfn):
         pages = sfn.get_paginator("list_executions").paginate(
             stateMachineArn=machine["stateMachineArn"]
         )
@@ -45,6 +63,8 @@ def find_execution(sfn: Any, reference: str) -> str:
     """The ARN of the execution ``reference`` names: its ARN, its name, or its photo's id
     (the newest execution of that photo)."""
     reference = reference.strip()
+    if reference.startswith("arn:") and reference.split(":")[5:6] == ["express"]:
+        raise Failure(f"{reference} is an Express execution", EXPRESS_HINT, ExitCode.NOT_FOUND)
     if reference.startswith("arn:"):
         try:
             sfn.describe_execution(executionArn=reference)
@@ -76,7 +96,10 @@ def photo_id_for(reference: str) -> str:
     reference = reference.strip()
     if is_photo_id(reference):
         return reference
-    name = reference.rsplit(":", 1)[-1] if reference.startswith("arn:") else reference
+    # ...:execution:MACHINE:NAME, or ...:express:MACHINE:NAME:UUID
+    parts = reference.split(":")
+    express = reference.startswith("arn:") and parts[5:6] == ["express"]
+    name = (parts[-2] if express else parts[-1]) if reference.startswith("arn:") else reference
     photo_id = photo_id_of_execution(name)
     if photo_id is None:
         raise Failure(

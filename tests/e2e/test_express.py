@@ -180,3 +180,24 @@ def test_the_sweep_finishes_a_stale_express_photo_without_describing_its_executi
     assert (item["status"]["S"], item["error"]["S"]) == ("FAILED", "States.Timeout")
     [[message]] = notifications(photo_id, {_queue(state, "FailedPhotosQueue"): 1})
     assert message["body"]["error"]["name"] == "States.Timeout"
+
+
+def test_the_commands_say_where_an_express_execution_is_to_be_found(
+    express: tuple[Path, dict[str, Any]],
+) -> None:
+    workdir, state = express
+    photo_id = _uploaded(workdir, "commands.jpg")
+    arn = _record(state, photo_id)["executionArn"]["S"]
+
+    listed = photoflow(workdir, "executions")
+    history = photoflow(workdir, "history", arn)
+    status = photoflow(workdir, "status", arn)
+
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert (
+        "PhotoWorkflow is an EXPRESS state machine: Step Functions keeps nothing" in listed.stdout
+    )
+    assert history.returncode == 4, history.stdout + history.stderr
+    assert history.stdout.startswith(f"{arn} is an Express execution: Step Functions keeps")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert json.loads(status.stdout)["photoId"] == photo_id

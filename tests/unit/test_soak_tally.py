@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from photoflow_local.hostile import Sent
-from photoflow_local.soak import Row, SoakReport, _tally, _terminal_view
+from photoflow_local.soak import Row, SoakReport, _tally, _terminal_view, started_by_photo
 
 
 class Heard:
@@ -140,3 +140,18 @@ def test_a_run_that_never_became_quiet_fails() -> None:
     )
     report.not_quiet = 1  # a wait reached its deadline with work still under way
     assert not report.ok
+
+
+def test_express_executions_are_counted_by_photo_from_their_started_events() -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:express:PhotoWorkflow"
+    twice, once = "e55f0f700d924049b841cf1af636c813", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    logged = [
+        {"type": "ExecutionStarted", "execution_arn": f"{machine}:photo-{twice}-9a0e84ff:uuid-1"},
+        {"type": "PassStateEntered", "execution_arn": f"{machine}:photo-{twice}-9a0e84ff:uuid-1"},
+        {"type": "ExecutionStarted", "execution_arn": f"{machine}:photo-{twice}-9a0e84ff:uuid-2"},
+        {"type": "ExecutionStarted", "execution_arn": f"{machine}:photo-{once}-17c2aa01:uuid-3"},
+    ]
+
+    counted = started_by_photo(logged)
+
+    assert {photo: len(runs) for photo, runs in counted.items()} == {twice: 2, once: 1}
