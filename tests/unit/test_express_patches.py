@@ -1,4 +1,4 @@
-"""Express workflows and execution logs (patches 54-58).
+"""Express workflows and execution logs (patches 54-59).
 
 What is expected is what AWS answered in recordings of real AWS (LocalStack's Apache-2.0
 snapshots: tests/aws/services/stepfunctions/v2/test_sfn_api_express.snapshot.json,
@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from photoflow_local import patches
+from photoflow_local.patches.stepfunctions import express
 from tests.support import poll
 from tests.unit.test_patches import ROLE, RecordingRuntime, no_local_stack_in_this_process
 
@@ -302,3 +303,39 @@ def test_a_standard_execution_logs_too(aws: None) -> None:
         "ExecutionFailed",
         "arn:aws:states:us-east-1:123456789012:execution:Machine:one",
     )
+
+
+WAIT = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
+
+
+@pytest.fixture
+def short_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five minutes are real seconds, as a Standard execution's TimeoutSeconds: shortened
+    here to a quarter of a second (the Wait below is not compressed: time scale 1)."""
+    monkeypatch.setattr(express, "EXPRESS_MAX_SECONDS", 0.25)
+    patches.set_time_scale(1.0)
+
+
+def test_an_express_execution_times_out_at_its_time_limit(aws: None, short_limit: None) -> None:
+    machine = _machine(WAIT, level="FATAL")
+
+    answer = _sfn().start_sync_execution(stateMachineArn=machine, name="one")
+    started = _sfn().start_execution(stateMachineArn=machine, name="two")["executionArn"]
+
+    assert answer["status"] == "TIMED_OUT"
+    assert "output" not in answer
+    assert [e["type"] for e in _logged(started, 1)] == ["ExecutionTimedOut"]
+
+
+def test_a_standard_execution_has_no_such_limit(aws: None, short_limit: None) -> None:
+    machine = _machine(WAIT, kind="STANDARD")
+
+    arn = _sfn().start_execution(stateMachineArn=machine, name="one")["executionArn"]
+
+    ended = poll(
+        lambda: _sfn().describe_execution(executionArn=arn)["status"],
+        lambda status: status != "RUNNING",
+        timeout=10,
+        what="the end of the Standard execution",
+    )
+    assert ended == "SUCCEEDED"

@@ -5,7 +5,7 @@ Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
-stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58), events (6, 12,
+stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59), events (6, 12,
 57), server (11), s3 (21, 50, 51), dynamodb (28, 32), sns (36), sqs (37, 52, 53).
 
 
@@ -205,6 +205,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    and with or without execution data, each event as AWS writes it (recorded): ``id``,
    ``type``, ``details`` (the history event's), ``previous_event_id``, ``event_timestamp``
    (epoch milliseconds), ``execution_arn`` and ``redrive_count``, ids and counts as strings.
+59. An Express execution ran as long as its states took; AWS ends one at five minutes
+   (Developer Guide, "Standard and Express workflows"): it times out then (TIMED_OUT, an
+   ExecutionTimedOut event), or at the definition's own TimeoutSeconds if that is shorter.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Express workflows as AWS runs them (patches 54-58), and execution logs in CloudWatch Logs.
+"""Express workflows as AWS runs them (patches 54-59), and execution logs in CloudWatch Logs.
 
 moto 5.2.5 runs an EXPRESS state machine as a STANDARD one: ``…:execution:…`` ARNs, a
 history behind DescribeExecution, ListExecutions and GetExecutionHistory, names that
@@ -31,6 +31,9 @@ from moto.stepfunctions.parser.api import (
     LoggingConfiguration,
     StateMachineType,
 )
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.eval.event.logging import (
     CloudWatchLoggingConfiguration,
@@ -39,13 +42,16 @@ from moto.stepfunctions.parser.asl.eval.event.logging import (
 )
 from moto.stepfunctions.parser.backend.execution import Execution
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from photoflow_local.patches.base import replace, state
 
 EXPRESS = "EXPRESS"
-# An Express execution runs five minutes at most (Developer Guide, "Standard and Express").
-EXPRESS_MAX_SECONDS = 300
+# An Express execution runs five minutes at most (Developer Guide, "Standard and Express"):
+# real seconds, as a Standard execution's TimeoutSeconds (the work in its steps is not
+# compressed by the time scale, only their waits).
+EXPRESS_MAX_SECONDS: float = 300
 # StartSyncExecution's billing (Step Functions pricing): duration rounded up to the next
 # 100 ms, memory in 64 MB steps (a recorded trivial execution: 100 ms, 64 MB).
 BILLED_DURATION_STEP_MS = 100
@@ -164,17 +170,33 @@ def _billing(started: datetime.datetime, stopped: datetime.datetime) -> dict[str
     return {"billedMemoryUsedInMB": BILLED_MEMORY_MB, "billedDurationInMilliseconds": billed}
 
 
-def wait_until_ended(execution: Execution, timeout: float) -> None:
-    """Until the execution is no longer RUNNING; past ``timeout`` it is stopped as timed out."""
-    deadline = time.monotonic() + timeout
+def wait_until_ended(execution: Execution) -> None:
+    """Until the execution is no longer RUNNING (it times out at EXPRESS_MAX_SECONDS, 59.)."""
+    deadline = time.monotonic() + EXPRESS_MAX_SECONDS + 60  # a bound, should 59. fail
     delay = 0.002
     while execution.exec_status == ExecutionStatus.RUNNING:
         if time.monotonic() > deadline:
-            execution.stop(datetime.datetime.now(tz=datetime.UTC), "States.Timeout", None)
-            execution.exec_status = ExecutionStatus.TIMED_OUT
-            return
+            raise RuntimeError(f"{execution.exec_arn} outlived the Express time limit")
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
+
+
+# ----------------------------------------------------------------- 59. five minutes
+def _program_eval(self: Program, env: Environment) -> None:
+    """An Express execution's program, ended as timed out at five minutes (or its own
+    TimeoutSeconds, if shorter), as moto's Program.eval ends one at its TimeoutSeconds."""
+    if env.execution_type != StateMachineType.EXPRESS or env.is_frame():
+        state.originals["express_program_eval"](self, env)
+        return
+    own = self.timeout_seconds.timeout_seconds if self.timeout_seconds else None
+    limit = EXPRESS_MAX_SECONDS if own is None else min(own, EXPRESS_MAX_SECONDS)
+    env.next_state_name = self.start_at.start_at_name
+    worker = threading.Thread(target=EvalComponent.eval, args=(self, env), daemon=True)
+    TMP_THREADS.append(worker)
+    worker.start()
+    worker.join(timeout=limit)
+    if worker.is_alive():
+        env.set_timed_out()
 
 
 def sync_output(execution: Execution) -> dict[str, Any]:
@@ -215,7 +237,7 @@ def _start_sync_execution(self: StepFunctionResponse) -> ActionResult:
     execution = backend.start_execution(
         arn, name, self._get_param("input", if_none="{}"), self._get_param("traceHeader")
     )
-    wait_until_ended(execution, EXPRESS_MAX_SECONDS)
+    wait_until_ended(execution)
     return ActionResult(sync_output(execution))
 
 
@@ -354,3 +376,4 @@ def install() -> None:
     )
     StepFunctionResponse.start_sync_execution = _start_sync_execution  # type: ignore[attr-defined]
     replace(EventManager, "_publish_history_log", _publish_history_log)
+    replace(Program, "eval", _program_eval, key="express_program_eval")
