@@ -192,6 +192,7 @@ def test_the_commands_say_where_an_express_execution_is_to_be_found(
     listed = photoflow(workdir, "executions")
     history = photoflow(workdir, "history", arn)
     status = photoflow(workdir, "status", arn)
+    redrive = photoflow(workdir, "redrive", photo_id)
 
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert (
@@ -201,3 +202,7 @@ def test_the_commands_say_where_an_express_execution_is_to_be_found(
     assert history.stdout.startswith(f"{arn} is an Express execution: Step Functions keeps")
     assert status.returncode == 0, status.stdout + status.stderr
     assert json.loads(status.stdout)["photoId"] == photo_id
+    assert redrive.returncode == 1, redrive.stdout + redrive.stderr
+    assert redrive.stdout.startswith(
+        f"not redriven: {arn} is an Express execution, which Step Functions cannot redrive"
+    )
