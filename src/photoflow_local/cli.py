@@ -60,8 +60,10 @@ from photoflow_local.client import (
 from photoflow_local.executions import (
     EXPRESS_HINT,
     LIST_HINT,
+    express_history,
     express_machines,
     find_execution,
+    is_express_arn,
     list_executions,
     photo_id_for,
     started,
@@ -282,10 +284,10 @@ def _overrides(template: Path, texts: list[str] | None) -> dict[str, str]:
     return overrides
 
 
-def _sfn(endpoint_url: str | None) -> Any:
+def _sfn(endpoint_url: str | None, service: str = "stepfunctions") -> Any:
     endpoint = endpoint_url or running.saved()["endpointUrl"]
     return boto3.client(
-        "stepfunctions",
+        service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="local",
@@ -591,10 +593,14 @@ def history(
 ) -> None:
     """One execution as a per-state timeline with durations, retries and errors."""
     sfn = _sfn(endpoint_url)
-    execution_arn = find_execution(sfn, execution)
     events: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        events.extend(page["events"])
+    if is_express_arn(execution.strip()):  # no history but its log events
+        logs = _sfn(endpoint_url, "logs")
+        events = express_history(sfn, logs, execution.strip())
+    else:
+        execution_arn = find_execution(sfn, execution)
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        events = [event for page in pages for event in page["events"]]
     if as_json:
         console.print_json(data={"events": events}, default=_json_value)
         return
@@ -650,7 +656,13 @@ def replay(
     from photoflow_local.stack import LocalStack, StackOptions
 
     try:
-        if execution_arn:
+        if execution_arn and is_express_arn(execution_arn):  # its history is its log events
+            sfn, logs = (
+                boto3.client(s, endpoint_url=endpoint_url) for s in ("stepfunctions", "logs")
+            )
+            events = express_history(sfn, logs, execution_arn, need_data=True)
+            recording = Recording.from_documents({"events": events}, None, source=execution_arn)
+        elif execution_arn:
             if not execution_arn.startswith("arn:"):
                 sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url)
                 execution_arn = find_execution(sfn, execution_arn)

@@ -96,8 +96,11 @@ def history_event(message: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-def history_from_logs(text: str, source: str = "log") -> tuple[str, dict[str, Any]]:
-    """The execution's ARN and its history (``{"events": [...]}``), from its log events."""
+def history_from_logs(
+    text: str, source: str = "log", *, need_data: bool = True
+) -> tuple[str, dict[str, Any]]:
+    """The execution's ARN and its history (``{"events": [...]}``), from its log events;
+    ``need_data``: refuse a log without execution data (a replay needs it)."""
     try:
         logged = messages(text)
     except ValueError as error:
@@ -119,7 +122,7 @@ def history_from_logs(text: str, source: str = "log") -> tuple[str, dict[str, An
             " other than ALL, or a part of the log is missing): replay needs the state"
             " machine's logging level ALL"
         )
-    if "input" not in started[0].get("executionStartedEventDetails", {}):
+    if need_data and "input" not in started[0].get("executionStartedEventDetails", {}):
         raise NotAnExecutionLog(
             f"{source}: the log has no execution data (IncludeExecutionData false): replay"
             " needs the state machine's logging with IncludeExecutionData true"

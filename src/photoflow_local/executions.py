@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow.keys import is_photo_id, photo_id_of_execution
+from photoflow_local.execution_logs import NotAnExecutionLog, history_from_logs
 from photoflow_local.failures import ExitCode, Failure
 
 LIST_HINT = "`photoflow executions` lists them"
@@ -63,8 +64,6 @@ def find_execution(sfn: Any, reference: str) -> str:
     """The ARN of the execution ``reference`` names: its ARN, its name, or its photo's id
     (the newest execution of that photo)."""
     reference = reference.strip()
-    if reference.startswith("arn:") and reference.split(":")[5:6] == ["express"]:
-        raise Failure(f"{reference} is an Express execution", EXPRESS_HINT, ExitCode.NOT_FOUND)
     if reference.startswith("arn:"):
         try:
             sfn.describe_execution(executionArn=reference)
@@ -89,6 +88,47 @@ def find_execution(sfn: Any, reference: str) -> str:
         LIST_HINT,
         ExitCode.NOT_FOUND,
     )
+
+
+def is_express_arn(reference: str) -> bool:
+    return reference.startswith("arn:") and reference.split(":")[5:6] == ["express"]
+
+
+def express_history(
+    sfn: Any, logs: Any, execution_arn: str, *, need_data: bool = False
+) -> list[dict[str, Any]]:
+    """An Express execution's history, read back from its state machine's log group (the
+    only place it exists; level ALL needed, and execution data for ``need_data``)."""
+    prefix, _, rest = execution_arn.partition(":express:")
+    machine = rest.split(":")[0]
+    configuration = sfn.describe_state_machine(
+        stateMachineArn=f"{prefix}:stateMachine:{machine}"
+    ).get("loggingConfiguration", {})
+    destinations = configuration.get("destinations") or []
+    if configuration.get("level", "OFF") == "OFF" or not destinations:
+        raise Failure(
+            f"{execution_arn} left no history: {machine} logs nothing (level OFF)",
+            "log at level ALL (the template's WorkflowLogLevel)",
+            ExitCode.NOT_FOUND,
+        )
+    group_arn = destinations[0]["cloudWatchLogsLogGroup"]["logGroupArn"]
+    group = group_arn.split(":log-group:", 1)[1].split(":")[0]
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, filterPattern=f'"{execution_arn}"'
+    )
+    messages = [event["message"] for page in pages for event in page["events"]]
+    if not messages:
+        raise Failure(
+            f"no event of {execution_arn} in the log group {group}",
+            "it may have been logged at level ERROR or FATAL (which keep failures only)",
+            ExitCode.NOT_FOUND,
+        )
+    try:
+        _, history = history_from_logs("\n".join(messages), group, need_data=need_data)
+    except NotAnExecutionLog as error:
+        raise Failure(str(error), code=ExitCode.NOT_FOUND) from None
+    events: list[dict[str, Any]] = history["events"]
+    return events
 
 
 def photo_id_for(reference: str) -> str:

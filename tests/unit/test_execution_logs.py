@@ -124,6 +124,14 @@ def test_a_log_without_execution_data_cannot_be_replayed() -> None:
 
     with pytest.raises(NotAnExecutionLog, match="IncludeExecutionData true"):
         history_from_logs(json.dumps(bare), "run.log")
+    # (though it is a history to show, without its data)
+    _, shown = history_from_logs(json.dumps(bare), "run.log", need_data=False)
+    assert [event["type"] for event in shown["events"]] == [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ]
 
 
 def test_a_log_at_level_error_cannot_be_replayed() -> None:
