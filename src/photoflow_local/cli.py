@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -57,8 +58,12 @@ from photoflow_local.client import (
     local_test_identity,
 )
 from photoflow_local.executions import (
+    EXPRESS_HINT,
     LIST_HINT,
+    express_history,
+    express_machines,
     find_execution,
+    is_express_arn,
     list_executions,
     photo_id_for,
     started,
@@ -159,9 +164,11 @@ def main(
 def as_failure(error: Exception) -> Failure:
     """What a person is told about ``error``: one line, what to do, an exit status."""
     from photoflow_local.stack import PortTaken
+    from photoflow_local.template import TemplateError
 
     known: list[tuple[Any, Any]] = [
         (Failure, lambda e: e),
+        (TemplateError, lambda e: Failure(str(e), code=ExitCode.USAGE)),
         (PortTaken, _port_taken),
         (ApiError, _api_failure),
         (requests.ConnectionError | EndpointConnectionError, _unreachable),
@@ -252,10 +259,34 @@ PhotoArgument = Annotated[
 TemplateOption = Annotated[Path, typer.Option(metavar="FILE", help="SAM template")]
 
 
-def _sfn(endpoint_url: str | None) -> Any:
+class WorkflowType(StrEnum):
+    STANDARD = "STANDARD"
+    EXPRESS = "EXPRESS"
+
+
+ParameterOverridesOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        metavar="KEY=VALUE...",
+        help="template parameters, as `sam deploy` takes them: 'WorkflowType=EXPRESS"
+        " WorkflowLogLevel=ALL' (or ParameterKey=K,ParameterValue=V)",
+    ),
+]
+
+
+def _overrides(template: Path, texts: list[str] | None) -> dict[str, str]:
+    """The template's parameter values given on the command line, checked against it."""
+    from photoflow_local.template import check_parameters, load_sam, parameter_overrides
+
+    overrides = parameter_overrides(texts or [])
+    check_parameters(load_sam(template), template, overrides)
+    return overrides
+
+
+def _sfn(endpoint_url: str | None, service: str = "stepfunctions") -> Any:
     endpoint = endpoint_url or running.saved()["endpointUrl"]
     return boto3.client(
-        "stepfunctions",
+        service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="local",
@@ -299,10 +330,12 @@ def up(
         int, typer.Option(metavar="PORT", help="port of the local API and page (0: any free)")
     ] = 3000,
     web: Annotated[Path, typer.Option(metavar="DIR", help="folder of the web page")] = Path("web"),
+    parameter_overrides: ParameterOverridesOption = None,
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
     from photoflow_local.stack import LocalStack, StackOptions
 
+    parameters = _overrides(template, parameter_overrides)
     with running.claim() as claim:
         if claim.stale is not None:
             console.print(
@@ -311,9 +344,13 @@ def up(
                 soft_wrap=True,
             )
         options = StackOptions(
-            aws_port=aws_port, api_port=api_port, static_dir=web if web.is_dir() else None
+            aws_port=aws_port,
+            api_port=api_port,
+            static_dir=web if web.is_dir() else None,
+            parameters=parameters,
         )
-        console.print(f"starting the local stack from {template} ...")
+        given = " ".join(f"{k}={v}" for k, v in parameters.items())
+        console.print(f"starting the local stack from {template}{f' ({given})' * bool(given)} ...")
         started_at = time.monotonic()
         try:
             with (
@@ -506,10 +543,13 @@ def executions(
     ] = False,
 ) -> None:
     """List the executions of every state machine, newest first."""
-    found = list_executions(_sfn(endpoint_url), max(limit, 1))
+    sfn = _sfn(endpoint_url)
+    found = list_executions(sfn, max(limit, 1))
     if as_json:
         console.print_json(data=found, default=_json_value)
         return
+    for name in express_machines(sfn):
+        console.print(f"[dim]{name} is an EXPRESS state machine: {EXPRESS_HINT}[/]", soft_wrap=True)
     if not found:
         console.print("no executions yet: `photoflow upload PHOTO...` starts one")
         return
@@ -552,10 +592,14 @@ def history(
 ) -> None:
     """One execution as a per-state timeline with durations, retries and errors."""
     sfn = _sfn(endpoint_url)
-    execution_arn = find_execution(sfn, execution)
     events: list[dict[str, Any]] = []
-    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn):
-        events.extend(page["events"])
+    if is_express_arn(execution.strip()):  # no history but its log events
+        logs = _sfn(endpoint_url, "logs")
+        events = express_history(sfn, logs, execution.strip())
+    else:
+        execution_arn = find_execution(sfn, execution)
+        pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        events = [event for page in pages for event in page["events"]]
     if as_json:
         console.print_json(data={"events": events}, default=_json_value)
         return
@@ -567,7 +611,11 @@ def replay(
     history_file: Annotated[
         Path | None,
         typer.Argument(
-            metavar="HISTORY", exists=True, dir_okay=False, help="get-execution-history JSON"
+            metavar="HISTORY",
+            exists=True,
+            dir_okay=False,
+            help="get-execution-history JSON, or an Express execution's log events"
+            " (aws logs filter-log-events output, or a CloudWatch Logs export)",
         ),
     ] = None,
     describe: Annotated[
@@ -607,7 +655,13 @@ def replay(
     from photoflow_local.stack import LocalStack, StackOptions
 
     try:
-        if execution_arn:
+        if execution_arn and is_express_arn(execution_arn):  # its history is its log events
+            sfn, logs = (
+                boto3.client(s, endpoint_url=endpoint_url) for s in ("stepfunctions", "logs")
+            )
+            events = express_history(sfn, logs, execution_arn, need_data=True)
+            recording = Recording.from_documents({"events": events}, None, source=execution_arn)
+        elif execution_arn:
             if not execution_arn.startswith("arn:"):
                 sfn = boto3.client("stepfunctions", endpoint_url=endpoint_url)
                 execution_arn = find_execution(sfn, execution_arn)
@@ -781,6 +835,9 @@ def soak(
         bool, typer.Option(help="clients of every kind, not only good ones")
     ] = False,
     crash: Annotated[bool, typer.Option(help="kill sandboxes and the ingest poller")] = False,
+    workflow_type: Annotated[
+        WorkflowType, typer.Option(help="the template's WorkflowType for the run")
+    ] = WorkflowType.STANDARD,
     template: TemplateOption = Path("template.yaml"),
 ) -> None:
     """Many photos with faults injected; exit 1 unless nothing was lost, announced twice,
@@ -797,6 +854,7 @@ def soak(
         hostile,
         crash,
         progress=lambda line: console.print(f"[dim]{escape(line)}[/]"),
+        workflow_type=workflow_type.value,
     )
     report = run_soak(template, settings)
     raise typer.Exit(print_report(report, time.monotonic() - started_at, console))

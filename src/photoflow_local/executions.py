@@ -12,16 +12,35 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow.keys import is_photo_id, photo_id_of_execution
+from photoflow_local.execution_logs import NotAnExecutionLog, history_from_logs
 from photoflow_local.failures import ExitCode, Failure
 
 LIST_HINT = "`photoflow executions` lists them"
+EXPRESS_HINT = (
+    "Step Functions keeps nothing of an Express execution: its events are in the state"
+    " machine's log group (aws logs filter-log-events; see docs/workflow-types.md)"
+)
+
+
+def express_machines(sfn: Any) -> list[str]:
+    """The names of the EXPRESS state machines, whose executions Step Functions does not list."""
+    return [
+        machine["name"]
+        for machine in sfn.list_state_machines()["stateMachines"]
+        if machine.get("type") == "EXPRESS"
+    ]
+
+
+def _standard_machines(sfn: Any) -> list[dict[str, Any]]:
+    machines: list[dict[str, Any]] = sfn.list_state_machines()["stateMachines"]
+    return [machine for machine in machines if machine.get("type") != "EXPRESS"]
 
 
 def list_executions(sfn: Any, limit: int) -> list[dict[str, Any]]:
-    """The newest ``limit`` executions of each state machine, newest first overall."""
+    """The newest ``limit`` executions of each Standard state machine, newest first overall."""
     found = [
         {**execution, "photoId": photo_id_of_execution(execution["name"])}
-        for machine in sfn.list_state_machines()["stateMachines"]
+        for machine in _standard_machines(sfn)
         for execution in sfn.list_executions(
             stateMachineArn=machine["stateMachineArn"], maxResults=limit
         )["executions"]
@@ -32,7 +51,7 @@ def list_executions(sfn: Any, limit: int) -> list[dict[str, Any]]:
 
 def _all_executions(sfn: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for machine in sfn.list_state_machines()["stateMachines"]:
+    for machine in _standard_machines(sfn):
         pages = sfn.get_paginator("list_executions").paginate(
             stateMachineArn=machine["stateMachineArn"]
         )
@@ -71,12 +90,56 @@ def find_execution(sfn: Any, reference: str) -> str:
     )
 
 
+def is_express_arn(reference: str) -> bool:
+    return reference.startswith("arn:") and reference.split(":")[5:6] == ["express"]
+
+
+def express_history(
+    sfn: Any, logs: Any, execution_arn: str, *, need_data: bool = False
+) -> list[dict[str, Any]]:
+    """An Express execution's history, read back from its state machine's log group (the
+    only place it exists; level ALL needed, and execution data for ``need_data``)."""
+    prefix, _, rest = execution_arn.partition(":express:")
+    machine = rest.split(":")[0]
+    configuration = sfn.describe_state_machine(
+        stateMachineArn=f"{prefix}:stateMachine:{machine}"
+    ).get("loggingConfiguration", {})
+    destinations = configuration.get("destinations") or []
+    if configuration.get("level", "OFF") == "OFF" or not destinations:
+        raise Failure(
+            f"{execution_arn} left no history: {machine} logs nothing (level OFF)",
+            "log at level ALL (the template's WorkflowLogLevel)",
+            ExitCode.NOT_FOUND,
+        )
+    group_arn = destinations[0]["cloudWatchLogsLogGroup"]["logGroupArn"]
+    group = group_arn.split(":log-group:", 1)[1].split(":")[0]
+    pages = logs.get_paginator("filter_log_events").paginate(
+        logGroupName=group, filterPattern=f'"{execution_arn}"'
+    )
+    messages = [event["message"] for page in pages for event in page["events"]]
+    if not messages:
+        raise Failure(
+            f"no event of {execution_arn} in the log group {group}",
+            "it may have been logged at level ERROR or FATAL (which keep failures only)",
+            ExitCode.NOT_FOUND,
+        )
+    try:
+        _, history = history_from_logs("\n".join(messages), group, need_data=need_data)
+    except NotAnExecutionLog as error:
+        raise Failure(str(error), code=ExitCode.NOT_FOUND) from None
+    events: list[dict[str, Any]] = history["events"]
+    return events
+
+
 def photo_id_for(reference: str) -> str:
     """The photo id ``reference`` names: the id itself, or a photo's execution name or ARN."""
     reference = reference.strip()
     if is_photo_id(reference):
         return reference
-    name = reference.rsplit(":", 1)[-1] if reference.startswith("arn:") else reference
+    # ...:execution:MACHINE:NAME, or ...:express:MACHINE:NAME:UUID
+    parts = reference.split(":")
+    express = reference.startswith("arn:") and parts[5:6] == ["express"]
+    name = (parts[-2] if express else parts[-1]) if reference.startswith("arn:") else reference
     photo_id = photo_id_of_execution(name)
     if photo_id is None:
         raise Failure(

@@ -105,6 +105,11 @@ def redrive_photo(
 ) -> Redriven:
     """Redrive the failed execution of a photo (its id, or the execution's ARN)."""
     photo_id, arn, record = _execution_of(dynamodb, table, target)
+    if arn.split(":")[5:6] == ["express"]:
+        raise NotRedrivable(
+            f"{arn} is an Express execution, which Step Functions cannot redrive: upload the"
+            " photo again (a new photo id)"
+        )
     execution = sfn.describe_execution(executionArn=arn)
     check_redrivable(execution, record)
     sfn.redrive_execution(executionArn=arn)

@@ -3,7 +3,8 @@
 A recording is an execution history as ``aws stepfunctions get-execution-history
 --output json`` prints it (from AWS, the local stack or Step Functions Local),
 optionally with ``describe-execution`` output beside it for an input the
-history truncated. Two modes:
+history truncated; or, for an Express execution, which has no such history, its
+events as the state machine logged them to CloudWatch Logs (execution_logs.py). Two modes:
 
 - recorded: every Task's results (returns and errors, attempt by attempt,
   iteration by iteration) come from the history through a generated
@@ -30,7 +31,7 @@ from typing import Any, Literal
 
 import boto3
 
-from photoflow_local import patches
+from photoflow_local import execution_logs, patches
 from photoflow_local.history import StateRun, Timeline, build_timeline
 from photoflow_local.stack import LocalStack
 
@@ -80,6 +81,18 @@ class Recording:
 
     @classmethod
     def load(cls, history_path: Path, describe_path: Path | None = None) -> Recording:
+        """A get-execution-history document, or an execution's log events (an Express
+        execution's only history; execution_logs.py lists the shapes read)."""
+        try:
+            text = history_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ReplayError(f"{history_path}: not readable ({error})") from None
+        if execution_logs.is_execution_log(text):
+            try:
+                _, logged = execution_logs.history_from_logs(text, str(history_path))
+            except execution_logs.NotAnExecutionLog as error:
+                raise ReplayError(str(error)) from None
+            return cls.from_documents(logged, None, source=str(history_path))
         history = _read_json(history_path)
         describe = _read_json(describe_path) if describe_path else None
         return cls.from_documents(history, describe, source=str(history_path))

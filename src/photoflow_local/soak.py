@@ -36,7 +36,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +81,20 @@ class SoakSettings:
     crash_interval: float = 0.5  # how often a busy sandbox may be killed (chance: fault_rate)
     poller_restart_every: float = 15.0
     operation_rounds: int = 3  # dead letters moved back and redrives, until nothing is left
+    workflow_type: str = "STANDARD"  # EXPRESS: no redrive, executions counted from the logs
+
+    @property
+    def express(self) -> bool:
+        return self.workflow_type == "EXPRESS"
+
+    @property
+    def parameters(self) -> dict[str, str]:
+        """The template's parameters for the run: an EXPRESS workflow logs every event (its
+        executions are counted from its log group, Step Functions lists none)."""
+        if not self.express:
+            return {"WorkflowType": self.workflow_type}
+        return {"WorkflowType": self.workflow_type, "WorkflowLogLevel": "ALL"}
+
     # told how the run is going every PROGRESS_SECONDS while it waits (a long run is silent
     # otherwise)
     progress: Callable[[str], None] | None = field(default=None, compare=False)
@@ -253,6 +267,7 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
     options = StackOptions(
         time_scale=0.01,
         retry_after_seconds=CRASH_RETRY_AFTER_SECONDS if settings.crash else 0,
+        parameters=settings.parameters,
     )
     with LocalStack(template, options, log_sink=io.StringIO()) as stack:
         stack.lambdas.fault = inject
@@ -286,7 +301,7 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
         report.sandboxes_killed, report.pollers_restarted = chaos.killed, chaos.restarted
         redriven: list[str] = []
         for _ in range(settings.operation_rounds):
-            moved, retried = _operations(stack, expected, report)
+            moved, retried = _operations(stack, expected, report, redrive=not settings.express)
             if not moved and not retried:
                 break
             redriven += retried
@@ -297,7 +312,7 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
                 if photo_id in after:
                     snapshots[photo_id] = after[photo_id]
         final = {p: _record(stack, p) for p in expected}
-        executions = _executions(stack)
+        executions = _express_executions(stack) if settings.express else _executions(stack)
         for subscriber in subscribers.values():
             subscriber.stopping.set()
             subscriber.join(timeout=5)
@@ -412,11 +427,32 @@ def _executions(stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
     return by_photo
 
 
+def _express_executions(stack: LocalStack) -> dict[str, list[dict[str, Any]]]:
+    """An EXPRESS workflow's executions by photo, from its log group (Step Functions lists
+    none)."""
+    logs = stack.client("logs")
+    group = stack.physical_id("PhotoWorkflowLogGroup")
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+    return started_by_photo(json.loads(e["message"]) for page in pages for e in page["events"])
+
+
+def started_by_photo(logged: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The ExecutionStarted log events by photo: an Express execution's ARN ends with its
+    name (``photo-<id>-<digest>``) and an id of its own."""
+    by_photo: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event in logged:
+        if event["type"] == "ExecutionStarted":
+            name = event["execution_arn"].split(":")[-2]
+            by_photo[name.split("-")[1]].append(event)
+    return by_photo
+
+
 def _operations(
-    stack: LocalStack, expected: dict[str, Sent], report: SoakReport
+    stack: LocalStack, expected: dict[str, Sent], report: SoakReport, *, redrive: bool = True
 ) -> tuple[int, list[str]]:
     """What the runbook says to do: send the ingest dead letters back, and redrive the
-    executions that failed for a transient cause. The messages moved, the photos redriven."""
+    executions that failed for a transient cause (Standard workflows: an Express execution
+    cannot be redriven). The messages moved, the photos redriven."""
     sqs, sfn = stack.client("sqs"), stack.client("stepfunctions")
     dead_letters = stack.output("IngestDeadLetterQueueUrl")
     waiting = sqs.get_queue_attributes(
@@ -427,8 +463,8 @@ def _operations(
         moved = operations.redrive_dead_letters(sqs, dead_letters).moved
         report.dead_letters_moved += moved
     table = stack.output("PhotosTableName")
-    redriven = []
-    for photo_id, sent in expected.items():
+    redriven: list[str] = []
+    for photo_id, sent in expected.items() if redrive else ():
         record = _record(stack, photo_id)
         if sent.expected != COMPLETED or _status(record) != FAILED or record is None:
             continue

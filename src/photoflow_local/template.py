@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,10 @@ from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
 LOCAL_CODE_BUCKET = "photoflow-local-code"
+
+
+class TemplateError(ValueError):
+    """A template, or a parameter value for it, that cannot be deployed (and why)."""
 
 
 @dataclass
@@ -36,8 +42,58 @@ class TranslatedTemplate:
 
 
 def load_sam(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = yaml_parse(path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise TemplateError(f"template {path}: {error.strerror or error}") from None
+    document: dict[str, Any] = yaml_parse(text)
     return document
+
+
+_KEY_VALUE = re.compile(r"ParameterKey=([^,]+),ParameterValue=(.*)")
+
+
+def parameter_overrides(texts: list[str]) -> dict[str, str]:
+    """``--parameter-overrides`` as the SAM CLI reads it: ``Key=Value`` pairs separated by
+    spaces (quoted values may hold spaces), or ``ParameterKey=K,ParameterValue=V``; the
+    option may be given more than once."""
+    overrides: dict[str, str] = {}
+    for text in texts:
+        for item in shlex.split(text):
+            found = _KEY_VALUE.fullmatch(item)
+            key, sep, value = (found[1], "=", found[2]) if found else item.partition("=")
+            if not key or not sep:
+                raise TemplateError(
+                    f"parameter override {item!r} is not Key=Value"
+                    " (e.g. --parameter-overrides WorkflowType=EXPRESS)"
+                )
+            overrides[key] = value
+    return overrides
+
+
+def check_parameters(sam: dict[str, Any], path: Path, overrides: dict[str, str]) -> None:
+    """Each override names one of the template's parameters, with one of its allowed values
+    (CloudFormation refuses the stack otherwise)."""
+    declared = sam.get("Parameters", {})
+    for name, value in overrides.items():
+        if name not in declared:
+            raise TemplateError(
+                f"{path} has no parameter {name} (it has {', '.join(sorted(declared))})"
+            )
+        allowed = [str(v) for v in declared[name].get("AllowedValues", [])]
+        if allowed and value not in allowed:
+            raise TemplateError(f"{name}={value}: {name} is one of {', '.join(allowed)}")
+
+
+def _local_path(root: Path, logical_id: str, prop: str, value: str) -> Path:
+    """A local path of the template, resolved as SAM does: relative to the template's folder."""
+    path = (root / value).resolve()
+    if not path.exists():
+        raise TemplateError(
+            f"{logical_id}'s {prop} {value} is not at {path}: paths in a template resolve"
+            f" relative to the template's folder ({root}), as in SAM"
+        )
+    return path
 
 
 def _local_paths(template: dict[str, Any], root: Path) -> dict[str, Path]:
@@ -50,17 +106,17 @@ def _local_paths(template: dict[str, Any], root: Path) -> dict[str, Path]:
         if kind == "AWS::Serverless::Function":
             code_uri = properties.get("CodeUri", globals_function.get("CodeUri"))
             if isinstance(code_uri, str) and not code_uri.startswith("s3://"):
-                code_paths[logical_id] = (root / code_uri).resolve()
+                code_paths[logical_id] = _local_path(root, logical_id, "CodeUri", code_uri)
                 properties["CodeUri"] = f"s3://{LOCAL_CODE_BUCKET}/{logical_id}"
         elif kind == "AWS::Serverless::LayerVersion":
             content_uri = properties.get("ContentUri")
             if isinstance(content_uri, str) and not content_uri.startswith("s3://"):
-                code_paths[logical_id] = (root / content_uri).resolve()
+                code_paths[logical_id] = _local_path(root, logical_id, "ContentUri", content_uri)
                 properties["ContentUri"] = f"s3://{LOCAL_CODE_BUCKET}/{logical_id}"
         elif kind == "AWS::Serverless::StateMachine":
             definition_uri = properties.get("DefinitionUri")
             if isinstance(definition_uri, str) and not definition_uri.startswith("s3://"):
-                definition_path = (root / definition_uri).resolve()
+                definition_path = _local_path(root, logical_id, "DefinitionUri", definition_uri)
                 properties.pop("DefinitionUri")
                 properties["Definition"] = json.loads(definition_path.read_text(encoding="utf-8"))
                 code_paths[logical_id] = definition_path

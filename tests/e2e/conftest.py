@@ -17,12 +17,14 @@ from tests.support import PHOTOFLOW, ROOT, command_env, poll
 
 @contextlib.contextmanager
 def photoflow_up(
-    workdir: Path, template: Path, web: Path | None = None
+    workdir: Path, template: Path, web: Path | None = None, parameters: str | None = None
 ) -> Iterator[dict[str, Any]]:
-    """`photoflow up` in a process of its own, in ``workdir``: its saved stack.json while
-    it runs; on leaving, it is stopped and must have ended cleanly."""
+    """`photoflow up` in a process of its own, in ``workdir`` (with ``parameters`` as
+    --parameter-overrides): its saved stack.json while it runs; on leaving, it is stopped
+    and must have ended cleanly."""
     assert PHOTOFLOW
     command = [PHOTOFLOW, "up", "--template", str(template)]
+    command += ["--parameter-overrides", parameters] if parameters else []
     command += ["--web", str(web)] if web else ["--web", str(workdir / "no-page")]
     # Port 0: the stack picks free ports itself and holds the API's until it binds it.
     command += ["--aws-port", "0", "--api-port", "0"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import boto3
 
 from tests.e2e.conftest import photoflow_up
 from tests.photos import make_photo
-from tests.support import photoflow
+from tests.support import ROOT, photoflow
 
 
 def test_upload_status_executions_and_history(running: tuple[Path, dict[str, str]]) -> None:
@@ -101,3 +102,33 @@ def test_up_runs_a_template_without_a_rest_api(tmp_path: Path) -> None:
         )
         machines = sfn.list_state_machines()["stateMachines"]
         assert [m["name"] for m in machines] == ["Machine"]
+
+
+def test_up_says_in_one_line_where_a_copied_templates_paths_resolve(tmp_path: Path) -> None:
+    template = tmp_path / "elsewhere" / "template.yaml"
+    template.parent.mkdir()
+    shutil.copy(ROOT / "template.yaml", template)
+
+    up = photoflow(tmp_path, "up", "--template", str(template), "--aws-port", "0")
+
+    assert up.returncode == 2, up.stdout + up.stderr
+    [*_, line] = up.stdout.strip().splitlines()
+    assert line == (
+        f"CoreLayerX8664's ContentUri src/ is not at {template.parent / 'src'}: paths in a"
+        f" template resolve relative to the template's folder ({template.parent}), as in SAM"
+    )
+    assert "Traceback" not in up.stdout + up.stderr
+
+
+def test_up_refuses_a_parameter_value_the_template_does_not_allow(tmp_path: Path) -> None:
+    up = photoflow(
+        tmp_path,
+        "up",
+        "--template",
+        str(ROOT / "template.yaml"),
+        "--parameter-overrides",
+        "WorkflowType=express",
+    )
+
+    assert up.returncode == 2, up.stdout + up.stderr
+    assert up.stdout.strip() == "WorkflowType=express: WorkflowType is one of STANDARD, EXPRESS"

@@ -19,6 +19,7 @@ SUBJECT_PAGES = [
     "http-api.md",
     "notifications.md",
     "performance-and-cost.md",
+    "workflow-types.md",
     "security.md",
     "operations.md",
     "architecture.md",

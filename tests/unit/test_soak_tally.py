@@ -10,7 +10,14 @@ import pytest
 
 from photoflow_local import soak
 from photoflow_local.hostile import COMPLETED, Sent
-from photoflow_local.soak import Row, SoakReport, SoakSettings, _tally, _terminal_view
+from photoflow_local.soak import (
+    Row,
+    SoakReport,
+    SoakSettings,
+    _tally,
+    _terminal_view,
+    started_by_photo,
+)
 
 
 class Heard:
@@ -186,3 +193,18 @@ def test_a_wait_says_how_far_it_got_and_a_deadline_reached_is_not_quiet(
     assert list(first) == ["a"]
     assert report.not_quiet == 1
     assert re.fullmatch(r"\d+ s: 1 of 2 accepted photos terminal, 1 announced", lines[-1])
+
+
+def test_express_executions_are_counted_by_photo_from_their_started_events() -> None:
+    machine = "arn:aws:states:us-east-1:123456789012:express:PhotoWorkflow"
+    twice, once = "e55f0f700d924049b841cf1af636c813", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    logged = [
+        {"type": "ExecutionStarted", "execution_arn": f"{machine}:photo-{twice}-9a0e84ff:uuid-1"},
+        {"type": "PassStateEntered", "execution_arn": f"{machine}:photo-{twice}-9a0e84ff:uuid-1"},
+        {"type": "ExecutionStarted", "execution_arn": f"{machine}:photo-{twice}-9a0e84ff:uuid-2"},
+        {"type": "ExecutionStarted", "execution_arn": f"{machine}:photo-{once}-17c2aa01:uuid-3"},
+    ]
+
+    counted = started_by_photo(logged)
+
+    assert {photo: len(runs) for photo, runs in counted.items()} == {twice: 2, once: 1}

@@ -5,8 +5,8 @@ Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
-stepfunctions.evaluation (39-41, 44, 45), events (6, 12), server (11), s3 (21, 50, 51),
-dynamodb (28, 32), sns (36), sqs (37, 52, 53).
+stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59), events (6, 12,
+57), server (11), s3 (21, 50, 51), dynamodb (28, 32), sns (36), sqs (37, 52, 53).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -184,6 +184,30 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    ``say \\"hi\\"``); what reads it as JSONata text (44, unpatched) hid that. It is the
    string's value, as every other string in a definition; and a history's
    ``assignedVariables`` show a string as JSON (quoted and escaped), as AWS's do.
+54. An EXPRESS state machine ran as a STANDARD one: ``...:execution:MACHINE:NAME`` ARNs, and
+   a second StartExecution with a name in use answered ExecutionAlreadyExists (or the running
+   execution). As on AWS, an Express execution's ARN is
+   ``arn:aws:states:REGION:ACCOUNT:express:MACHINE:NAME:UUID``, every start starts a new
+   execution whatever its name, and none is kept once it ends.
+55. DescribeExecution, GetExecutionHistory and StopExecution answered for Express executions
+   and ListExecutions listed them; AWS refuses them (recorded): InvalidArn "Invalid Arn:
+   'Resource type not valid in this context: express'", and StateMachineTypeNotSupported for
+   ListExecutions of an Express state machine.
+56. StartSyncExecution had no route (HTTP 500, NotImplementedError). It runs an Express
+   execution to its end (five minutes at most) and answers AWS's shape: executionArn,
+   stateMachineArn, name, startDate, stopDate, status (SUCCEEDED, FAILED, TIMED_OUT), input,
+   output, error, cause, their details and billingDetails; a STANDARD state machine is
+   refused with StateMachineTypeNotSupported, as recorded.
+57. (with 6.) Express executions sent status-change events to EventBridge; AWS sends none.
+58. No execution wrote logs: moto starts every execution without a logging session, and its
+   own writer fails on the time it is given. Every execution logs to the CloudWatch Logs
+   group of its state machine's LoggingConfiguration, at its level (ALL, ERROR, FATAL, OFF)
+   and with or without execution data, each event as AWS writes it (recorded): ``id``,
+   ``type``, ``details`` (the history event's), ``previous_event_id``, ``event_timestamp``
+   (epoch milliseconds), ``execution_arn`` and ``redrive_count``, ids and counts as strings.
+59. An Express execution ran as long as its states took; AWS ends one at five minutes
+   (Developer Guide, "Standard and Express workflows"): it times out then (TIMED_OUT, an
+   ExecutionTimedOut event), or at the definition's own TimeoutSeconds if that is shorter.
 """
 
 from __future__ import annotations
@@ -203,6 +227,7 @@ from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
 from photoflow_local.patches.stepfunctions import (
     api,
     evaluation,
+    express,
     integrations,
     interpreter,
     mocking,
@@ -260,6 +285,7 @@ _MODULES = (
     sns,
     sqs,
     redrive,
+    express,  # last: its refusals of Express ARNs come before every other patch's answer
 )
 
 

@@ -1,4 +1,5 @@
-"""EventBridge (patches 6 and 12): Step Functions status-change events; scheduled rules."""
+"""EventBridge (patches 6, 12 and 57): Step Functions status-change events (none for Express
+executions); scheduled rules."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from moto.events.models import Rule, events_backends
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication, Execution
 
 from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.stepfunctions.express import is_express_arn
 from photoflow_local.patches.stepfunctions.redrive import execution_lock, redrive_fields
 
 # ----------------------------------------------------------------- 6. status-change events
@@ -65,6 +67,8 @@ def _terminated(self: BaseExecutionWorkerCommunication) -> None:
     with execution_lock(execution):  # the status and its event agree, whatever redrives it
         state.originals["terminated"](self)
         detail = status_change_detail(execution)
+    if is_express_arn(execution.exec_arn):
+        return  # 57. AWS sends no status-change event for an Express execution
     send_status_change(execution, detail)
 
 

@@ -1,5 +1,6 @@
 """Step Functions' API (patches 2, 14, 19, 20): StartExecution, DescribeExecution,
-GetExecutionHistory as AWS answers them."""
+GetExecutionHistory as AWS answers them; Express executions (54) and their logs (58) start
+here, in express.py."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.stepfunctions import express
 from photoflow_local.patches.stepfunctions.mocking import load_mock_test_case
 
 
@@ -30,13 +32,15 @@ def _start_execution(
     trace_header: str | None = None,
 ) -> Execution:
     base_arn, _, test_case_name = state_machine_arn.partition("#")
-    mock = None
-    if test_case_name:
-        state_machine = self.describe_state_machine(base_arn)
-        mock = load_mock_test_case(state_machine.name, test_case_name)
+    state_machine = self.describe_state_machine(base_arn)
+    mock = load_mock_test_case(state_machine.name, test_case_name) if test_case_name else None
     with state.start_lock:
         state.pending_mock.value = mock
         try:
+            if express.is_express(state_machine):  # 54.
+                return express.start_express(
+                    self, state_machine, name or str(uuid.uuid4()), execution_input, trace_header
+                )
             original: Callable[..., Execution] = state.originals["start_execution"]
             return original(
                 self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header
@@ -48,6 +52,8 @@ def _start_execution(
 
 
 def _get_start_execution_worker(self: Execution) -> Any:
+    if self._cloud_watch_logging_session is None:  # 58. moto starts every execution without
+        self._cloud_watch_logging_session = express.logging_session(self)
     worker = state.originals["_get_start_execution_worker"](self)
     mock = getattr(state.pending_mock, "value", None)
     if mock is not None:
