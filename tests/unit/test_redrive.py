@@ -22,7 +22,7 @@ from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
 from photoflow_local import patches
 from photoflow_local.patches.stepfunctions import redrive
-from tests.support import poll
+from tests.support import QUIET_SECONDS, poll
 from tests.unit.test_patches import (  # what the patch tests set up moto in-process with
     _finished,
     _function,
@@ -504,9 +504,17 @@ def test_a_redrive_sends_status_change_events_with_the_redrive_fields(
             received.append(json.loads(message["Body"])["detail"])
         return received
 
-    poll(receive, lambda got: len(got) >= 3, what="three status changes")
-    time.sleep(0.3)  # quiet period before counting: nothing more may arrive
-    receive()
+    # three status changes, then a quiet period before counting: nothing more may arrive
+    last = {"count": -1, "since": time.monotonic()}
+
+    def quiet(got: list[dict[str, Any]]) -> bool:
+        if len(got) != last["count"]:
+            last.update(count=len(got), since=time.monotonic())
+        return len(got) >= 3 and time.monotonic() - last["since"] >= QUIET_SECONDS
+
+    poll(receive, quiet, what="three status changes, then none for a while")
+    # (a standard queue keeps no order: in the order they happened)
+    received.sort(key=lambda d: (d["redriveCount"], d["status"] != "RUNNING"))
     assert [
         (d["status"], d["redriveCount"], d["redriveStatus"], d["redriveStatusReason"])
         for d in received
