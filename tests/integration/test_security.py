@@ -44,7 +44,7 @@ def test_every_route_requires_the_templates_default_authentication(local_stack: 
     default = load_sam(ROOT / "template.yaml")["Parameters"]["ApiAuth"]["Default"]
     routes = [route for api in local_stack.stack.apis.values() for route in api.routes]
     functions = [route for route in routes if route.mock is None]
-    assert len(functions) == 4
+    assert len(functions) == 5
     assert {route.authorization for route in functions} == {AUTH_TYPES[default]}
     # and only CORS preflights, answered by API Gateway itself, go without
     preflights = [route for route in routes if route.mock is not None]
