@@ -20,6 +20,7 @@ from photoflow_local import running
 from photoflow_local.cli import STATE_DIR, print_timeline
 from photoflow_local.client import PhotosClient
 from photoflow_local.history import build_timeline
+from photoflow_local.identity import new_password
 from photoflow_local.stack import LocalStack, StackOptions
 
 SAMPLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
@@ -84,6 +85,7 @@ def run_demo(
         )
         if claim is not None:
             claim.publish(running.stack_state(stack))
+            add_demo_user(stack, console, with_page=options.static_dir is not None)
             page = f"the page at {stack.api_url}/, " if options.static_dir else ""
             console.print(
                 f"[bold]The local stack stays up:[/] {page}the API at {stack.api_url},"
@@ -101,6 +103,23 @@ def run_demo(
             soft_wrap=True,
         )
     return 1 if failures else 0
+
+
+DEMO_USER = "demo"
+
+
+def add_demo_user(stack: LocalStack, console: Console, *, with_page: bool) -> None:
+    """A user to sign in to the page with (a new password each start), and how."""
+    if stack.user_pool is None:
+        return
+    password = new_password()
+    stack.user_pool.add_user(DEMO_USER, password)
+    where = f"on the page at {stack.api_url}/ " if with_page and stack.apis else ""
+    console.print(
+        f"[bold]Sign in[/] {where}as [bold]{DEMO_USER}[/], password [bold]{password}[/]"
+        " (`photoflow users add NAME` adds others)",
+        soft_wrap=True,
+    )
 
 
 def _process(stack: LocalStack, samples: list[Path], timeout: float, console: Console) -> int:
