@@ -14,6 +14,7 @@ import pytest
 from photoflow import clients
 from photoflow.photos import PhotoRepository
 from photoflow.reconcile import EndedExecution, Reconciler
+from photoflow_local.client import LocalSignIn, PhotosClient
 from photoflow_local.stack import LocalStack
 from tests.photos import make_photo
 from tests.support import QueueWatcher, load_event, notifications, put_upload, terminal_record
@@ -264,3 +265,29 @@ def test_a_photo_put_into_the_bucket_by_other_means_is_announced_without_owner(
 
     assert event["body"]["owner"] is None
     assert "owner" not in event["attributes"]
+
+
+def test_over_http_with_real_tokens_another_users_photo_is_404_on_every_route(
+    local_stack: LocalStack,
+) -> None:
+    # Given two users of the pool, signed in as the page signs in, and a photo of Ada's
+    assert local_stack.user_pool is not None
+    for name in ("ada-http", "grace-http"):
+        local_stack.user_pool.add_user(name, "Over-http-pass1")
+    ada = PhotosClient(local_stack.api_url, auth=LocalSignIn("ada-http", "Over-http-pass1"))
+    grace = PhotosClient(local_stack.api_url, auth=LocalSignIn("grace-http", "Over-http-pass1"))
+    photo_id = ada.upload_bytes(make_photo(320, 240), "mine.jpg")["photoId"]
+
+    # Then every route that takes a photo id answers Grace as if it did not exist
+    for method in ("GET", "DELETE"):
+        for target in (photo_id, MISSING):
+            response = grace.session.request(
+                method, f"{local_stack.api_url}/photos/{target}", auth=grace.auth, timeout=10
+            )
+            assert (response.status_code, response.json()) == (
+                404,
+                {"error": "NotFound", "message": f"no photo {target}"},
+            ), (method, target)
+    assert photo_id not in [p["photoId"] for p in grace.photos(limit=50)["photos"]]
+    # and Ada still has it
+    assert ada.photo(photo_id)["photoId"] == photo_id
