@@ -56,6 +56,24 @@ def failed_queue(local_stack: LocalStack, aws: Any) -> QueueWatcher:
     return QueueWatcher(aws.sqs, local_stack.physical_id("FailedPhotosQueue"))
 
 
+@pytest.fixture(scope="session")
+def deleted_queue(local_stack: LocalStack, aws: Any) -> QueueWatcher:
+    """A subscriber of PhotoDeleted events only, as any subscriber would filter for them."""
+    url = aws.sqs.create_queue(QueueName="test-deleted-photos")["QueueUrl"]
+    arn = aws.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    local_stack.client("sns").subscribe(
+        TopicArn=local_stack.output("PhotoEventsTopicArn"),
+        Protocol="sqs",
+        Endpoint=arn["QueueArn"],
+        Attributes={
+            "RawMessageDelivery": "true",
+            "FilterPolicyScope": "MessageAttributes",
+            "FilterPolicy": '{"eventType": ["PhotoDeleted"]}',
+        },
+    )
+    return QueueWatcher(aws.sqs, url)
+
+
 # ---------------------------------------------------------------- conformance summary
 # Here rather than in tests/conformance/: with workers, only this conftest is loaded by
 # the process that prints the summary.

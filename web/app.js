@@ -13,7 +13,6 @@
   // and its verdict is what the page shows, so these only save a pointless upload.
   const DEFAULTS = {
     apiBaseUrl: "",
-    authToken: "",
     maxBytes: 52428800,
     directUploadMaxBytes: 4194304,
     galleryPageSize: 12,
@@ -59,6 +58,13 @@
     galleryHeading: document.getElementById("gallery-heading"),
     galleryStatus: document.getElementById("gallery-status"),
     galleryRefresh: document.getElementById("gallery-refresh"),
+    main: document.getElementById("main"),
+    signedOut: document.getElementById("signed-out"),
+    session: document.getElementById("session"),
+    userName: document.getElementById("user-name"),
+    signIn: document.getElementById("sign-in"),
+    signInMain: document.getElementById("sign-in-main"),
+    signOut: document.getElementById("sign-out"),
     loadMore: document.getElementById("load-more"),
     announcer: document.getElementById("announcer"),
   };
@@ -214,9 +220,21 @@
     return new ApiError(status, code, message);
   }
 
-  /** The API's credentials (ApiAuth COGNITO): sent to the API only, never to storage. */
-  function authHeaders() {
-    return config.authToken ? { Authorization: `Bearer ${config.authToken}` } : {};
+  const auth = window.PhotoFlowAuth || { enabled: false, idToken: async () => null };
+
+  /** The signed-in user's ID token (ApiAuth COGNITO): sent to the API only, never to storage. */
+  async function authHeaders() {
+    const token = await auth.idToken();
+    return token ? { Authorization: `Bearer ${token}` } : {};
+  }
+
+  /** The API refused the token (expired, revoked): ask to sign in again. */
+  function refused(error) {
+    if (error.status === 401 && auth.enabled) {
+      auth.forget();
+      session.show();
+    }
+    return error;
   }
 
   async function apiRequest(path, options) {
@@ -227,7 +245,7 @@
         ...options,
         headers: {
           Accept: "application/json",
-          ...authHeaders(),
+          ...(await authHeaders()),
           ...((options && options.headers) || {}),
         },
       });
@@ -235,7 +253,8 @@
       throw new ApiError(0, "NetworkError", "Could not reach PhotoFlow. Check your connection.");
     }
     const text = await response.text();
-    if (!response.ok) throw apiError(response.status, text);
+    if (!response.ok) throw refused(apiError(response.status, text));
+    if (response.status === 204) return null;
     try {
       return JSON.parse(text);
     } catch (_) {
@@ -269,10 +288,12 @@
   async function uploadDirect(file, onProgress) {
     const url = `${apiBase}/photos?filename=${encodeURIComponent(file.name)}`;
     const response = await send("POST", url, file, {
-      headers: { "Content-Type": contentTypeOf(file), ...authHeaders() },
+      headers: { "Content-Type": contentTypeOf(file), ...(await authHeaders()) },
       onProgress,
     });
-    if (response.status >= 400 || response.status === 0) throw apiError(response.status, response.text);
+    if (response.status >= 400 || response.status === 0) {
+      throw refused(apiError(response.status, response.text));
+    }
     return JSON.parse(response.text);
   }
 
@@ -749,7 +770,39 @@
           h("span", { class: "tile__time" }, formatInstant(photo.createdAt)),
         ),
       ),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button button--ghost tile__delete",
+          "data-testid": "delete-photo",
+          "aria-label": `Delete ${name}`,
+        },
+        "Delete",
+      ),
     );
+  }
+
+  /** DELETE /photos/{id}: the tile goes once the API has taken the request. */
+  async function deletePhoto(tile) {
+    const name = tile.querySelector(".tile__name")?.textContent || "photo";
+    const button = tile.querySelector('[data-testid="delete-photo"]');
+    button.setAttribute("aria-disabled", "true");
+    button.textContent = "Deleting…";
+    try {
+      await apiRequest(`/photos/${encodeURIComponent(tile.dataset.photoId)}`, { method: "DELETE" });
+    } catch (error) {
+      button.removeAttribute("aria-disabled");
+      button.textContent = "Delete";
+      announce(`${name} was not deleted: ${error.message}`);
+      return;
+    }
+    tile.remove();
+    elements.galleryHeading.focus();
+    announce(`${name} deleted`);
+    if (elements.gallery.children.length === 0) {
+      elements.galleryStatus.textContent = "No photos yet. Upload one above.";
+    }
   }
 
   const gallery = {
@@ -846,6 +899,34 @@
     if (elements.loadMore.getAttribute("aria-disabled") !== "true") gallery.more();
   });
   elements.galleryRefresh.addEventListener("click", () => gallery.load({ reset: true }));
+  elements.gallery.addEventListener("click", (event) => {
+    const button = event.target.closest('[data-testid="delete-photo"]');
+    if (button && button.getAttribute("aria-disabled") !== "true") {
+      deletePhoto(button.closest('[data-testid="gallery-item"]'));
+    }
+  });
 
-  gallery.load({ reset: true });
+  // ------------------------------------------------------------------ who is signed in
+
+  const session = {
+    show() {
+      const user = auth.enabled ? auth.user() : null;
+      const signedIn = !auth.enabled || user !== null;
+      elements.main.hidden = !signedIn;
+      elements.signedOut.hidden = signedIn;
+      elements.session.hidden = !auth.enabled;
+      elements.userName.textContent = user || "";
+      elements.signIn.hidden = signedIn;
+      elements.signOut.hidden = !signedIn;
+      return signedIn;
+    },
+  };
+  elements.signIn.addEventListener("click", () => auth.signIn());
+  elements.signInMain.addEventListener("click", () => auth.signIn());
+  elements.signOut.addEventListener("click", () => auth.signOut());
+  window.addEventListener("photoflow:signed-out", () => session.show());
+
+  (auth.ready || Promise.resolve()).then(() => {
+    if (session.show()) gallery.load({ reset: true });
+  });
 })();

@@ -4,10 +4,16 @@
 //   ("https://abc123.execute-api.eu-west-1.amazonaws.com/dev"). Empty: the API
 //   is on the same origin as this page (as on the local stack).
 //
-// authToken: what the page sends as "Authorization: Bearer <authToken>" when the
-//   stack's ApiAuth is COGNITO (the default): an ID token of a user of the stack's
-//   user pool (see ../docs/security.md#who-may-call-the-api). The value below is the
-//   local stack's test identity; a deployed API refuses it. With ApiAuth AWS_IAM the
+// auth: how people sign in when the stack's ApiAuth is COGNITO (the default), with
+//   Cognito managed login (the authorization code flow with PKCE, see auth.js and
+//   ../docs/security.md#who-may-call-the-api):
+//     domain       the login's base URL, the stack's AuthDomainUrl output
+//     clientId     the app client, the stack's UserPoolClientId output
+//     redirectUri  where the login returns after signing in: this page's URL
+//     logoutUri    where it returns after signing out: this page's URL
+//   `photoflow publish-page` writes it from the stack; the local stack serves its own
+//   config.js with its local login. No token is ever written here: the page gets one
+//   by signing in, and keeps it in the tab's session storage. With ApiAuth AWS_IAM the
 //   page cannot call the API at all (a browser cannot sign requests).
 //
 // Optional, when the stack's parameters differ from the template defaults:
@@ -19,6 +25,6 @@
 // Values set before this file loads win, so a host page (or a test) can set
 // window.PHOTOFLOW_CONFIG first.
 window.PHOTOFLOW_CONFIG = Object.assign(
-  { apiBaseUrl: "", authToken: "local-test-token" },
+  { apiBaseUrl: "" },
   window.PHOTOFLOW_CONFIG,
 );

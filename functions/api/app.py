@@ -3,8 +3,13 @@
 POST /photos            image bytes in the body -> 202 {photoId, status, statusUrl}
 POST /photos/uploads    {filename, contentType, size} -> a presigned POST for large files
 GET  /photos/{photoId}  the photo's state, metadata and derivative URLs (from DynamoDB)
-GET  /photos            newest first, ?limit=&cursor=
+GET  /photos            the caller's photos, newest first, ?limit=&cursor=
+DELETE /photos/{photoId}  204 deleted, or 202 deleted when its processing ends
 Errors are JSON: {"error": <name>, "message": <why>} with a 4xx status.
+
+Every photo belongs to the caller who uploaded it, as API Gateway's authorizer
+identified them (never anything in the request): a caller sees and deletes only
+their own, and another's photo answers 404 exactly as one that does not exist.
 """
 
 import base64
@@ -18,7 +23,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from photoflow.config import ApiConfig, ImagingConfig, StorageConfig, load
+from photoflow.config import ApiConfig, ImagingConfig, NotificationConfig, StorageConfig, load
+from photoflow.deletion import Deletion, PhotoDeletion
 from photoflow.imaging import InvalidPhoto
 from photoflow.keys import is_photo_id
 from photoflow.observability import logger, logs_failure, metrics, tracer
@@ -35,6 +41,9 @@ uploads = Uploads(
     limits=IMAGING.limits,
     direct_max_bytes=API.direct_upload_max_bytes,
     url_expiry_seconds=API.url_expiry_seconds,
+)
+deletion = PhotoDeletion(
+    bucket=STORAGE.bucket_name, photos=photos, topic_arn=load(NotificationConfig).topic_arn
 )
 # Only the page's origin may read responses; the template's Cors and GatewayResponses say the same.
 cors = CORSConfig(
@@ -93,6 +102,33 @@ def invalid_cursor(exc: InvalidCursor) -> Response[Any]:
     return error(HTTPStatus.BAD_REQUEST, "InvalidCursor", str(exc))
 
 
+class NoCallerIdentity(Exception):
+    """The request reached the function without an identity from API Gateway's authorizer."""
+
+
+@app.exception_handler(NoCallerIdentity)
+def no_caller_identity(exc: NoCallerIdentity) -> Response[Any]:
+    return error(HTTPStatus.UNAUTHORIZED, "Unauthorized", str(exc))
+
+
+def caller() -> str:
+    """Who is calling, as the authorizer established it: a user pool user's ``sub``
+    (ApiAuth COGNITO) or the signing principal's ARN (ApiAuth AWS_IAM)."""
+    context = app.current_event.request_context
+    claims = context.authorizer.claims or {}
+    subject = claims.get("sub")
+    if isinstance(subject, str) and subject:
+        return subject
+    if context.identity.user_arn:
+        return context.identity.user_arn
+    raise NoCallerIdentity("the request carries no caller identity")
+
+
+def no_such_photo(photo_id: str) -> Response[Any]:
+    """What a photo that is not the caller's answers: exactly what a missing one does."""
+    return error(HTTPStatus.NOT_FOUND, "NotFound", f"no photo {photo_id}")
+
+
 @app.not_found
 def not_found(exc: NotFoundError) -> Response[Any]:
     return error(HTTPStatus.NOT_FOUND, "NotFound", f"no route {app.current_event.path}")
@@ -123,6 +159,7 @@ def upload_photo() -> Response[Any]:
         body,
         filename=event.get_query_string_value("filename") or event.headers.get("x-filename"),
         content_type=event.headers.get("content-type"),
+        owner=caller(),
     )
     logger.append_keys(photo_id=photo_id)
     metrics.add_metric(name="PhotosAccepted", unit=MetricUnit.Count, value=1)
@@ -141,7 +178,7 @@ def create_upload() -> Response[Any]:
     event = app.current_event
     body = event.decoded_body if event.is_base64_encoded else event.body
     request = parse_upload_request(body, IMAGING.limits.max_bytes)
-    presigned = uploads.presign(request.filename, request.content_type, request.size)
+    presigned = uploads.presign(request.filename, request.content_type, request.size, caller())
     presigned["statusUrl"] = public_path(f"/photos/{presigned['photoId']}")
     return Response(status_code=HTTPStatus.CREATED, content_type="application/json", body=presigned)
 
@@ -151,12 +188,31 @@ def create_upload() -> Response[Any]:
 def get_photo(photo_id: str) -> Response[Any]:
     if not is_photo_id(photo_id):
         return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"not a photo id: {photo_id!r}")
-    record = photos.get(photo_id)
+    record = photos.get_owned(photo_id, caller())
     if record is None:
-        return error(HTTPStatus.NOT_FOUND, "NotFound", f"no photo {photo_id}")
+        return no_such_photo(photo_id)
     return Response(
         status_code=HTTPStatus.OK, content_type="application/json", body=uploads.view(record)
     )
+
+
+@app.delete("/photos/<photo_id>")
+@tracer.capture_method
+def delete_photo(photo_id: str) -> Response[Any]:
+    if not is_photo_id(photo_id):
+        return error(HTTPStatus.BAD_REQUEST, "BadRequest", f"not a photo id: {photo_id!r}")
+    outcome = deletion.request(photo_id, caller())
+    logger.info("photo deletion", photo_id=photo_id, outcome=outcome.value)
+    if outcome is Deletion.NOT_FOUND:
+        return no_such_photo(photo_id)
+    if outcome is Deletion.PENDING:
+        return Response(
+            status_code=HTTPStatus.ACCEPTED,
+            content_type="application/json",
+            body={"photoId": photo_id, "status": "DELETING"},
+        )
+    metrics.add_metric(name="PhotosDeleted", unit=MetricUnit.Count, value=1)
+    return Response(status_code=HTTPStatus.NO_CONTENT, body=None)
 
 
 @app.get("/photos")
@@ -170,7 +226,7 @@ def list_photos() -> Response[Any]:
             f"limit must be a whole number from 1 to {API.page_size_max}, not {raw_limit!r}",
         )
     cursor = app.current_event.get_query_string_value("cursor")
-    records, next_cursor = photos.list_newest_first(int(raw_limit), cursor)
+    records, next_cursor = photos.list_newest_first(caller(), int(raw_limit), cursor)
     return Response(
         status_code=HTTPStatus.OK,
         content_type="application/json",

@@ -37,7 +37,8 @@ from photoflow.observability import (
 )
 from photoflow.reconcile import EndedExecution, Reconciler
 
-reconciler = Reconciler(load(StorageConfig).table_name, load(NotificationConfig).topic_arn)
+STORAGE = load(StorageConfig)
+reconciler = Reconciler(STORAGE.table_name, load(NotificationConfig).topic_arn, STORAGE.bucket_name)
 SWEEP = load(SweepConfig)
 processor = BatchProcessor(event_type=EventType.SQS)
 # The outcomes in which the reconciler finished a photo (counted as PhotosReconciled).

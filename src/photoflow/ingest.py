@@ -107,8 +107,11 @@ def claim(photo: PhotoRef, photos: PhotoRepository) -> tuple[Claim, PhotoRef]:
     if held is None:
         return Claim.GONE, photo
     version = held.version_id or held.etag or ""
-    if photos.claim_upload(held.id, held.key, version, held.size, held.filename):
-        return Claim.ACCEPTED, held
+    record = photos.claim_upload(held.id, held.key, version, held.size, held.filename)
+    if record is not None:
+        # The owner the API recorded before the upload was stored: the workflow's
+        # notifications name it.
+        return Claim.ACCEPTED, held.model_copy(update={"owner": record.owner})
     if held.version_id:  # an unversioned bucket has no other version to keep
         clients.s3().delete_object(Bucket=held.bucket, Key=held.key, VersionId=held.version_id)
     return Claim.REFUSED, held

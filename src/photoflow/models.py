@@ -26,6 +26,8 @@ class PhotoRef(_Model):
     size: int = Field(ge=0)
     filename: str
     uploaded_at: str = Field(alias="uploadedAt")
+    # Who uploaded it (photoflow.photos); None for an object put into the bucket by other means.
+    owner: str | None = None
 
 
 class StepInput(_Model):

@@ -7,6 +7,15 @@ photo's key is refused), the state machine moves it to PROCESSING and then to
 exactly one terminal state, COMPLETED or FAILED, through DynamoDB updates written
 in the ASL. This module is the Python side: writing the first version of a record,
 claiming it, and reading records back.
+
+Every record the API writes carries its ``owner``: the caller as API Gateway's
+authorizer established it (a Cognito user's ``sub``, or an IAM principal's ARN),
+never a value from the request body. A caller reads, lists and deletes only the
+records it owns: reads compare the owner, writes are conditional on it, and a
+listing is a query of the ``ByOwner`` index keyed by the caller. A record that is
+not the caller's reads exactly like one that does not exist. An object put into
+``uploads/`` by other means than the API gets a record with no owner, which no
+caller sees.
 """
 
 from __future__ import annotations
@@ -24,8 +33,13 @@ from botocore.exceptions import ClientError
 from photoflow import clients
 from photoflow.reasons import describe
 
-LIST_PARTITION = "photos"  # every photo shares one GSI partition: "newest first" across all
+# Every photo shares one partition of the ByCreatedAt index: the operators' view across all
+# owners (the reconciler's sweep). Callers list through ByOwner, keyed by their own identity.
+LIST_PARTITION = "photos"
 BY_CREATED_AT_INDEX = "ByCreatedAt"
+BY_OWNER_INDEX = "ByOwner"
+# How long a record the API wrote before its upload stayed unclaimed is kept.
+UNCLAIMED_RECORD_SECONDS = 86400
 
 
 class PhotoStatus(StrEnum):
@@ -72,6 +86,8 @@ class PhotoRecord:
     message: str | None = None  # the failure in words for people (photoflow.reasons)
     cause: str | None = None  # kept by records written before messages: never shown as is
     failure_announced_at: str | None = None  # when the reconciler announced the failure
+    owner: str | None = None
+    delete_requested: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> PhotoRecord:
@@ -102,7 +118,13 @@ class PhotoRecord:
             message=s("message"),
             cause=s("cause"),
             failure_announced_at=s("failureAnnouncedAt"),
+            owner=s("owner"),
+            delete_requested=s("deleteRequested"),
         )
+
+    def visible_to(self, caller: str) -> bool:
+        """Whether ``caller`` may see this record: their own, and not being deleted."""
+        return self.owner is not None and self.owner == caller and self.delete_requested is None
 
     @property
     def error_message(self) -> str | None:
@@ -130,15 +152,16 @@ class PhotoRepository:
         content_type: str,
         size: int | None,
         source_key: str,
+        owner: str,
         expires_at: int | None = None,
     ) -> None:
         """Create the record if it is new; never step back a record the workflow already moved.
 
-        The upload may reach S3, and the workflow may start, before this write
-        lands: ``if_not_exists`` keeps whatever status the workflow wrote.
+        ``if_not_exists`` keeps whatever status the workflow wrote, should it have
+        started first. ``owner`` is the authenticated caller.
         """
         now = utc_now()
-        names = {"#status": "status"}
+        names = {"#status": "status", "#owner": "owner"}
         values: dict[str, Any] = {
             ":status": {"S": status.value},
             ":now": {"S": now},
@@ -146,6 +169,7 @@ class PhotoRepository:
             ":contentType": {"S": content_type},
             ":sourceKey": {"S": source_key},
             ":listPartition": {"S": LIST_PARTITION},
+            ":owner": {"S": owner},
         }
         sets = [
             "#status = if_not_exists(#status, :status)",
@@ -155,6 +179,7 @@ class PhotoRepository:
             "contentType = :contentType",
             "sourceKey = :sourceKey",
             "listPartition = :listPartition",
+            "#owner = :owner",
         ]
         if size is not None:
             sets.append("#size = :size")
@@ -171,16 +196,19 @@ class PhotoRepository:
             ExpressionAttributeValues=values,
         )
 
-    def claim_upload(self, photo_id: str, key: str, version: str, size: int, filename: str) -> bool:
-        """Make ``version`` of ``key`` the photo's one accepted upload; False when another
-        object is the photo's already (a reused or concurrent upload, another key).
+    def claim_upload(
+        self, photo_id: str, key: str, version: str, size: int, filename: str
+    ) -> PhotoRecord | None:
+        """Make ``version`` of ``key`` the photo's one accepted upload, and return the record
+        as claimed (with its owner); None when another object is the photo's already (a
+        reused or concurrent upload, another key) or its owner deleted it.
 
         Atomic (a conditional write), and true again for the version that holds the claim,
         so a redelivered event goes on where the first delivery stopped. The size recorded
         is the object's, as S3 holds it, whatever the client declared.
         """
         try:
-            clients.dynamodb().update_item(
+            response = clients.dynamodb().update_item(
                 TableName=self.table_name,
                 Key={"photoId": {"S": photo_id}},
                 UpdateExpression=(
@@ -189,8 +217,10 @@ class PhotoRepository:
                     "createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
                     "listPartition = :listPartition REMOVE expiresAt"
                 ),
+                # A photo its owner deleted before its upload came accepts none.
                 ConditionExpression=(
                     "attribute_not_exists(acceptedVersion)"
+                    " AND attribute_not_exists(deleteRequested)"
                     " AND (attribute_not_exists(sourceKey) OR sourceKey = :key)"
                 ),
                 ExpressionAttributeNames={"#status": "status", "#size": "size"},
@@ -203,17 +233,20 @@ class PhotoRepository:
                     ":now": {"S": utc_now()},
                     ":listPartition": {"S": LIST_PARTITION},
                 },
+                ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             held = error.response.get("Item") or {}
-            return bool(
+            claimed = (
                 held.get("acceptedVersion", {}).get("S") == version
                 and held.get("sourceKey", {}).get("S") == key
+                and "deleteRequested" not in held
             )
-        return True
+            return PhotoRecord.from_item(held) if claimed else None
+        return PhotoRecord.from_item(response["Attributes"])
 
     def mark_failure_announced(self, photo_id: str, execution_arn: str) -> None:
         """Note that ``execution_arn``'s failure of the photo was announced, so that no other
@@ -241,20 +274,29 @@ class PhotoRepository:
         )
         return PhotoRecord.from_item(item) if item else None
 
+    def get_owned(self, photo_id: str, owner: str) -> PhotoRecord | None:
+        """The photo if ``owner`` may see it; None for another's photo, exactly as for none."""
+        record = self.get(photo_id)
+        return record if record is not None and record.visible_to(owner) else None
+
     def list_newest_first(
-        self, limit: int, cursor: str | None = None
+        self, owner: str, limit: int, cursor: str | None = None
     ) -> tuple[list[PhotoRecord], str | None]:
-        """One page of photos, newest first, and the cursor of the next page (None at the end)."""
+        """One page of ``owner``'s photos, newest first, and the cursor of the next page
+        (None at the end): a query of the ByOwner index keyed by the owner, so no other
+        owner's record is ever read. Photos being deleted are left out."""
         query: dict[str, Any] = {
             "TableName": self.table_name,
-            "IndexName": BY_CREATED_AT_INDEX,
-            "KeyConditionExpression": "listPartition = :p",
-            "ExpressionAttributeValues": {":p": {"S": LIST_PARTITION}},
+            "IndexName": BY_OWNER_INDEX,
+            "KeyConditionExpression": "#owner = :owner",
+            "FilterExpression": "attribute_not_exists(deleteRequested)",
+            "ExpressionAttributeNames": {"#owner": "owner"},
+            "ExpressionAttributeValues": {":owner": {"S": owner}},
             "ScanIndexForward": False,
             "Limit": limit,
         }
         if cursor:
-            query["ExclusiveStartKey"] = decode_cursor(cursor)
+            query["ExclusiveStartKey"] = decode_cursor(cursor, owner)
         page = clients.dynamodb().query(**query)
         records = [PhotoRecord.from_item(item) for item in page.get("Items", [])]
         last = page.get("LastEvaluatedKey")
@@ -283,6 +325,82 @@ class PhotoRepository:
             for item in page.get("Items", []):
                 yield PhotoRecord.from_item(item)
 
+    def request_deletion(self, photo_id: str, owner: str) -> PhotoRecord | None:
+        """Mark ``owner``'s photo as to be deleted, and return it as it now is; None when it
+        is not theirs, does not exist, or was deleted already (its upload never came).
+
+        The mark is written before anything is removed, and conditionally on the owner:
+        the workflow's end, and any retry of the deletion, see it and finish the job.
+        """
+        try:
+            response = clients.dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"photoId": {"S": photo_id}},
+                UpdateExpression="SET deleteRequested = if_not_exists(deleteRequested, :now)",
+                ConditionExpression=(
+                    "#owner = :owner AND NOT (attribute_exists(deleteRequested)"
+                    " AND #status = :awaiting)"
+                ),
+                ExpressionAttributeNames={"#owner": "owner", "#status": "status"},
+                ExpressionAttributeValues={
+                    ":owner": {"S": owner},
+                    ":now": {"S": utc_now()},
+                    ":awaiting": {"S": PhotoStatus.AWAITING_UPLOAD.value},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return None
+            raise
+        return PhotoRecord.from_item(response["Attributes"])
+
+    def forget(self, photo_id: str) -> None:
+        """Delete the record of a photo whose deletion was requested (and no other)."""
+        try:
+            clients.dynamodb().delete_item(
+                TableName=self.table_name,
+                Key={"photoId": {"S": photo_id}},
+                ConditionExpression="attribute_exists(deleteRequested)",
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    def discard_unstored(self, photo_id: str) -> None:
+        """Delete the record written for an upload that was then not stored."""
+        clients.dynamodb().delete_item(
+            TableName=self.table_name,
+            Key={"photoId": {"S": photo_id}},
+            ConditionExpression="attribute_not_exists(acceptedVersion)",
+        )
+
+    def marked_for_deletion_created_between(
+        self, oldest: datetime, newest: datetime
+    ) -> Iterator[PhotoRecord]:
+        """Photos marked for deletion, in a terminal state, created in [oldest, newest]."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": BY_CREATED_AT_INDEX,
+            "KeyConditionExpression": (
+                "listPartition = :p AND createdAt BETWEEN :oldest AND :newest"
+            ),
+            "FilterExpression": (
+                "attribute_exists(deleteRequested) AND #status IN (:completed, :failed)"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":p": {"S": LIST_PARTITION},
+                ":oldest": {"S": iso(oldest)},
+                ":newest": {"S": iso(newest)},
+                ":completed": {"S": PhotoStatus.COMPLETED.value},
+                ":failed": {"S": PhotoStatus.FAILED.value},
+            },
+        }
+        for page in clients.dynamodb().get_paginator("query").paginate(**query):
+            for item in page.get("Items", []):
+                yield PhotoRecord.from_item(item)
+
 
 class InvalidCursor(ValueError):
     """A pagination cursor that this API did not hand out."""
@@ -292,12 +410,18 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, owner: str) -> dict[str, Any]:
+    """The index key a cursor holds; only one of ``owner``'s own listings is accepted."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError as error:
         raise InvalidCursor("cursor is not one this API returned") from error
-    expected = {"photoId", "createdAt", "listPartition"}
-    if not isinstance(key, dict) or set(key) != expected:
+    expected = {"photoId", "createdAt", "owner"}
+    if (
+        not isinstance(key, dict)
+        or set(key) != expected
+        or key["owner"] != {"S": owner}
+        or not all(isinstance(value, dict) and set(value) == {"S"} for value in key.values())
+    ):
         raise InvalidCursor("cursor is not one this API returned")
     return key

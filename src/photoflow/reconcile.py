@@ -13,6 +13,10 @@ exactly one terminal state that a client can read, with its notification:
   made the record terminal before it ended (timed out or stopped while
   notifying), announce what it recorded, PhotoFailed or PhotoProcessed.
 
+A photo whose owner deleted it while it was being processed is marked
+(``deleteRequested``): when its execution ends, however it ended, the reconciler
+deletes it (``photoflow.deletion``) instead of recording or announcing anything.
+
 Step Functions sends those events best effort, and EXPRESS workflows send none,
 so a scheduled sweep (``Reconciler.sweep``) looks for photos still PROCESSING
 long after their execution must have ended, asks Step Functions how it ended
@@ -30,6 +34,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow import clients
+from photoflow.deletion import PhotoDeletion
+from photoflow.notifications import SCHEMA_VERSION
 from photoflow.photos import (
     LIST_PARTITION,
     PhotoRecord,
@@ -39,8 +45,6 @@ from photoflow.photos import (
     utc_now,
 )
 from photoflow.reasons import describe
-
-SCHEMA_VERSION = "2"  # events/notification.schema.json
 
 DONE = "PhotoFailed"
 NOTIFICATION_NOT_SENT = "PhotoFailed.NotificationNotSent"
@@ -93,7 +97,11 @@ class EndedExecution:
 
 
 def failure_event(
-    photo: dict[str, Any], execution_arn: str, error: str, message: str
+    photo: dict[str, Any],
+    execution_arn: str,
+    error: str,
+    message: str,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """The PhotoFailed message, shaped as the state machine's NotifyFailure state shapes it."""
     return {
@@ -101,6 +109,7 @@ def failure_event(
         "eventType": "PhotoFailed",
         "status": "FAILED",
         "photoId": photo["id"],
+        "owner": owner,
         "source": {"bucket": photo.get("bucket"), "key": photo.get("key")},
         "executionArn": execution_arn,
         "occurredAt": utc_now(),
@@ -109,13 +118,19 @@ def failure_event(
 
 
 class Reconciler:
-    def __init__(self, table_name: str, topic_arn: str) -> None:
+    def __init__(self, table_name: str, topic_arn: str, bucket_name: str | None = None) -> None:
         self.table_name = table_name
         self.topic_arn = topic_arn
         self.photos = PhotoRepository(table_name)
+        # Without the bucket, photos marked for deletion are left for a reconciler with it.
+        self.deletion = PhotoDeletion(bucket_name, self.photos, topic_arn) if bucket_name else None
 
     def reconcile(self, ended: EndedExecution) -> str:
         """Bring the photo to a terminal state; returns what was done (for logs and tests)."""
+        marked = self._marked_for_deletion(ended)
+        if marked is not None and self.deletion is not None:
+            self.deletion.finish(marked)
+            return "deleted"
         if ended.status not in TERMINAL_EVENT_STATUSES or ended.error == DONE:
             return "nothing to do"
         if ended.error != NOTIFICATION_NOT_SENT and self._record_failure(ended):
@@ -123,6 +138,17 @@ class Reconciler:
             self.photos.mark_failure_announced(ended.photo["id"], ended.execution_arn)
             return "recorded and announced"
         return self._announce_own_end(ended)
+
+    def _marked_for_deletion(self, ended: EndedExecution) -> PhotoRecord | None:
+        """The photo, if its owner asked for its deletion and this was its last execution."""
+        if self.deletion is None:
+            return None
+        record = self.photos.get(ended.photo["id"])
+        if record is None or record.delete_requested is None:
+            return None
+        if record.execution_arn not in (None, ended.execution_arn):
+            return None  # a newer execution writes the photo now; its end deletes it
+        return record
 
     def _announce_own_end(self, ended: EndedExecution) -> str:
         """When this execution made the record terminal and then ended before its own end
@@ -152,6 +178,13 @@ class Reconciler:
         for record in self.photos.processing_created_between(now - horizon, stale_before):
             ended = self._how_it_ended(record, stale_before)
             outcomes[self.reconcile(ended) if ended else "still running"] += 1
+        if self.deletion is not None:
+            # Marked while processing, and the end of their execution went unseen.
+            for record in self.photos.marked_for_deletion_created_between(
+                now - horizon, stale_before
+            ):
+                self.deletion.finish(record)
+                outcomes["deleted"] += 1
         return outcomes
 
     @staticmethod
@@ -233,6 +266,7 @@ class Reconciler:
             "eventType": "PhotoProcessed",
             "status": "COMPLETED",
             "photoId": record.photo_id,
+            "owner": record.owner,
             "source": {"bucket": ended.photo.get("bucket"), "key": ended.photo.get("key")},
             "executionArn": ended.execution_arn,
             "occurredAt": utc_now(),
@@ -244,19 +278,24 @@ class Reconciler:
             eventType="PhotoProcessed",
             status="COMPLETED",
             format=str(record.metadata.get("format", "")) or "unknown",
+            owner=record.owner,
         )
 
     def announce(self, ended: EndedExecution, error: str, message: str) -> None:
-        event = failure_event(ended.photo, ended.execution_arn, error, message)
-        self._publish(event, eventType="PhotoFailed", status="FAILED", error=error)
+        record = self.photos.get(ended.photo["id"])
+        owner = record.owner if record else None
+        event = failure_event(ended.photo, ended.execution_arn, error, message, owner)
+        self._publish(event, eventType="PhotoFailed", status="FAILED", error=error, owner=owner)
 
-    def _publish(self, message: dict[str, Any], **attributes: str) -> None:
-        """A photo event on the topic, with the attributes subscribers filter on."""
+    def _publish(self, message: dict[str, Any], **attributes: str | None) -> None:
+        """A photo event on the topic, with the attributes subscribers filter on (an owner
+        only when the photo has one: SNS refuses an empty attribute)."""
         clients.sns().publish(
             TopicArn=self.topic_arn,
             Message=json.dumps(message),
             MessageAttributes={
                 name: {"DataType": "String", "StringValue": value}
                 for name, value in attributes.items()
+                if value is not None
             },
         )

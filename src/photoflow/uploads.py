@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from photoflow import clients
 from photoflow.imaging import Limits, PhotoTooLarge, UnsupportedFormat, probe
 from photoflow.keys import new_photo_id, safe_name, upload_key
-from photoflow.photos import PhotoRecord, PhotoRepository, PhotoStatus
+from photoflow.photos import UNCLAIMED_RECORD_SECONDS, PhotoRecord, PhotoRepository, PhotoStatus
 
 ACCEPTED_CONTENT_TYPES = (
     "image/jpeg",
@@ -136,8 +136,14 @@ class Uploads:
                 f"bytes as one of {', '.join(ACCEPTED_CONTENT_TYPES)} or application/octet-stream"
             )
 
-    def accept(self, body: bytes, filename: str | None, content_type: str | None) -> str:
-        """Store a photo sent in the request body and return its id."""
+    def accept(
+        self, body: bytes, filename: str | None, content_type: str | None, owner: str
+    ) -> str:
+        """Store ``owner``'s photo sent in the request body and return its id.
+
+        The record (with its owner) is written before the object, so the workflow the
+        object starts always finds the owner; if the object cannot be stored, the
+        record goes again (or, unclaimed, expires)."""
         self.check_declared_type(content_type)
         if len(body) > self.direct_max_bytes:
             raise PhotoTooLarge(
@@ -148,13 +154,6 @@ class Uploads:
         photo_id = new_photo_id()
         name = safe_name(filename, default=f"photo.{header.format.lower()}")
         key = upload_key(photo_id, name)
-        clients.s3().put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType=header.content_type,
-            IfNoneMatch="*",  # a new photo's key: S3 refuses to replace anything there
-        )
         self.photos.accept(
             photo_id,
             status=PhotoStatus.ACCEPTED,
@@ -162,11 +161,27 @@ class Uploads:
             content_type=header.content_type,
             size=len(body),
             source_key=key,
+            owner=owner,
+            expires_at=int(time.time()) + UNCLAIMED_RECORD_SECONDS,  # removed by the claim
         )
+        try:
+            clients.s3().put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=header.content_type,
+                IfNoneMatch="*",  # a new photo's key: S3 refuses to replace anything there
+            )
+        except Exception:
+            self.photos.discard_unstored(photo_id)
+            raise
         return photo_id
 
-    def presign(self, filename: str | None, content_type: str, size: int | None) -> dict[str, Any]:
-        """A presigned POST for one large photo, bound to its key, type and size range."""
+    def presign(
+        self, filename: str | None, content_type: str, size: int | None, owner: str
+    ) -> dict[str, Any]:
+        """A presigned POST for one large photo of ``owner``, bound to its key, type and
+        size range."""
         declared = content_type.split(";", maxsplit=1)[0].strip().lower()
         if declared not in ACCEPTED_CONTENT_TYPES:
             raise UnsupportedFormat(
@@ -196,8 +211,9 @@ class Uploads:
             content_type=declared,
             size=None,  # the accepted object's, recorded when it arrives
             source_key=key,
+            owner=owner,
             # An upload that never comes expires instead of waiting forever.
-            expires_at=int(time.time()) + PRESIGNED_UPLOAD_TTL_SECONDS + 86400,
+            expires_at=int(time.time()) + PRESIGNED_UPLOAD_TTL_SECONDS + UNCLAIMED_RECORD_SECONDS,
         )
         return {
             "photoId": photo_id,

@@ -5,12 +5,18 @@ event API Gateway would send (binary bodies base64-encoded according to the
 API's binary media types, path parameters, query strings, headers) and the
 function's proxy response becomes the HTTP response.
 
-Each method's authorization is honoured as API Gateway would, with one local
-test identity: AWS_IAM methods take requests SigV4-signed (service
-execute-api) with access key ``local`` and secret ``local``, the signature
-checked; COGNITO_USER_POOLS methods take ``Authorization: Bearer
-local-test-token``. Anything else gets API Gateway's 401 or 403, with the
-headers of the API's gateway responses (CORS).
+Each method's authorization is honoured as API Gateway would: AWS_IAM methods
+take requests SigV4-signed (service execute-api) with access key ``local`` and
+secret ``local``, the signature checked; COGNITO_USER_POOLS methods take an ID
+token of a user of the stack's user pool, checked as API Gateway's Cognito
+authorizer checks it (``photoflow_local.identity``: signature, issuer, app
+client, ``token_use``, expiry), and the function sees its claims. Anything else
+gets API Gateway's 401 or 403, with the headers of the API's gateway responses
+(CORS).
+
+The same origin also serves the page (``static_dir``), with a ``config.js``
+naming the local sign-in, and the stand-in for Cognito's managed login
+(``photoflow_local.identity.ManagedLogin``).
 """
 
 from __future__ import annotations
@@ -37,13 +43,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from photoflow_local.deploy import ACCOUNT_ID, ApiDefinition, ApiRoute
+from photoflow_local.identity import LOGIN_PATHS, InvalidToken, LocalUserPool, ManagedLogin
 from photoflow_local.lambdas import LambdaService
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # API Gateway REST payload quota
 LAMBDA_MAX_REQUEST = 6 * 1024 * 1024  # synchronous invoke payload quota
 
-# The local test identity: the only caller the local API authenticates.
-LOCAL_TEST_TOKEN = "local-test-token"  # documented, local only
+# The local IAM identity: the only signer the local API authenticates.
 LOCAL_ACCESS_KEY_ID = "local"
 LOCAL_SECRET_ACCESS_KEY = "local"  # the local stack's published credentials
 LOCAL_TEST_USER = "local-test-user"
@@ -83,25 +89,31 @@ def authorize(
     headers: dict[str, list[str]],
     body: bytes,
     now: float | None = None,
+    user_pool: LocalUserPool | None = None,
 ) -> Caller:
     """The caller of ``route`` as API Gateway would establish it, or :class:`Refused`.
 
-    ``url`` is the full URL the client called and ``headers`` are lowercase names.
+    ``url`` is the full URL the client called and ``headers`` are lowercase names;
+    ``user_pool`` verifies the ID tokens of COGNITO_USER_POOLS methods (without one,
+    none is accepted).
     """
     authorization = headers.get("authorization", [""])[-1].strip()
     if route.authorization == "NONE":
         return ANONYMOUS
     if route.authorization == "COGNITO_USER_POOLS":
         token = authorization.removeprefix("Bearer ").strip()
-        if not token or not hmac.compare_digest(token, LOCAL_TEST_TOKEN):
+        if not token or user_pool is None:
             raise Refused(HTTPStatus.UNAUTHORIZED, "Unauthorized", "UNAUTHORIZED")
-        claims = {
-            "sub": "00000000-0000-4000-8000-000000000000",
-            "cognito:username": LOCAL_TEST_USER,
-            "email": f"{LOCAL_TEST_USER}@example.com",
-            "token_use": "id",
+        try:
+            claims = user_pool.verify_id_token(token, now)
+        except InvalidToken:
+            raise Refused(HTTPStatus.UNAUTHORIZED, "Unauthorized", "UNAUTHORIZED") from None
+        # API Gateway hands the function every claim as a string.
+        shown = {
+            name: value if isinstance(value, str) else json.dumps(value)
+            for name, value in claims.items()
         }
-        return Caller(identity={}, authorizer={"claims": claims})
+        return Caller(identity={}, authorizer={"claims": shown})
     if route.authorization == "AWS_IAM":
         return _check_sigv4(method, url, headers, body, authorization, now or time.time())
     raise Refused(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error", "AUTHORIZER_FAILURE")
@@ -188,10 +200,12 @@ class LocalApi:
         host: str = "127.0.0.1",
         port: int = 0,
         static_dir: Path | None = None,
+        user_pool: LocalUserPool | None = None,
     ) -> None:
         self.api = api
         self.lambdas = lambdas
         self.static_dir = static_dir
+        self.user_pool = user_pool
         self.dropped = 0  # requests whose client hung up before the whole body came
         self.host = host
         handler = type("Handler", (_Handler,), {"front_end": self})
@@ -203,6 +217,24 @@ class LocalApi:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.server.server_address[1]}"
+
+    @property
+    def login(self) -> ManagedLogin | None:
+        """Managed login's stand-in, on this origin (the page's)."""
+        return ManagedLogin(self.user_pool, self.url) if self.user_pool else None
+
+    def page_settings(self) -> dict[str, Any]:
+        """What the page's config.js says on the local stack: the API on this origin, and
+        the local user pool's sign-in (see web/config.js)."""
+        settings: dict[str, Any] = {"apiBaseUrl": ""}
+        if self.user_pool is not None and self.user_pool.client_ids:
+            settings["auth"] = {
+                "domain": self.url,
+                "clientId": self.user_pool.client_ids[0],
+                "redirectUri": f"{self.url}/",
+                "logoutUri": f"{self.url}/",
+            }
+        return settings
 
     def start(self) -> None:
         self._thread.start()
@@ -306,6 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.front_end.dropped += 1  # integration with half a request, nor does this
             self.close_connection = True
             return
+        if self._sign_in_endpoint(path, body):
+            return
         found = self.front_end.route(self.command, path)
         if found is None:
             if self.command in ("GET", "HEAD") and self._static(path):
@@ -322,7 +356,14 @@ class _Handler(BaseHTTPRequestHandler):
             headers.setdefault(name.lower(), []).append(value)
         host = headers.get("host", [self.front_end.url.split("://", 1)[1]])[-1]
         try:
-            caller = authorize(route, self.command, f"http://{host}{self.path}", headers, body)
+            caller = authorize(
+                route,
+                self.command,
+                f"http://{host}{self.path}",
+                headers,
+                body,
+                user_pool=self.front_end.user_pool,
+            )
         except Refused as refused:
             self._json(refused.status, {"message": refused.message}, refused.response_type)
             return
@@ -400,6 +441,46 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _sign_in_endpoint(self, path: str, body: bytes) -> bool:
+        """Managed login's stand-in and the page's settings, when the stack has a pool."""
+        login = self.front_end.login
+        if login is not None and path in LOGIN_PATHS:
+            self._login(login, path, body)
+            return True
+        if path == "/config.js" and self.command == "GET" and login is not None:
+            self._config_script()
+            return True
+        return False
+
+    def _login(self, login: ManagedLogin, path: str, body: bytes) -> None:
+        """Managed login's endpoints: query parameters, or a form body for POSTs."""
+        query = parse_qs(urlsplit(self.path).query, keep_blank_values=True)
+        form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        params = {name: values[-1] for name, values in {**query, **form}.items()}
+        answer = login.handle(self.command, path, params)
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    def _config_script(self) -> None:
+        """The page's settings for this local stack (see web/config.js)."""
+        script = (
+            "// Written by the local stack for its page; see web/config.js.\n"
+            "window.PHOTOFLOW_CONFIG = Object.assign(\n"
+            f"  {json.dumps(self.front_end.page_settings())},\n"
+            "  window.PHOTOFLOW_CONFIG,\n"
+            ");\n"
+        ).encode()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/javascript")
+        self.send_header("Content-Length", str(len(script)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        self.wfile.write(script)
 
     def _static(self, path: str) -> bool:
         root = self.front_end.static_dir

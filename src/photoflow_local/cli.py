@@ -238,8 +238,8 @@ TokenOption = Annotated[
     typer.Option(
         envvar="PHOTOFLOW_TOKEN",
         metavar="TOKEN",
-        help="an ID token of the stack's user pool, for ApiAuth COGNITO (default: the local"
-        " stack's test identity)",
+        help="an ID token of the stack's user pool, for ApiAuth COGNITO (default: sign in to"
+        " the local stack as its test user)",
     ),
 ]
 IamOption = Annotated[
@@ -333,6 +333,7 @@ def up(
     parameter_overrides: ParameterOverridesOption = None,
 ) -> None:
     """Start the local stack and keep it running until Ctrl-C."""
+    from photoflow_local.demo import add_demo_user
     from photoflow_local.stack import LocalStack, StackOptions
 
     parameters = _overrides(template, parameter_overrides)
@@ -360,6 +361,7 @@ def up(
             ):
                 claim.publish(running.stack_state(stack))
                 _print_addresses(stack, options.static_dir is not None)
+                add_demo_user(stack, console, with_page=options.static_dir is not None)
                 up_in = f"up in {time.monotonic() - started_at:.1f} s"
                 console.print(f"{up_in}. {MEMORY_NOTE}", soft_wrap=True)
                 console.print("Ctrl-C stops the stack.")
@@ -912,6 +914,42 @@ def redrive_dead_letters(
     outcome = operations.redrive_dead_letters(operations.client("sqs", endpoint), queue, None, wait)
     console.print(f"{outcome.status}: {outcome.moved} of {outcome.to_move} messages moved back")
     raise typer.Exit(0 if outcome.status == "COMPLETED" else 1)
+
+
+users_app = _Typer(cls=_Group, help="Users of the local stack's user pool: who may sign in.")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="the user name to sign in with")],
+    password: Annotated[
+        str | None,
+        typer.Option(metavar="PASSWORD", help="(default: a new random one, shown once)"),
+    ] = None,
+) -> None:
+    """Create a user of the local stack's pool (or set an existing one's password)."""
+    from photoflow_local.identity import add_user, new_password
+
+    state = running.saved()
+    pool_id = state["outputs"].get("UserPoolId")
+    if not pool_id:
+        raise Failure("the local stack running here has no user pool (its template has none)")
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=state["endpointUrl"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    password = password or new_password()
+    try:
+        sub = add_user(cognito, pool_id, name, password)
+    except ClientError as error:
+        raise _aws_refusal(error) from error
+    console.print(f"user {name} (sub {sub}) added; password: {password}", soft_wrap=True)
+    if state.get("apiUrl"):
+        console.print(f"sign in on the page at {state['apiUrl']}/", soft_wrap=True)
 
 
 mocks_app = _Typer(

@@ -1,19 +1,29 @@
 """A client of the photos HTTP API, as a program or a person would use it.
 
 The API authenticates every call (the template's ApiAuth): by default the
-client presents the local stack's test identity for the default mode, a
-Cognito bearer token; give it ``auth=BearerToken(id_token)`` for a deployed
-stack, or ``auth=SigV4.from_session(region)`` when ApiAuth is AWS_IAM.
+client signs in to the local stack as its test user (``LocalSignIn``: the
+authorization code flow with PKCE against the local stand-in for Cognito's
+managed login, as the page does) and presents that user's ID token; give it
+``auth=LocalSignIn(name, password)`` for another local user,
+``auth=BearerToken(id_token)`` for a deployed stack, or
+``auth=SigV4.from_session(region)`` when ApiAuth is AWS_IAM.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import mimetypes
+import re
+import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import requests
@@ -22,7 +32,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from requests.auth import AuthBase
 
-from photoflow_local.api import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY, LOCAL_TEST_TOKEN
+from photoflow_local.api import LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY
+from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
 
 TERMINAL = {"COMPLETED", "FAILED"}
 DIRECT_UPLOAD_MAX_BYTES = 4194304  # the template's DirectUploadMaxBytes default
@@ -78,10 +89,96 @@ class SigV4(AuthBase):
         return request
 
 
+class SignInFailed(RuntimeError):
+    """The local sign-in refused the user, or the page's settings name no sign-in."""
+
+
+_SETTINGS = re.compile(r"PHOTOFLOW_CONFIG = Object\.assign\(\s*(\{.*?\}),\s*window", re.DOTALL)
+
+
+def sign_in_settings(origin: str, timeout: float = 10.0) -> dict[str, str]:
+    """The sign-in the page at ``origin`` uses: its config.js's ``auth`` settings."""
+    response = requests.get(f"{origin}/config.js", timeout=timeout)
+    found = _SETTINGS.search(response.text) if response.ok else None
+    auth = json.loads(found[1]).get("auth") if found else None
+    if not isinstance(auth, dict) or not auth.get("clientId"):
+        raise SignInFailed(f"{origin}/config.js names no sign-in (auth.clientId)")
+    return {str(k): str(v) for k, v in auth.items()}
+
+
+def sign_in(origin: str, username: str, password: str, timeout: float = 10.0) -> dict[str, Any]:
+    """Tokens for ``username``, by the authorization code flow with PKCE (RFC 7636) that
+    the page's sign-in uses, through the managed login of the page at ``origin``."""
+    auth = sign_in_settings(origin, timeout)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    state = secrets.token_urlsafe(16)
+    flow = {
+        "client_id": auth["clientId"],
+        "response_type": "code",
+        "redirect_uri": auth["redirectUri"],
+        "scope": "openid email profile",
+        "state": state,
+        "code_challenge": challenge.rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    signed_in = requests.post(
+        f"{auth['domain']}/login",
+        data={**flow, "username": username, "password": password},
+        allow_redirects=False,
+        timeout=timeout,
+    )
+    returned = parse_qs(urlsplit(signed_in.headers.get("Location", "")).query)
+    if signed_in.status_code != 302 or returned.get("state") != [state] or "code" not in returned:
+        raise SignInFailed(f"sign-in of {username!r} refused (HTTP {signed_in.status_code})")
+    tokens = requests.post(
+        f"{auth['domain']}/oauth2/token",
+        data={
+            "grant_type": "authorization_code",
+            "client_id": auth["clientId"],
+            "code": returned["code"][0],
+            "redirect_uri": auth["redirectUri"],
+            "code_verifier": verifier,
+        },
+        timeout=timeout,
+    )
+    if not tokens.ok:
+        raise SignInFailed(f"token exchange for {username!r} refused: {tokens.text}")
+    result: dict[str, Any] = tokens.json()
+    return result
+
+
+class LocalSignIn(AuthBase):
+    """Signs in as a user of the local stack's pool, on first use and again before the
+    ID token expires, and sends ``Authorization: Bearer <ID token>``."""
+
+    def __init__(self, username: str, password: str) -> None:
+        self.username = username
+        self.password = password
+        self._tokens: dict[str, tuple[str, float]] = {}  # origin -> (ID token, renew after)
+        self._lock = threading.Lock()
+
+    def id_token(self, origin: str) -> str:
+        with self._lock:
+            held = self._tokens.get(origin)
+            if held is None or held[1] < time.monotonic():
+                tokens = sign_in(origin, self.username, self.password)
+                renew = time.monotonic() + int(tokens["expires_in"]) - 60
+                held = self._tokens[origin] = (str(tokens["id_token"]), renew)
+            return held[0]
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        parts = urlsplit(request.url or "")
+        request.headers["Authorization"] = (
+            f"Bearer {self.id_token(f'{parts.scheme}://{parts.netloc}')}"
+        )
+        return request
+
+
 def local_test_identity(authorization: str = "COGNITO_USER_POOLS") -> AuthBase | None:
     """The local stack's test identity for a method's authorization type."""
     if authorization == "COGNITO_USER_POOLS":
-        return BearerToken(LOCAL_TEST_TOKEN)
+        return LocalSignIn(LOCAL_TEST_USER, LOCAL_TEST_PASSWORD)
     if authorization == "AWS_IAM":
         return SigV4(Credentials(LOCAL_ACCESS_KEY_ID, LOCAL_SECRET_ACCESS_KEY), "us-east-1")
     return None

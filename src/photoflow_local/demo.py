@@ -13,13 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from requests.auth import AuthBase
 from rich.console import Console
 from rich.panel import Panel
 
 from photoflow_local import running
 from photoflow_local.cli import print_timeline
-from photoflow_local.client import PhotosClient
+from photoflow_local.client import LocalSignIn, PhotosClient
 from photoflow_local.history import build_timeline
+from photoflow_local.identity import new_password
 from photoflow_local.running import STATE_DIR
 from photoflow_local.stack import LocalStack, StackOptions
 
@@ -78,13 +80,20 @@ def run_demo(
             console.print(Panel.fit(addresses, title=up_in))
         else:
             console.print(f"{up_in} (it stops when the demo ends)")
-        failures = _process(stack, samples, timeout, console)
+        # The samples are the demo user's, so that signing in as them shows them.
+        password = add_demo_user(stack, None, with_page=False)
+        auth = LocalSignIn(DEMO_USER, password) if password else None
+        failures = _process(stack, samples, timeout, console, auth)
         console.print(
             f"{len(samples) - failures} of {len(samples)} photos ended as expected "
             f"in {time.monotonic() - started:.1f}s"
         )
         if claim is not None:
             claim.publish(running.stack_state(stack))
+            if password:
+                say_how_to_sign_in(
+                    console, password, with_page=options.static_dir is not None and bool(stack.apis)
+                )
             page = f"the page at {stack.api_url}/, " if options.static_dir else ""
             console.print(
                 f"[bold]The local stack stays up:[/] {page}the API at {stack.api_url},"
@@ -104,10 +113,40 @@ def run_demo(
     return 1 if failures else 0
 
 
-def _process(stack: LocalStack, samples: list[Path], timeout: float, console: Console) -> int:
+DEMO_USER = "demo"
+
+
+def add_demo_user(stack: LocalStack, console: Console | None, *, with_page: bool) -> str | None:
+    """A user to sign in to the page with (a new password each start), and how (when
+    ``console`` is given); returns the password (None: the template has no user pool)."""
+    if stack.user_pool is None:
+        return None
+    password = new_password()
+    stack.user_pool.add_user(DEMO_USER, password)
+    if console is not None:
+        say_how_to_sign_in(console, password, with_page=with_page and bool(stack.apis))
+    return password
+
+
+def say_how_to_sign_in(console: Console, password: str, *, with_page: bool) -> None:
+    where = "on the page " if with_page else ""
+    console.print(
+        f"[bold]Sign in[/] {where}as [bold]{DEMO_USER}[/] with password [bold]{password}[/];"
+        " `photoflow users add NAME` adds others.",
+        soft_wrap=True,
+    )
+
+
+def _process(
+    stack: LocalStack,
+    samples: list[Path],
+    timeout: float,
+    console: Console,
+    auth: AuthBase | None = None,
+) -> int:
     """Upload the samples, wait for each and show what happened; how many ended unexpectedly."""
     derivatives_dir = STATE_DIR / "derivatives"
-    client = PhotosClient(stack.api_url)
+    client = PhotosClient(stack.api_url, auth=auth) if auth else PhotosClient(stack.api_url)
     uploads = []
     for path in samples:
         accepted = client.upload_file(path)

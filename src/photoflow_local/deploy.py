@@ -128,6 +128,10 @@ class LocalDeployer:
             "AWS::ApiGateway::Deployment": "routes are served as soon as the RestApi exists",
             "AWS::CloudFront::Distribution": "the local API serves web/ itself",
             "AWS::CloudFront::OriginAccessControl": "the local API serves web/ itself",
+            "AWS::Cognito::UserPoolDomain": (
+                "the local API serves the managed login's endpoints itself, on the page's origin"
+            ),
+            "AWS::Cognito::ManagedLoginBranding": "the local sign-in form is unstyled",
         }
 
     # ------------------------------------------------------------ orchestration
@@ -564,8 +568,8 @@ class LocalDeployer:
         name = props.get("UserPoolName") or f"{self.stack_name}-{logical_id}"
         pool = self._client("cognito-idp").create_user_pool(PoolName=name)["UserPool"]
         self.stack.not_emulated[logical_id] = (
-            "AWS::Cognito::UserPool: created, but the local API accepts only the local test "
-            "identity's token (photoflow_local.api.LOCAL_TEST_TOKEN)"
+            "AWS::Cognito::UserPool: created with its users and app clients, without its "
+            "password policy, MFA or e-mail verification; sign-up is not offered locally"
         )
         provider = f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
         self._created(

@@ -32,6 +32,8 @@ class PageTarget:
     api_url: str
     page_url: str | None
     limits: dict[str, int]
+    # The page's sign-in (web/auth.js): the managed login, app client and the page's URL.
+    auth: dict[str, str] | None = None
 
 
 def target_from_stack(cloudformation: Any, stack_name: str) -> PageTarget:
@@ -47,12 +49,25 @@ def target_from_stack(cloudformation: Any, stack_name: str) -> PageTarget:
         for setting, name in LIMITS_FROM_PARAMETERS.items()
         if parameters.get(name)
     }
-    return PageTarget(outputs["PageBucketName"], outputs["ApiUrl"], outputs.get("PageUrl"), limits)
+    page = parameters.get("AllowedOrigin") or outputs.get("PageUrl")
+    auth = None
+    if outputs.get("AuthDomainUrl") and outputs.get("UserPoolClientId") and page:
+        auth = {
+            "domain": outputs["AuthDomainUrl"],
+            "clientId": outputs["UserPoolClientId"],
+            "redirectUri": f"{page}/",  # the app client's CallbackURLs and LogoutURLs
+            "logoutUri": f"{page}/",
+        }
+    return PageTarget(
+        outputs["PageBucketName"], outputs["ApiUrl"], outputs.get("PageUrl"), limits, auth
+    )
 
 
 def config_script(target: PageTarget) -> str:
     """config.js for ``target``: the page calls its API, with its limits."""
     settings: dict[str, Any] = {"apiBaseUrl": target.api_url, **target.limits}
+    if target.auth:
+        settings["auth"] = target.auth
     return (
         "// Written by `photoflow publish-page` for this deployment; see web/config.js.\n"
         "window.PHOTOFLOW_CONFIG = Object.assign(\n"

@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from photoflow_local import patches
 from photoflow_local.api import LocalApi
 from photoflow_local.deploy import ACCOUNT_ID, DeployedStack, LocalDeployer
+from photoflow_local.identity import LocalUserPool
 from photoflow_local.lambdas import LambdaService
 from photoflow_local.poller import SqsPoller
 from photoflow_local.schedules import Scheduler, scheduled_rules
@@ -127,6 +128,7 @@ class LocalStack:
         self.pollers: list[SqsPoller] = []
         self.scheduler: Scheduler | None = None
         self.apis: dict[str, LocalApi] = {}
+        self.user_pool: LocalUserPool | None = None
         self.deployed: DeployedStack | None = None
         self._saved_environment: dict[str, str] | None = None
         self._reservations: list[socket.socket] = []
@@ -211,8 +213,19 @@ class LocalStack:
         )
         self.scheduler.start()
         api_reservation.close()
+        pools = self.deployed.of_type("AWS::Cognito::UserPool")
+        if pools:  # the template's one pool: the local API's Cognito authorizer and sign-in
+            self.user_pool = LocalUserPool.of_stack(
+                self.client("cognito-idp"), next(iter(pools.values())), options.region
+            )
         for logical_id, api in self.deployed.apis.items():
-            front_end = LocalApi(api, self.lambdas, port=api_port, static_dir=options.static_dir)
+            front_end = LocalApi(
+                api,
+                self.lambdas,
+                port=api_port,
+                static_dir=options.static_dir,
+                user_pool=self.user_pool,
+            )
             front_end.start()
             self.apis[logical_id] = front_end
         return self
@@ -281,6 +294,13 @@ class LocalStack:
             .get("Item")
         )
         return item
+
+    def sign_in(self, username: str, password: str) -> str:
+        """An ID token of a user of the local pool, as the page gets one by signing in."""
+        if self.user_pool is None:
+            raise RuntimeError("the template defines no user pool")
+        pool = self.user_pool
+        return pool.sign_in(username, password, pool.client_ids[0]).id_token
 
     def physical_id(self, logical_id: str) -> str:
         return self.stack.physical_ids[logical_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -46,6 +47,8 @@ def photoflow_up(
         output, _ = up.communicate(timeout=30)
     assert up.returncode == 0, output
     assert "AWS endpoint" in output and "API" in output
+    if template == ROOT / "template.yaml":  # its user pool: a demo user, and how to sign in
+        assert re.search(r"Sign in (on the page )?as demo with password \S{12,};", output)
     assert not state.exists()  # a stopped stack leaves no stale address behind
 
 

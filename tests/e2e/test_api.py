@@ -145,7 +145,7 @@ def test_cors_preflights_are_answered_as_the_template_configures_them(
         )
         assert response.status_code == 200, (path, response.text)
         assert response.headers["Access-Control-Allow-Origin"] == origin
-        assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,OPTIONS"
+        assert response.headers["Access-Control-Allow-Methods"] == "GET,POST,DELETE,OPTIONS"
         allowed = response.headers["Access-Control-Allow-Headers"].lower().split(",")
         assert {"authorization", "content-type", "x-filename"} <= set(allowed)
         assert response.headers["Access-Control-Max-Age"] == "600"

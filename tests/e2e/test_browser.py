@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,10 +25,11 @@ from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from photoflow_local.client import PhotosClient
+from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
 from photoflow_local.stack import LocalStack
 from tests import axe
 from tests.photos import make_photo, truncated_jpeg
-from tests.support import ROOT
+from tests.support import ROOT, QueueWatcher, notifications, poll
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -89,12 +91,17 @@ def chromium() -> Iterator[Chromium]:
 
 @pytest.fixture
 def open_page(chromium: Chromium, local_stack: LocalStack) -> Iterator[OpenPage]:
-    """Open the page in a fresh browser context; ``config`` is set before config.js runs."""
+    """Open the page in a fresh browser context, signed in as ``user`` (name, password; the
+    local test user by default, None: not signed in); ``config`` is set before config.js."""
     contexts = []
     script_errors: list[str] = []
 
     def open_(
-        *, width: int = 1280, height: int = 900, config: dict[str, Any] | None = None
+        *,
+        width: int = 1280,
+        height: int = 900,
+        config: dict[str, Any] | None = None,
+        user: tuple[str, str] | None = (LOCAL_TEST_USER, LOCAL_TEST_PASSWORD),
     ) -> Page:
         context = chromium.launch().new_context(viewport={"width": width, "height": height})
         contexts.append(context)
@@ -105,12 +112,24 @@ def open_page(chromium: Chromium, local_stack: LocalStack) -> Iterator[OpenPage]
             settings = json.dumps({"apiBaseUrl": "", **config})
             page.add_init_script(f"window.PHOTOFLOW_CONFIG = {settings};")
         page.goto(local_stack.api_url + "/")
+        if user is not None:
+            sign_in_on_page(page, *user)
         return page
 
     yield open_
     for context in contexts:
         context.close()
     assert script_errors == [], f"uncaught errors in the page: {script_errors}"
+
+
+def sign_in_on_page(page: Page, username: str, password: str) -> None:
+    """Sign in as a person does: the page's button, the login's form, and back."""
+    page.get_by_test_id("sign-in-main").click()
+    page.locator('input[name="username"]').fill(username)
+    page.locator('input[name="password"]').fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("user-name")).to_have_text(username)
+    expect(page.get_by_test_id("dropzone")).to_be_visible()
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> list[Path]:
@@ -383,7 +402,10 @@ def test_the_keyboard_reaches_the_picker_and_load_more(
     page.on("filechooser", lambda _: None)
     expect(page.get_by_test_id("load-more")).to_be_visible()
 
-    # When Tab is pressed from the top, the drop zone is the first stop, visibly focused
+    # When Tab is pressed from the top, sign-out is the first stop, the drop zone the
+    # next, visibly focused
+    page.keyboard.press("Tab")
+    expect(page.get_by_test_id("sign-out")).to_be_focused()
     page.keyboard.press("Tab")
     dropzone = page.get_by_test_id("dropzone")
     expect(dropzone).to_be_focused()
@@ -553,3 +575,67 @@ def test_every_control_shows_its_focus_and_failures_are_reached_by_keyboard(
             "height": tile["height"] + 2 * margin,
         },
     )
+
+
+def test_two_people_each_see_only_their_own_photos_and_a_deletion_is_gone_everywhere(
+    open_page: OpenPage, local_stack: LocalStack, deleted_queue: QueueWatcher, tmp_path: Path
+) -> None:
+    # Given two people of the pool, each signed in in a browser of their own
+    assert local_stack.user_pool is not None
+    people, subs = {}, {}
+    for name in ("ada", "grace"):
+        username, password = f"{name}-{uuid.uuid4().hex[:8]}", "Browser-test-pass1"
+        subs[name] = local_stack.user_pool.add_user(username, password)
+        people[name] = (username, open_page(user=(username, password)))
+
+    # When each uploads a photo of their own
+    ids = {}
+    for name, (_, page) in people.items():
+        [photo] = write_files(tmp_path, {f"{name}.jpg": make_photo(640, 480, seed=len(name))})
+        page.get_by_test_id("file-input").set_input_files([photo])
+        uploaded = card(page, f"{name}.jpg")
+        expect(uploaded).to_have_attribute("data-status", "COMPLETED", timeout=WORKFLOW_TIMEOUT_MS)
+        ids[name] = uploaded.get_attribute("data-photo-id")
+
+    # Then each one's recent photos hold their own photo and nobody else's
+    for name, (_, page) in people.items():
+        page.get_by_test_id("gallery-refresh").click()
+        tiles = page.get_by_test_id("gallery-item")
+        expect(tiles).to_have_count(1)
+        expect(tiles.first).to_have_attribute("data-photo-id", ids[name] or "")
+
+    # When Ada deletes hers
+    ada_page = people["ada"][1]
+    ada_page.get_by_role("button", name="Delete ada.jpg").click()
+
+    # Then it leaves her page, the bucket, the table and her list, announced once
+    expect(ada_page.get_by_test_id("gallery-item")).to_have_count(0)
+    expect(ada_page.get_by_test_id("gallery-status")).to_have_text(
+        "No photos yet. Upload one above."
+    )
+    photo_id = ids["ada"] or ""
+    s3, bucket = local_stack.client("s3"), local_stack.output("PhotosBucketName")
+    for prefix in (f"uploads/{photo_id}/", f"derivatives/{photo_id}/"):
+        listed = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
+        assert listed.get("Versions", []) + listed.get("DeleteMarkers", []) == [], prefix
+    assert local_stack.photo_item(photo_id) is None
+    [[event]] = notifications(photo_id, {deleted_queue: 1})
+    assert event["body"]["owner"] == subs["ada"]
+    ada_page.reload()
+    expect(ada_page.get_by_test_id("gallery-status")).to_have_text(
+        "No photos yet. Upload one above."
+    )
+    # and Grace's photo is untouched
+    grace_page = people["grace"][1]
+    grace_page.get_by_test_id("gallery-refresh").click()
+    expect(grace_page.get_by_test_id("gallery-item")).to_have_count(1)
+    poll(
+        lambda: local_stack.photo_item(ids["grace"] or ""),
+        lambda item: item is not None and item["status"]["S"] == "COMPLETED",
+        what="Grace's photo still COMPLETED",
+    )
+
+    # When Ada signs out, the page asks her to sign in again and shows no photos
+    ada_page.get_by_test_id("sign-out").click()
+    expect(ada_page.get_by_test_id("signed-out")).to_be_visible()
+    expect(ada_page.get_by_test_id("dropzone")).to_be_hidden()

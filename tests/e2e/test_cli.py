@@ -8,6 +8,8 @@ from pathlib import Path
 
 import boto3
 
+from photoflow_local.client import LocalSignIn, PhotosClient, sign_in
+from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
 from tests.e2e.conftest import photoflow_up
 from tests.photos import make_photo
 from tests.support import ROOT, photoflow
@@ -52,8 +54,9 @@ def test_status_with_an_identity_of_ones_choice(running: tuple[Path, dict[str, s
     photo_id = result["photoId"]
     api = ("--api", state["apiUrl"])
 
-    # The local stack's test identity, named explicitly, is let in
-    shown = photoflow(workdir, "status", photo_id, *api, "--token", "local-test-token")
+    # The uploader's own ID token, got by signing in as the page does, is let in
+    token = sign_in(state["apiUrl"], LOCAL_TEST_USER, LOCAL_TEST_PASSWORD)["id_token"]
+    shown = photoflow(workdir, "status", photo_id, *api, "--token", token)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["photoId"] == photo_id
 
@@ -132,3 +135,22 @@ def test_up_refuses_a_parameter_value_the_template_does_not_allow(tmp_path: Path
 
     assert up.returncode == 2, up.stdout + up.stderr
     assert up.stdout.strip() == "WorkflowType=express: WorkflowType is one of STANDARD, EXPRESS"
+
+
+def test_users_add_makes_a_user_who_signs_in_and_sees_only_their_photos(
+    running: tuple[Path, dict[str, str]],
+) -> None:
+    workdir, state = running
+    # With a password of one's choice
+    added = photoflow(workdir, "users", "add", "marie", "--password", "Radium-1898-x")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("user marie (sub ")
+    assert f"sign in on the page at {state['apiUrl']}/" in added.stdout
+    marie = PhotosClient(state["apiUrl"], auth=LocalSignIn("marie", "Radium-1898-x"))
+    assert marie.photos(limit=5) == {"photos": [], "nextCursor": None}
+    # and with a new one, shown once, that signs in too
+    made = photoflow(workdir, "users", "add", "pierre")
+    assert made.returncode == 0, made.stderr
+    password = made.stdout.split("password: ", 1)[1].split()[0]
+    assert len(password) >= 12
+    assert "id_token" in sign_in(state["apiUrl"], "pierre", password)

@@ -57,6 +57,8 @@ def test_the_page_and_its_config_land_in_the_stacks_page_bucket(
             "PageBucketName": bucket,
             "ApiUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/dev",
             "PageUrl": "https://d111111abcdef8.cloudfront.net",
+            "AuthDomainUrl": "https://photoflow-dev-1.auth.us-east-1.amazoncognito.com",
+            "UserPoolClientId": "4v1qexample0client0id0abcd",
         },
         "20971520",
     )
@@ -74,13 +76,14 @@ def test_the_page_and_its_config_land_in_the_stacks_page_bucket(
         env=CREDENTIALS,
     )
 
-    # Then every file is there, config.js points at the stack's API with its limits
+    # Then every file is there, config.js points at the stack's API with its limits, and
+    # its sign-in at the stack's managed login, returning to the page (no token anywhere)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "published 4 files to s3://" in done.stdout
+    assert "published 5 files to s3://" in done.stdout
     assert "the page: https://d111111abcdef8.cloudfront.net" in done.stdout
     s3 = local_stack.client("s3")
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"])
-    assert keys == ["app.js", "config.js", "index.html", "style.css"]
+    assert keys == ["app.js", "auth.js", "config.js", "index.html", "style.css"]
     index = s3.get_object(Bucket=bucket, Key="index.html")
     assert index["Body"].read() == (ROOT / "web" / "index.html").read_bytes()
     assert index["ContentType"] == "text/html; charset=utf-8"
@@ -93,6 +96,12 @@ def test_the_page_and_its_config_land_in_the_stacks_page_bucket(
         "apiBaseUrl": "https://abc123.execute-api.us-east-1.amazonaws.com/dev",
         "maxBytes": 20971520,
         "directUploadMaxBytes": 1048576,
+        "auth": {
+            "domain": "https://photoflow-dev-1.auth.us-east-1.amazoncognito.com",
+            "clientId": "4v1qexample0client0id0abcd",
+            "redirectUri": "https://d111111abcdef8.cloudfront.net/",
+            "logoutUri": "https://d111111abcdef8.cloudfront.net/",
+        },
     }
 
 

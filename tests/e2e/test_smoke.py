@@ -10,6 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
+from photoflow_local.client import sign_in
+from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
 from tests.support import photoflow
 
 LOCAL_AWS = {
@@ -76,7 +78,9 @@ def leftovers(running: Running) -> Leftovers:
 
 
 def test_a_healthy_stack_passes_every_check(running: Running, leftovers: Leftovers) -> None:
-    status, lines, output = smoke(running, "--token", "local-test-token", "--timeout", "60")
+    _, state = running
+    token = sign_in(state["apiUrl"], LOCAL_TEST_USER, LOCAL_TEST_PASSWORD)["id_token"]
+    status, lines, output = smoke(running, "--token", token, "--timeout", "60")
 
     assert status == 0, output
     assert lines[:-1] == [f"PASS {check}" for check in CHECKS], output

@@ -269,6 +269,8 @@ def test_make_run_keeps_the_page_up_until_ctrl_c_in_a_terminal(tmp_path: Path) -
         shown = wait_for(window, "Ctrl-C stops it.", timeout=180)
         assert "5 of 5 photos ended as expected" in shown
         [page] = re.findall(r"the page at (http://127\.0\.0\.1:\d+/)", shown)
+        # and how to sign in to it
+        assert re.search(r"Sign in\s+on\s+the\s+page\s+as\s+demo\s+with\s+password\s", shown)
 
         # The page it names answers, and so do the other commands, until Ctrl-C
         assert "PhotoFlow" in requests.get(page, timeout=10).text

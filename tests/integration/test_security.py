@@ -29,9 +29,10 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from photoflow_local.api import LOCAL_TEST_TOKEN, LocalApi, Refused, authorize
-from photoflow_local.client import ApiError, PhotosClient, local_test_identity
+from photoflow_local.api import LocalApi, Refused, authorize
+from photoflow_local.client import ApiError, BearerToken, PhotosClient, local_test_identity
 from photoflow_local.deploy import ApiDefinition, ApiRoute
+from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
 from photoflow_local.stack import LocalStack
 from photoflow_local.template import LOCAL_CODE_BUCKET, load_sam, translate
 from tests.support import ROOT
@@ -44,7 +45,7 @@ def test_every_route_requires_the_templates_default_authentication(local_stack: 
     default = load_sam(ROOT / "template.yaml")["Parameters"]["ApiAuth"]["Default"]
     routes = [route for api in local_stack.stack.apis.values() for route in api.routes]
     functions = [route for route in routes if route.mock is None]
-    assert len(functions) == 4
+    assert len(functions) == 5
     assert {route.authorization for route in functions} == {AUTH_TYPES[default]}
     # and only CORS preflights, answered by API Gateway itself, go without
     preflights = [route for route in routes if route.mock is not None]
@@ -53,8 +54,8 @@ def test_every_route_requires_the_templates_default_authentication(local_stack: 
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "local-test-tokenX"}],
-    ids=["no credentials", "wrong token", "wrong raw token"],
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "a.b.c"}],
+    ids=["no credentials", "not a token", "not a raw token"],
 )
 def test_requests_without_the_identity_are_refused_readably(
     local_stack: LocalStack, headers: dict[str, str]
@@ -78,12 +79,13 @@ def test_requests_without_the_identity_are_refused_readably(
         assert response.headers["Access-Control-Allow-Origin"] == origin
 
 
-def test_the_local_test_identity_gets_through(local_stack: LocalStack) -> None:
+def test_a_signed_in_users_token_gets_through(local_stack: LocalStack) -> None:
     origin = local_stack.stack.parameters["AllowedOrigin"]
+    token = local_stack.sign_in(LOCAL_TEST_USER, LOCAL_TEST_PASSWORD)
     response = requests.get(
         f"{local_stack.api_url}/photos",
         params={"limit": 1},
-        headers={"Authorization": f"Bearer {LOCAL_TEST_TOKEN}", "Origin": origin},
+        headers={"Authorization": f"Bearer {token}", "Origin": origin},
         timeout=10,
     )
     assert response.status_code == HTTPStatus.OK, response.text
@@ -92,7 +94,7 @@ def test_the_local_test_identity_gets_through(local_stack: LocalStack) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == origin
     elsewhere = requests.get(
         f"{local_stack.api_url}/photos",
-        headers={"Authorization": f"Bearer {LOCAL_TEST_TOKEN}", "Origin": "https://evil.example"},
+        headers={"Authorization": f"Bearer {token}", "Origin": "https://evil.example"},
         timeout=10,
     )
     assert elsewhere.status_code == HTTPStatus.OK
@@ -263,13 +265,22 @@ def test_iam_mode_refuses_anything_else_with_403(
     assert message in refused.value.message
 
 
-def test_cognito_mode_takes_the_local_token_with_or_without_bearer() -> None:
-    for value in (f"Bearer {LOCAL_TEST_TOKEN}", LOCAL_TEST_TOKEN):
-        caller = authorize(route("COGNITO_USER_POOLS"), "GET", URL, {"authorization": [value]}, b"")
+def test_cognito_mode_takes_a_pool_token_with_or_without_bearer(local_stack: LocalStack) -> None:
+    pool = local_stack.user_pool
+    token = local_stack.sign_in(LOCAL_TEST_USER, LOCAL_TEST_PASSWORD)
+    for value in (f"Bearer {token}", token):
+        caller = authorize(
+            route("COGNITO_USER_POOLS"), "GET", URL, {"authorization": [value]}, b"", None, pool
+        )
         assert caller.authorizer is not None
         assert caller.authorizer["claims"]["cognito:username"] == "local-test-user"
+        assert caller.authorizer["claims"]["token_use"] == "id"
+    # without a pool to check it against, no token is taken
     with pytest.raises(Refused) as refused:
-        authorize(route("COGNITO_USER_POOLS"), "GET", URL, signed_headers(URL), b"")
+        authorize(route("COGNITO_USER_POOLS"), "GET", URL, {"authorization": [token]}, b"")
+    assert refused.value.status == HTTPStatus.UNAUTHORIZED
+    with pytest.raises(Refused) as refused:
+        authorize(route("COGNITO_USER_POOLS"), "GET", URL, signed_headers(URL), b"", None, pool)
     assert (refused.value.status, refused.value.message) == (
         HTTPStatus.UNAUTHORIZED,
         "Unauthorized",
@@ -309,7 +320,7 @@ def test_the_client_signs_for_an_iam_api_over_http(iam_api: LocalApi) -> None:
     assert context["identity"]["accessKey"] == "local"
 
     # and without a signature, or with the Cognito identity, API Gateway's 403
-    for auth in (None, local_test_identity("COGNITO_USER_POOLS")):
+    for auth in (None, BearerToken("an.id.token")):
         with pytest.raises(ApiError) as refused:
             PhotosClient(iam_api.url, auth=auth).photos(limit=2)
         assert refused.value.status == HTTPStatus.FORBIDDEN
@@ -327,6 +338,8 @@ NOT_IN_MOTO_CLOUDFORMATION = {
     "AWS::CloudFront::OriginAccessControl": "no CloudFormation model in moto",
     "AWS::Cognito::UserPool": "no CloudFormation model in moto",
     "AWS::Cognito::UserPoolClient": "no CloudFormation model in moto",
+    "AWS::Cognito::UserPoolDomain": "no CloudFormation model in moto",
+    "AWS::Cognito::ManagedLoginBranding": "no CloudFormation model in moto",
     "AWS::S3::BucketPolicy": "no CloudFormation model in moto",
     "AWS::SNS::Subscription": "no CloudFormation model in moto",
     "AWS::SQS::QueuePolicy": "no CloudFormation model in moto",

@@ -219,20 +219,59 @@ def test_the_metadata_step_writes_nothing() -> None:
         }, statement
 
 
-def test_the_api_stores_uploads_and_signs_derivative_links_only() -> None:
+def test_the_api_stores_uploads_signs_derivative_links_and_deletes_photos_only() -> None:
     policy = policy_of("ApiFunction")
     stack = deployed()
     assert policy.allows("s3:PutObject", bucket_key(UPLOAD_KEY))
     assert policy.allows("s3:GetObject", bucket_key(DERIVATIVE_KEY))
     assert not policy.allows("s3:PutObject", bucket_key(DERIVATIVE_KEY))
     assert not policy.allows("s3:GetObject", bucket_key(UPLOAD_KEY))
-    assert not policy.allows("s3:DeleteObject", bucket_key(UPLOAD_KEY))
     assert not policy.allows("states:StartExecution", stack.ref("PhotoWorkflow"))
-    assert not policy.allows("dynamodb:DeleteItem", stack.get_att("PhotosTable", "Arn"))
+    # Deletion: every version of a photo's objects, found by listing its prefix
+    for key in (UPLOAD_KEY, DERIVATIVE_KEY):
+        assert policy.allows("s3:DeleteObjectVersion", bucket_key(key)), key
+    for key in ("elsewhere/y.jpg", "y.jpg"):
+        assert not policy.allows("s3:DeleteObjectVersion", bucket_key(key)), key
+    bucket = stack.get_att("PhotosBucket", "Arn")
+    for prefix in ("uploads/0123456789abcdef0123456789abcdef/", "derivatives/0123/"):
+        assert policy.allows("s3:ListBucketVersions", bucket, {"s3:prefix": prefix}), prefix
+    assert not policy.allows("s3:ListBucketVersions", bucket, {"s3:prefix": ""})
+    assert not policy.allows("s3:DeleteBucket", bucket)
+    topic = stack.ref("PhotoEventsTopic")
+    assert policy.allows("sns:Publish", topic)  # PhotoDeleted
+    assert not policy.allows("sns:Publish", stack.ref("AlarmTopic"))
+    key = stack.get_att("PhotoFlowKey", "Arn")
     assert policy.allows(
-        "dynamodb:Query", f"{stack.get_att('PhotosTable', 'Arn')}/index/ByCreatedAt"
+        "kms:GenerateDataKey", key, {"kms:EncryptionContext:aws:sns:topicArn": topic}
     )
-    assert not policy.allows("kms:Decrypt", stack.get_att("PhotoFlowKey", "Arn"))
+    assert not policy.allows(
+        "kms:Decrypt", key, {"kms:EncryptionContext:aws:sns:topicArn": "arn:other"}
+    )
+
+
+def test_the_api_reaches_photo_records_by_key_and_lists_through_the_owner_index_only() -> None:
+    # The one role serves every user, so IAM cannot name "the caller's items" (a
+    # dynamodb:LeadingKeys condition needs the caller's identity in the request's
+    # credentials); what it can say is that records are reached by key (the function
+    # then compares or conditions on the owner) and listed by the per-owner index only.
+    policy = policy_of("ApiFunction")
+    table = deployed().get_att("PhotosTable", "Arn")
+    for action in ("GetItem", "UpdateItem", "DeleteItem"):
+        assert policy.allows(f"dynamodb:{action}", table), action
+    assert policy.allows("dynamodb:Query", f"{table}/index/ByOwner")
+    for action in ("Scan", "Query", "PartiQLSelect", "BatchGetItem", "BatchWriteItem", "PutItem"):
+        assert not policy.allows(f"dynamodb:{action}", table), action
+    assert not policy.allows("dynamodb:Query", f"{table}/index/ByCreatedAt")
+    assert not policy.allows("dynamodb:Scan", f"{table}/index/ByOwner")
+
+
+def test_the_owner_index_is_keyed_by_owner_and_sorted_by_creation() -> None:
+    table = deployed().properties("PhotosTable")
+    [index] = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == "ByOwner"]
+    assert index["KeySchema"] == [
+        {"AttributeName": "owner", "KeyType": "HASH"},
+        {"AttributeName": "createdAt", "KeyType": "RANGE"},
+    ]
 
 
 def test_start_workflow_starts_the_photo_workflow_and_nothing_else() -> None:
@@ -261,12 +300,18 @@ def test_start_workflow_starts_the_photo_workflow_and_nothing_else() -> None:
         assert not policy.allows(f"dynamodb:{action}", photos), action
 
 
-def test_the_reconciler_records_and_announces_failures_only() -> None:
+def test_the_reconciler_records_and_announces_failures_and_finishes_deletions_only() -> None:
     policy = policy_of("ReconcileFunction")
     stack = deployed()
     topic, key = stack.ref("PhotoEventsTopic"), stack.get_att("PhotoFlowKey", "Arn")
     assert policy.allows("dynamodb:UpdateItem", stack.get_att("PhotosTable", "Arn"))
-    assert not policy.allows("dynamodb:DeleteItem", stack.get_att("PhotosTable", "Arn"))
+    # photos deleted while processing: their record, and every version of their objects
+    assert policy.allows("dynamodb:DeleteItem", stack.get_att("PhotosTable", "Arn"))
+    for object_key in (UPLOAD_KEY, DERIVATIVE_KEY):
+        assert policy.allows("s3:DeleteObjectVersion", bucket_key(object_key)), object_key
+        assert not policy.allows("s3:GetObject", bucket_key(object_key)), object_key
+        assert not policy.allows("s3:PutObject", bucket_key(object_key)), object_key
+    assert not policy.allows("s3:DeleteObjectVersion", bucket_key("elsewhere/y.jpg"))
     # handled events: its own idempotency records, created and cleared
     handled = stack.get_att("IdempotencyTable", "Arn")
     for action in ("GetItem", "PutItem", "UpdateItem", "DeleteItem"):
@@ -290,7 +335,8 @@ def test_the_reconciler_records_and_announces_failures_only() -> None:
     assert not policy.allows(
         "kms:GenerateDataKey", key, {"kms:EncryptionContext:aws:sns:topicArn": "arn:other"}
     )
-    assert not any(a.startswith("s3:") for s in policy.statements for a in s.actions)
+    s3_actions = {a for s in policy.statements for a in s.actions if a.startswith("s3:")}
+    assert s3_actions == {"s3:ListBucketVersions", "s3:DeleteObjectVersion"}
 
 
 def test_the_workflow_invokes_exactly_its_three_steps_and_touches_no_storage() -> None:
@@ -457,7 +503,7 @@ def test_every_method_requires_the_chosen_authentication(api_auth: str, kind: st
         [name] = requirement
         assert body["securityDefinitions"][name]["x-amazon-apigateway-authtype"] == kind
         checked += 1
-    assert checked == 4
+    assert checked == 5
 
 
 def test_cors_names_the_pages_origin_everywhere() -> None:
