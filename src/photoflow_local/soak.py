@@ -376,6 +376,29 @@ def _queues_idle(stack: LocalStack) -> bool:
     return True
 
 
+ENDED = ("ExecutionSucceeded", "ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted")
+
+
+def _executions_running(stack: LocalStack, settings: SoakSettings) -> bool:
+    """Whether an execution of the workflow still runs (an EXPRESS one: started in its log
+    group and not ended there)."""
+    if settings.express:
+        logs = stack.client("logs")
+        group = stack.physical_id("PhotoWorkflowLogGroup")
+        pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+        started, ended = set(), set()
+        for event in (json.loads(e["message"]) for page in pages for e in page["events"]):
+            if event["type"] == "ExecutionStarted":
+                started.add(event["execution_arn"])
+            elif event["type"] in ENDED:
+                ended.add(event["execution_arn"])
+        return bool(started - ended)
+    running = stack.client("stepfunctions").list_executions(
+        stateMachineArn=stack.output("PhotoWorkflowArn"), statusFilter="RUNNING", maxResults=1
+    )
+    return bool(running["executions"])
+
+
 def _wait_until_quiet(
     stack: LocalStack,
     expected: dict[str, Sent],
@@ -383,13 +406,17 @@ def _wait_until_quiet(
     settings: SoakSettings,
     report: SoakReport,
 ) -> dict[str, dict[str, Any]]:
-    """Each accepted photo's record as first seen terminal, once every accepted photo is
-    terminal and announced, the queues are idle and no notification came for a while (or at
-    the deadline, what there is: the report says the run was not quiet)."""
+    """Each accepted photo's record as first seen terminal, once the stack is quiet: no
+    execution runs, the queues are idle, and for a while no photo became terminal and no
+    notification came. Every accepted photo is then terminal and announced, or waits for
+    an operator (its event in the ingest dead-letter queue, its execution failed for a
+    transient cause: the operations after this wait). At the deadline, what there is: the
+    report says the run was not quiet."""
     began = time.monotonic()
     deadline, told = began + settings.wait_seconds, began
     first_terminal: dict[str, dict[str, Any]] = {}
     accepted = [p for p, s in expected.items() if s.expected in (COMPLETED, FAILED)]
+    seen, since = (-1, -1), began
     while time.monotonic() < deadline:
         if settings.progress and time.monotonic() - told >= PROGRESS_SECONDS:
             told = time.monotonic()
@@ -404,12 +431,13 @@ def _wait_until_quiet(
                 if _status(record) in (COMPLETED, FAILED) and record is not None:
                     first_terminal[photo_id] = _terminal_view(record)
         notified = {p for s in subscribers.values() for p in s.received}
-        last = max(s.last_received for s in subscribers.values())
+        if (len(first_terminal), len(notified)) != seen:
+            seen, since = (len(first_terminal), len(notified)), time.monotonic()
+        last = max(since, *(s.last_received for s in subscribers.values()))
         if (
-            len(first_terminal) == len(accepted)
-            and notified >= set(accepted)
-            and time.monotonic() - last > QUIET_SECONDS
+            time.monotonic() - last > QUIET_SECONDS
             and _queues_idle(stack)
+            and not _executions_running(stack, settings)
         ):
             return first_terminal
         time.sleep(0.5)  # a bounded poll: the deadline above ends it

@@ -153,46 +153,72 @@ def test_a_run_that_never_became_quiet_fails() -> None:
     assert not report.ok
 
 
+class QuietStack:
+    """A stack whose photo "a" is done and "b" never ends, with queues idle and, unless
+    told otherwise, no execution running."""
+
+    def __init__(self, running: bool = False) -> None:
+        self.running = running
+
+    def photo_item(self, photo_id: str) -> dict[str, Any] | None:
+        return record("COMPLETED") if photo_id == "a" else None
+
+    def client(self, _service: str) -> QuietStack:
+        return self
+
+    def physical_id(self, name: str) -> str:
+        return name
+
+    def output(self, name: str) -> str:
+        return name
+
+    def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
+        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        return {"Attributes": dict.fromkeys(counts, "0")}
+
+    def list_executions(self, **_: Any) -> dict[str, Any]:
+        return {"executions": [{"status": "RUNNING"}] if self.running else []}
+
+
+def wait(stack: QuietStack, timeout: float, lines: list[str]) -> tuple[list[str], SoakReport]:
+    heard = Heard({"a": {"PhotoProcessed": {"m1"}}})
+    heard.last_received = 0.0  # type: ignore[attr-defined]
+    expected = {p: Sent("direct upload", p, COMPLETED) for p in ("a", "b")}
+    report = SoakReport()
+    first = soak._wait_until_quiet(
+        stack,  # type: ignore[arg-type]
+        expected,
+        {"queue": heard},  # type: ignore[dict-item]
+        SoakSettings(timeout=timeout, progress=lines.append),
+        report,
+    )
+    return list(first), report
+
+
 def test_a_wait_says_how_far_it_got_and_a_deadline_reached_is_not_quiet(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(soak, "PROGRESS_SECONDS", 0.0)  # a line at every look
-
-    class Sqs:
-        def get_queue_attributes(self, **_: Any) -> dict[str, Any]:
-            idle = {
-                "ApproximateNumberOfMessages": "0",
-                "ApproximateNumberOfMessagesNotVisible": "0",
-            }
-            return {"Attributes": idle}
-
-    class Stack:
-        def photo_item(self, photo_id: str) -> dict[str, Any] | None:
-            return record("COMPLETED") if photo_id == "a" else None  # "b" never ends
-
-        def client(self, _service: str) -> Sqs:
-            return Sqs()
-
-        def physical_id(self, name: str) -> str:
-            return name
-
-    heard = Heard({"a": {"PhotoProcessed": {"m1"}}})
-    heard.last_received = 0.0  # type: ignore[attr-defined]
-    expected = {p: Sent("direct upload", p, COMPLETED) for p in ("a", "b")}
     lines: list[str] = []
-    report = SoakReport()
 
-    first = soak._wait_until_quiet(
-        Stack(),  # type: ignore[arg-type]
-        expected,
-        {"queue": heard},  # type: ignore[dict-item]
-        SoakSettings(timeout=1.2, progress=lines.append),
-        report,
-    )
+    first, report = wait(QuietStack(running=True), 1.2, lines)
 
-    assert list(first) == ["a"]
+    assert first == ["a"]
     assert report.not_quiet == 1
     assert re.fullmatch(r"\d+ s: 1 of 2 accepted photos terminal, 1 announced", lines[-1])
+
+
+def test_a_photo_waiting_for_an_operator_ends_the_wait_once_nothing_moves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # "b" is neither terminal nor running (its event dead-lettered): the operations after
+    # the wait are what moves it, so the wait ends, quiet, long before its deadline
+    monkeypatch.setattr(soak, "QUIET_SECONDS", 0.2)
+
+    first, report = wait(QuietStack(running=False), 30.0, [])
+
+    assert first == ["a"]
+    assert report.not_quiet == 0
 
 
 def test_express_executions_are_counted_by_photo_from_their_started_events() -> None:
