@@ -14,9 +14,9 @@ import jsonschema
 import pytest
 
 from photoflow.keys import new_photo_id
-from photoflow_local.client import PhotosClient
 from photoflow_local.history import Timeline, build_timeline
 from photoflow_local.stack import LocalStack
+from tests.integration.test_ownership import ADA, get
 from tests.photos import make_photo
 from tests.support import (
     EVENTS,
@@ -286,7 +286,16 @@ def test_a_stack_trace_reaches_neither_subscribers_nor_the_api(
     # When the photo has failed and been announced
     terminal_record(local_stack, photo_id)
     [[notified]] = notifications(photo_id, {failed_queue: 1})
-    shown = PhotosClient(local_stack.api_url).photo(photo_id)
+    # (read by its owner: the test case started the execution without an upload's claim)
+    aws.dynamodb.update_item(
+        TableName=local_stack.output("PhotosTableName"),
+        Key={"photoId": {"S": photo_id}},
+        UpdateExpression="SET #owner = :owner",
+        ExpressionAttributeNames={"#owner": "owner"},
+        ExpressionAttributeValues={":owner": {"S": ADA}},
+    )
+    status, shown = get(local_stack, photo_id, ADA)
+    assert status == 200, shown
 
     # Then subscribers and the API get the error's name and a sentence for people, and
     # neither the trace nor a path from it
