@@ -638,8 +638,8 @@ def print_report(report: SoakReport, seconds: float, console: Any) -> int:
         f" dead-lettered by failing consumers {report.notifications_dead_lettered}"
     )
     console.print(
-        f"latency upload to notification p50 {report.percentile(50) * 1000:.0f} ms,"
-        f" p95 {report.percentile(95) * 1000:.0f} ms; wall time {seconds:.1f} s"
+        f"latency upload to notification p50 {report.percentile(50):.1f} s,"
+        f" p95 {report.percentile(95):.1f} s; wall time {seconds:.1f} s"
     )
     if report.not_quiet:
         console.print(f"[red]not quiet by the deadline ({report.not_quiet} waits)[/]")
