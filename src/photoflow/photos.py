@@ -306,19 +306,31 @@ class PhotoRepository:
         self, oldest: datetime, newest: datetime
     ) -> Iterator[PhotoRecord]:
         """Photos still PROCESSING whose record was created in [oldest, newest]."""
+        return self._created_between(
+            oldest,
+            newest,
+            "#status = :processing",
+            {":processing": {"S": PhotoStatus.PROCESSING.value}},
+        )
+
+    def _created_between(
+        self, oldest: datetime, newest: datetime, condition: str, values: dict[str, Any]
+    ) -> Iterator[PhotoRecord]:
+        """Every owner's records created in [oldest, newest] that meet ``condition`` (the
+        sweep's view, through the all-owners index)."""
         query: dict[str, Any] = {
             "TableName": self.table_name,
             "IndexName": BY_CREATED_AT_INDEX,
             "KeyConditionExpression": (
                 "listPartition = :p AND createdAt BETWEEN :oldest AND :newest"
             ),
-            "FilterExpression": "#status = :processing",
+            "FilterExpression": condition,
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
                 ":p": {"S": LIST_PARTITION},
                 ":oldest": {"S": iso(oldest)},
                 ":newest": {"S": iso(newest)},
-                ":processing": {"S": PhotoStatus.PROCESSING.value},
+                **values,
             },
         }
         for page in clients.dynamodb().get_paginator("query").paginate(**query):
@@ -379,27 +391,15 @@ class PhotoRepository:
         self, oldest: datetime, newest: datetime
     ) -> Iterator[PhotoRecord]:
         """Photos marked for deletion, in a terminal state, created in [oldest, newest]."""
-        query: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": BY_CREATED_AT_INDEX,
-            "KeyConditionExpression": (
-                "listPartition = :p AND createdAt BETWEEN :oldest AND :newest"
-            ),
-            "FilterExpression": (
-                "attribute_exists(deleteRequested) AND #status IN (:completed, :failed)"
-            ),
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":p": {"S": LIST_PARTITION},
-                ":oldest": {"S": iso(oldest)},
-                ":newest": {"S": iso(newest)},
+        return self._created_between(
+            oldest,
+            newest,
+            "attribute_exists(deleteRequested) AND #status IN (:completed, :failed)",
+            {
                 ":completed": {"S": PhotoStatus.COMPLETED.value},
                 ":failed": {"S": PhotoStatus.FAILED.value},
             },
-        }
-        for page in clients.dynamodb().get_paginator("query").paginate(**query):
-            for item in page.get("Items", []):
-                yield PhotoRecord.from_item(item)
+        )
 
 
 class InvalidCursor(ValueError):
