@@ -726,6 +726,32 @@
 
   // ------------------------------------------------------------------ recent photos
 
+  /** What a tile shows changes only with these: a tile of the same version is reused. */
+  function tileVersion(photo) {
+    return [photo.photoId, photo.status, photo.updatedAt || photo.createdAt || ""].join("|");
+  }
+
+  /** The focused control inside the gallery, as the tile and the control's place in it. */
+  function focusInGallery() {
+    const element = document.activeElement;
+    const tile = element && element !== elements.gallery && element.closest('[data-testid="gallery-item"]');
+    if (!tile || !elements.gallery.contains(tile)) return null;
+    const controls = Array.from(tile.querySelectorAll("a[href], button, summary"));
+    return { element, photoId: tile.dataset.photoId, index: controls.indexOf(element) };
+  }
+
+  /** Focus where it was: the same node if kept, else the same control of the new tile. */
+  function restoreFocus(focused) {
+    if (!focused || document.activeElement === focused.element) return;
+    if (focused.element.isConnected) {
+      focused.element.focus({ preventScroll: true });
+      return;
+    }
+    const tile = Array.from(elements.gallery.children).find((t) => t.dataset.photoId === focused.photoId);
+    const controls = tile ? Array.from(tile.querySelectorAll("a[href], button, summary")) : [];
+    (controls[focused.index] || controls[0] || elements.galleryHeading).focus({ preventScroll: true });
+  }
+
   function galleryItem(photo) {
     const name = photo.filename || "photo";
     const status = String(photo.status || "");
@@ -758,7 +784,13 @@
         );
     return h(
       "li",
-      { class: "tile", "data-testid": "gallery-item", "data-photo-id": photo.photoId, "data-status": status },
+      {
+        class: "tile",
+        "data-testid": "gallery-item",
+        "data-photo-id": photo.photoId,
+        "data-status": status,
+        "data-version": tileVersion(photo),
+      },
       h(
         "figure",
         {},
@@ -828,15 +860,32 @@
         return;
       }
       const photos = Array.isArray(page.photos) ? page.photos : [];
+      if (reset) {
+        // A refresh keeps the tiles that did not change (their images, their open
+        // details) and the keyboard focus, which a replaced node would drop to <body>.
+        const focused = focusInGallery();
+        const shown = new Map(
+          Array.from(elements.gallery.children, (tile) => [tile.dataset.version, tile]),
+        );
+        const items = photos.map((photo) => shown.get(tileVersion(photo)) || galleryItem(photo));
+        elements.gallery.replaceChildren(...items);
+        restoreFocus(focused);
+        this.cursor = typeof page.nextCursor === "string" && page.nextCursor ? page.nextCursor : null;
+        this.done();
+        return items;
+      }
       const items = photos.map(galleryItem);
-      if (reset) elements.gallery.replaceChildren(...items);
-      else elements.gallery.append(...items);
+      elements.gallery.append(...items);
       this.cursor = typeof page.nextCursor === "string" && page.nextCursor ? page.nextCursor : null;
+      this.done();
+      return items;
+    },
+
+    done() {
       elements.galleryStatus.textContent =
         elements.gallery.children.length === 0 ? "No photos yet. Upload one above." : "";
       this.loading = false;
       this.updateMore();
-      return items;
     },
 
     updateMore() {

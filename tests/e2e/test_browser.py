@@ -235,7 +235,7 @@ def ring_pixels_above(page: Page, target: Locator) -> float:
     assert box is not None
     clip = {"x": box["x"], "y": box["y"] - 4, "width": box["width"], "height": 1}
     with Image.open(BytesIO(page.screenshot(clip=clip))) as row:
-        pixels = list(row.convert("RGB").getdata())
+        pixels = list(row.convert("RGB").get_flattened_data())
     close = [p for p in pixels if sum(abs(a - b) for a, b in zip(p, FOCUS_RING, strict=True)) < 60]
     return len(close) / len(pixels)
 
@@ -513,6 +513,41 @@ def test_a_photo_still_processing_when_the_wait_ends_says_so(
 
 
 @pytest.mark.browser
+def test_the_gallerys_refresh_keeps_the_keyboard_focus_and_the_pictures_it_had(
+    open_page: OpenPage, local_stack: LocalStack, tmp_path: Path
+) -> None:
+    # Given a processed photo in the gallery, its link focused from the keyboard
+    client = PhotosClient(local_stack.api_url)
+    kept = client.upload_bytes(make_photo(480, 320, seed=31), "kept.jpg")["photoId"]
+    client.wait(kept, timeout=60)
+    page = open_page(config={"galleryPageSize": 50})
+    tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{kept}"]')
+    link = tile.locator("a")
+    expect(link).to_be_visible()
+    wait_for_images(page)
+    tile.evaluate("el => { el.querySelector('img').dataset.before = 'refresh'; }")
+    link.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    expect(link).to_be_focused()
+
+    # When an upload from the page ends, which refreshes the gallery
+    [another] = write_files(tmp_path, {"refreshing.jpg": make_photo(320, 240, seed=32)})
+    page.get_by_test_id("file-input").set_input_files(another)
+    expect(card(page, "refreshing.jpg")).to_have_attribute(
+        "data-status", "COMPLETED", timeout=WORKFLOW_TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("gallery-item").filter(has_text="refreshing.jpg")).to_have_count(
+        1, timeout=WORKFLOW_TIMEOUT_MS
+    )
+
+    # Then the keyboard is still on the same photo's link, not back at the top of the page
+    expect(link).to_be_focused()
+    # and its picture is the one already loaded, not fetched again
+    assert tile.locator("img").get_attribute("data-before") == "refresh"
+
+
+@pytest.mark.browser
 def test_every_control_shows_its_focus_and_failures_are_reached_by_keyboard(
     open_page: OpenPage, local_stack: LocalStack, tmp_path: Path
 ) -> None:
@@ -529,6 +564,10 @@ def test_every_control_shows_its_focus_and_failures_are_reached_by_keyboard(
     expect(typed).to_have_attribute("data-status", "FAILED", timeout=WORKFLOW_TIMEOUT_MS)
     failed_tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{bad}"]')
     expect(failed_tile).to_be_visible()
+    # (the gallery's refresh after the typed upload ended, so that it is a stop too)
+    expect(page.get_by_test_id("gallery-item").filter(has_text="typed-broken.jpg")).to_have_count(
+        1, timeout=WORKFLOW_TIMEOUT_MS
+    )
     wait_for_images(page)
 
     # When Tab goes round the page
