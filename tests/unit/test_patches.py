@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from photoflow_local import patches
 from photoflow_local.history import build_timeline
+from photoflow_local.patches import dynamodb as dynamodb_patches
 from photoflow_local.patches.base import state
 from photoflow_local.patches.stepfunctions import runtime as sfn_runtime
 from tests.support import poll
@@ -1244,6 +1245,58 @@ def test_update_item_answers_consumed_capacity_only_when_asked(runtime: Recordin
     assert "ConsumedCapacity" not in dynamodb.update_item(**update)
     asked = dynamodb.update_item(**update, ReturnConsumedCapacity="TOTAL")
     assert asked["ConsumedCapacity"] == {"TableName": "photos", "CapacityUnits": 0.5}
+
+
+def test_update_expressions_are_parsed_once_and_checked_as_before(
+    runtime: RecordingRuntime,
+) -> None:
+    _table()
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    expression = "SET a = :v, b = if_not_exists(b, :v) REMOVE c, d ADD n :one"
+    parses = dynamodb_patches._parsed.cache_info().misses
+
+    def update(key: str, value: str) -> dict[str, Any]:
+        dynamodb.update_item(
+            TableName="photos",
+            Key={"id": {"S": key}},
+            UpdateExpression=expression,
+            ExpressionAttributeValues={":v": {"S": value}, ":one": {"N": "1"}},
+        )
+        item: dict[str, Any] = dynamodb.get_item(TableName="photos", Key={"id": {"S": key}})
+        return item["Item"]
+
+    # The same expression with other values, on a new item and an existing one
+    assert update("1", "x") == {"id": {"S": "1"}, "a": {"S": "x"}, "b": {"S": "x"}, "n": {"N": "1"}}
+    assert update("1", "y") == {"id": {"S": "1"}, "a": {"S": "y"}, "b": {"S": "x"}, "n": {"N": "2"}}
+    assert update("2", "z") == {"id": {"S": "2"}, "a": {"S": "z"}, "b": {"S": "z"}, "n": {"N": "1"}}
+    assert dynamodb_patches._parsed.cache_info().misses == parses + 1
+
+    # and invalid expressions refused with moto's messages, the first time and again
+    prefix = "1 validation error detected: Invalid UpdateExpression: "
+    refused = {
+        "SET a = :v SET b = :v": 'The "SET" section can only be used once in an update expression;',
+        "SET a = :v REMOVE b REMOVE c": 'The "REMOVE" section can only be used once in an'
+        " update expression;",
+        "SET a.b = :v, a = :v": "Two document paths overlap with each other; must remove or"
+        " rewrite one of these paths; path one: [a, b], path two: [a]",
+        "SET a = :v, b = :v REMOVE c, a": "Two document paths overlap with each other; must"
+        " remove or rewrite one of these paths; path one: [a], path two: [a]",
+    }
+    for invalid, message in refused.items():
+        for _ in range(2):
+            with pytest.raises(ClientError) as raised:
+                dynamodb.update_item(
+                    TableName="photos",
+                    Key={"id": {"S": "1"}},
+                    UpdateExpression=invalid,
+                    ExpressionAttributeValues={":v": {"S": "x"}},
+                )
+            assert raised.value.response["Error"]["Message"] == prefix + message
+    with pytest.raises(ClientError) as raised:
+        dynamodb.update_item(TableName="photos", Key={"id": {"S": "1"}}, UpdateExpression="SET a =")
+    assert raised.value.response["Error"]["Message"] == (
+        'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "="'
+    )
 
 
 def test_a_function_gets_the_payload_as_it_was_sent(runtime: RecordingRuntime) -> None:

@@ -6,7 +6,7 @@ stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunc
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
 stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59), events (6, 12,
-57), server (11), s3 (21, 50, 51), dynamodb (28, 32), sns (36), sqs (37, 52, 53).
+57), server (11), s3 (21, 50, 51), dynamodb (28, 32, 60), sns (36), sqs (37, 52, 53).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -208,6 +208,11 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 59. An Express execution ran as long as its states took; AWS ends one at five minutes
    (Developer Guide, "Standard and Express workflows"): it times out then (TIMED_OUT, an
    ExecutionTimedOut event), or at the definition's own TimeoutSeconds if that is shorter.
+60. An UpdateItem took 17 ms in moto, three in every photo's execution: its update expression
+   was parsed two or three times per call, and validated in ten passes that rebuilt their
+   tables per node and searched every nested sub-expression again (quadratic). Parsed trees
+   are kept per expression, the tables built once per pass, the clause and path checks made
+   once on the whole expression (moto's own passes only when that fails, for its errors).
 """
 
 from __future__ import annotations
