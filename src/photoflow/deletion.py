@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from photoflow import clients, notifications
+from photoflow.errors import DeletionIncomplete
 from photoflow.keys import DERIVATIVES_PREFIX, UPLOADS_PREFIX
 from photoflow.photos import PhotoRecord, PhotoRepository, PhotoStatus, utc_now
 
@@ -86,14 +86,3 @@ class PhotoDeletion:
             record.photo_id, owner=record.owner, source_key=record.source_key, occurred_at=utc_now()
         )
         notifications.publish(self.topic_arn, event)
-
-
-class DeletionIncomplete(RuntimeError):
-    """S3 refused to delete some of a photo's objects; the deletion is to be repeated."""
-
-    def __init__(self, photo_id: str, errors: list[Any]) -> None:
-        first = errors[0] if errors else {}
-        super().__init__(
-            f"photo {photo_id}: {len(errors)} object(s) not deleted, first "
-            f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
-        )

@@ -33,6 +33,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow import clients
+from photoflow.errors import InvalidCursor
 from photoflow.reasons import describe
 
 # Every photo shares one partition of the ByCreatedAt index: the operators' view across all
@@ -456,10 +457,6 @@ class PhotoRepository:
                 ":failed": {"S": PhotoStatus.FAILED.value},
             },
         )
-
-
-class InvalidCursor(ValueError):
-    """A pagination cursor that this API did not hand out."""
 
 
 def encode_cursor(key: dict[str, Any]) -> str:
