@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from photoflow_local.stack import LocalStack, StackOptions
 from tests.support import ROOT, QueueWatcher
+
+if TYPE_CHECKING:  # imported when a test asks for the stack: the domain's tier runs without moto
+    from photoflow_local.stack import LocalStack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -25,6 +27,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def local_stack() -> Iterator[LocalStack]:
     """The whole template on the local stack, with Retry intervals compressed 100x,
     failed SQS messages redelivered at once, and the MockConfigFile's test cases."""
+    from photoflow_local.stack import LocalStack, StackOptions
+
     options = StackOptions(
         time_scale=0.01,
         retry_after_seconds=0,
