@@ -16,10 +16,13 @@ if TYPE_CHECKING:  # imported when a test asks for the stack: the domain's tier 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Unit tests first. tests/unit/test_patches.py runs moto in-process under mock_aws,
-    which resets every backend of the process and routes Lambda to a test runtime: it
-    must run before this process starts its local stack, never while one is up. xdist
-    hands tests out in this order, so no worker meets a unit test after a stack test."""
+    """Unit tests first. The moto patch tests (tests/unit/test_*patches.py, test_redrive.py)
+    run moto in-process under mock_aws, which resets every backend of the process when it
+    starts and stops and intercepts every AWS call made in the process while active: they
+    must run before this process starts its local stack, never while one is up. (The
+    patches themselves are undone after each of those tests: ``patches.apply`` returns a
+    context.) xdist hands tests out in this order, so no worker meets a unit test after a
+    stack test."""
     items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/unit/") else 1)
 
 

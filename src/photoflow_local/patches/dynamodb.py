@@ -10,7 +10,7 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.responses import DynamoHandler
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 
 
 # ----------------------------------------------------------------- 28. UpdateItem
@@ -75,4 +75,4 @@ def install() -> None:
     replace(DynamoHandler, "update_item", _update_item, "dynamodb_update_item")
     for action in ("put_item", "get_item", "delete_item", "update_item"):
         state.originals[f"dynamodb_validated_{action}"] = getattr(DynamoHandler, action)
-        setattr(DynamoHandler, action, _validated(action))
+        set_attribute(DynamoHandler, action, _validated(action))
