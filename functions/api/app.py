@@ -75,7 +75,8 @@ def error(status: HTTPStatus, name: str, message: str) -> Response[Any]:
 def domain_error(exc: Exception) -> Response[Any]:
     """Every domain error, answered with the status and name ``photoflow.errors`` gives it."""
     entry = entry_for(exc)
-    assert entry is not None  # registered for exactly the table's classes
+    if entry is None:  # not one of the table's: this handler is registered for those only
+        raise exc
     if isinstance(exc, InvalidPhoto):
         metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
     if entry.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
