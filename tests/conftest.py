@@ -5,19 +5,24 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from photoflow_local.stack import LocalStack, StackOptions
 from tests.support import ROOT, QueueWatcher
+
+if TYPE_CHECKING:  # imported when a test asks for the stack: the domain's tier runs without moto
+    from photoflow_local.stack import LocalStack
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Unit tests first. tests/unit/test_patches.py runs moto in-process under mock_aws,
-    which resets every backend of the process and routes Lambda to a test runtime: it
-    must run before this process starts its local stack, never while one is up. xdist
-    hands tests out in this order, so no worker meets a unit test after a stack test."""
+    """Unit tests first. The moto patch tests (tests/unit/test_*patches.py, test_redrive.py)
+    run moto in-process under mock_aws, which resets every backend of the process when it
+    starts and stops and intercepts every AWS call made in the process while active: they
+    must run before this process starts its local stack, never while one is up. (The
+    patches themselves are undone after each of those tests: ``patches.apply`` returns a
+    context.) xdist hands tests out in this order, so no worker meets a unit test after a
+    stack test."""
     items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/unit/") else 1)
 
 
@@ -25,6 +30,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def local_stack() -> Iterator[LocalStack]:
     """The whole template on the local stack, with Retry intervals compressed 100x,
     failed SQS messages redelivered at once, and the MockConfigFile's test cases."""
+    from photoflow_local.stack import LocalStack, StackOptions
+
     options = StackOptions(
         time_scale=0.01,
         retry_after_seconds=0,

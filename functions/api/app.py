@@ -5,7 +5,8 @@ POST /photos/uploads    {filename, contentType, size} -> a presigned POST for la
 GET  /photos/{photoId}  the photo's state, metadata and derivative URLs (from DynamoDB)
 GET  /photos            the caller's photos, newest first, ?limit=&cursor=
 DELETE /photos/{photoId}  204 deleted, or 202 deleted when its processing ends
-Errors are JSON: {"error": <name>, "message": <why>} with a 4xx status.
+Errors are JSON: {"error": <name>, "message": <why>}, with the status photoflow.errors
+gives the error (a 4xx for a request at fault).
 
 Every photo belongs to the caller who uploaded it, as API Gateway's authorizer
 identified them (never anything in the request): a caller sees and deletes only
@@ -25,11 +26,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow.config import ApiConfig, ImagingConfig, NotificationConfig, StorageConfig, load
 from photoflow.deletion import Deletion, PhotoDeletion
+from photoflow.errors import InvalidRequest, NoCallerIdentity, entry_for, registry
 from photoflow.imaging import InvalidPhoto
 from photoflow.keys import is_photo_id
 from photoflow.observability import logger, logs_failure, metrics, tracer
-from photoflow.photos import InvalidCursor, PhotoRepository
-from photoflow.uploads import InvalidRequest, UnsupportedMediaType, Uploads, parse_upload_request
+from photoflow.photos import PhotoRepository
+from photoflow.uploads import Uploads, parse_upload_request
 
 STORAGE = load(StorageConfig)
 IMAGING = load(ImagingConfig)
@@ -60,14 +62,6 @@ cors = CORSConfig(
 )
 app = APIGatewayRestResolver(cors=cors)
 
-ERROR_STATUS = {
-    "EmptyPhoto": HTTPStatus.BAD_REQUEST,
-    "PhotoTooLarge": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-    "TooManyPixels": HTTPStatus.UNPROCESSABLE_ENTITY,
-    "UnsupportedFormat": HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-    "CorruptImage": HTTPStatus.UNPROCESSABLE_ENTITY,
-}
-
 
 def error(status: HTTPStatus, name: str, message: str) -> Response[Any]:
     return Response(
@@ -77,38 +71,20 @@ def error(status: HTTPStatus, name: str, message: str) -> Response[Any]:
     )
 
 
-@app.exception_handler(InvalidPhoto)
-def invalid_photo(exc: InvalidPhoto) -> Response[Any]:
-    name = type(exc).__name__
-    metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
-    return error(ERROR_STATUS.get(name, HTTPStatus.BAD_REQUEST), name, str(exc))
-
-
-@app.exception_handler(InvalidRequest)
-def invalid_request(exc: InvalidRequest) -> Response[Any]:
-    body: dict[str, Any] = {"error": "BadRequest", "message": str(exc)}
-    if exc.fields:
+@app.exception_handler([entry.error for entry in registry()])
+def domain_error(exc: Exception) -> Response[Any]:
+    """Every domain error, answered with the status and name ``photoflow.errors`` gives it."""
+    entry = entry_for(exc)
+    if entry is None:  # not one of the table's: this handler is registered for those only
+        raise exc
+    if isinstance(exc, InvalidPhoto):
+        metrics.add_metric(name="UploadsRejected", unit=MetricUnit.Count, value=1)
+    if entry.status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+        logger.exception("request failed", error=entry.name)
+    body: dict[str, Any] = {"error": entry.api_name, "message": str(exc)}
+    if isinstance(exc, InvalidRequest) and exc.fields:
         body["fields"] = exc.fields
-    return Response(status_code=HTTPStatus.BAD_REQUEST, content_type="application/json", body=body)
-
-
-@app.exception_handler(UnsupportedMediaType)
-def unsupported_media_type(exc: UnsupportedMediaType) -> Response[Any]:
-    return error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", str(exc))
-
-
-@app.exception_handler(InvalidCursor)
-def invalid_cursor(exc: InvalidCursor) -> Response[Any]:
-    return error(HTTPStatus.BAD_REQUEST, "InvalidCursor", str(exc))
-
-
-class NoCallerIdentity(Exception):
-    """The request reached the function without an identity from API Gateway's authorizer."""
-
-
-@app.exception_handler(NoCallerIdentity)
-def no_caller_identity(exc: NoCallerIdentity) -> Response[Any]:
-    return error(HTTPStatus.UNAUTHORIZED, "Unauthorized", str(exc))
+    return Response(status_code=entry.status, content_type="application/json", body=body)
 
 
 def caller() -> str:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from photoflow.errors import ConfigError
 from photoflow.imaging import Limits
 from photoflow.imaging.filters import validate_filter_names
 
@@ -24,10 +25,6 @@ def _csv(value: Any) -> Any:
 
 CsvInts = Annotated[tuple[int, ...], BeforeValidator(_csv)]
 CsvStrs = Annotated[tuple[str, ...], BeforeValidator(_csv)]
-
-
-class ConfigError(RuntimeError):
-    """The function's environment is missing a variable or has a bad value."""
 
 
 class _EnvModel(BaseModel):

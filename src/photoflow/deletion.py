@@ -16,14 +16,12 @@ presigned POST handed out for it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from photoflow import clients
+from photoflow import clients, notifications
+from photoflow.errors import DeletionIncomplete
 from photoflow.keys import DERIVATIVES_PREFIX, UPLOADS_PREFIX
-from photoflow.notifications import SCHEMA_VERSION
 from photoflow.photos import PhotoRecord, PhotoRepository, PhotoStatus, utc_now
 
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
@@ -35,19 +33,6 @@ class Deletion(StrEnum):
     DELETED = "deleted"  # gone: original, derivatives and record
     PENDING = "pending"  # being processed: deleted when its workflow ends
     NOT_FOUND = "not found"  # not the caller's, never existed, or gone already
-
-
-def deleted_event(record: PhotoRecord, occurred_at: str) -> dict[str, Any]:
-    """The PhotoDeleted message (events/notification.schema.json)."""
-    return {
-        "schemaVersion": SCHEMA_VERSION,
-        "eventType": "PhotoDeleted",
-        "status": "DELETED",
-        "photoId": record.photo_id,
-        "owner": record.owner,
-        "source": {"key": record.source_key},
-        "occurredAt": occurred_at,
-    }
 
 
 @dataclass(frozen=True)
@@ -97,26 +82,7 @@ class PhotoDeletion:
         return removed
 
     def announce(self, record: PhotoRecord) -> None:
-        message = deleted_event(record, utc_now())
-        attributes = {"eventType": "PhotoDeleted", "status": "DELETED"}
-        if record.owner:
-            attributes["owner"] = record.owner
-        clients.sns().publish(
-            TopicArn=self.topic_arn,
-            Message=json.dumps(message),
-            MessageAttributes={
-                name: {"DataType": "String", "StringValue": value}
-                for name, value in attributes.items()
-            },
+        event = notifications.deleted(
+            record.photo_id, owner=record.owner, source_key=record.source_key, occurred_at=utc_now()
         )
-
-
-class DeletionIncomplete(RuntimeError):
-    """S3 refused to delete some of a photo's objects; the deletion is to be repeated."""
-
-    def __init__(self, photo_id: str, errors: list[Any]) -> None:
-        first = errors[0] if errors else {}
-        super().__init__(
-            f"photo {photo_id}: {len(errors)} object(s) not deleted, first "
-            f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
-        )
+        notifications.publish(self.topic_arn, event)

@@ -22,15 +22,12 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.exceptions import ClientError
 
 from photoflow import clients
+from photoflow.errors import NotAnS3Notification
 from photoflow.keys import execution_name, photo_id_for_key
 from photoflow.models import PhotoRef, execution_input
 from photoflow.photos import PhotoRepository
 
 _GONE = {"NoSuchKey", "NoSuchVersion", "404"}
-
-
-class NotAnS3Notification(ValueError):
-    """A message on the ingest queue that is not an S3 event notification."""
 
 
 def photos_in_notification(body: str) -> list[PhotoRef]:

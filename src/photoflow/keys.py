@@ -13,16 +13,14 @@ import unicodedata
 import uuid
 from pathlib import PurePosixPath
 
+from photoflow.errors import InvalidKey
+
 UPLOADS_PREFIX = "uploads/"
 DERIVATIVES_PREFIX = "derivatives/"
 MAX_NAME_LENGTH = 120
 
 _PHOTO_ID = re.compile(r"^[0-9a-f]{32}$")
 _UNSAFE = re.compile(r"[^\w.\-]+")
-
-
-class InvalidKey(ValueError):
-    """A key or file name that cannot be stored under ``uploads/<photoId>/``."""
 
 
 def new_photo_id() -> str:

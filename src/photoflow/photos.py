@@ -5,8 +5,10 @@ AWAITING_UPLOAD for a presigned upload), the ingest claims it for exactly one
 uploaded object version (the first whose event arrives; any other version of the
 photo's key is refused), the state machine moves it to PROCESSING and then to
 exactly one terminal state, COMPLETED or FAILED, through DynamoDB updates written
-in the ASL. This module is the Python side: writing the first version of a record,
-claiming it, and reading records back.
+in the ASL. This module is the Python side, and every write Python makes to the table
+goes through it: the first version of a record, its claim, the FAILED the reconciler
+records when the state machine could not, the marks of an announced failure and of a
+requested deletion, the record's removal, and reading records back.
 
 Every record the API writes carries its ``owner``: the caller as API Gateway's
 authorizer established it (a Cognito user's ``sub``, or an IAM principal's ARN),
@@ -31,6 +33,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow import clients
+from photoflow.errors import InvalidCursor
 from photoflow.reasons import describe
 
 # Every photo shares one partition of the ByCreatedAt index: the operators' view across all
@@ -138,7 +141,8 @@ class PhotoRecord:
 
 
 class PhotoRepository:
-    """Reads and first writes of photo records in one DynamoDB table."""
+    """Every read and write of photo records in one DynamoDB table that Python makes (the
+    state machine's own writes are its MarkProcessing, RecordResult and RecordFailure)."""
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
@@ -263,6 +267,59 @@ class PhotoRepository:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise  # (a newer execution's record: not this announcement's to mark)
+
+    def record_failure(
+        self, photo_id: str, execution_arn: str, error: str, message: str, source_key: str
+    ) -> bool:
+        """Record FAILED for ``execution_arn``'s end that the state machine did not record
+        itself (the reconciler's write); False when the record was left as it was.
+
+        Never overwrites a terminal state, nor a newer execution's record; but the failure
+        this very execution recorded before its announcement failed is written again
+        (unchanged), so that the retry announces it: unless it was announced (by a sweep
+        and the execution's event, both about the same failure).
+        """
+        now = utc_now()
+        try:
+            clients.dynamodb().update_item(
+                TableName=self.table_name,
+                Key={"photoId": {"S": photo_id}},
+                UpdateExpression=(
+                    "SET #status = :failed, #error = :error, #message = :message, "
+                    "failedAt = if_not_exists(failedAt, :now), updatedAt = :now, "
+                    "createdAt = if_not_exists(createdAt, :now), "
+                    "listPartition = :listPartition, sourceKey = :key, executionArn = :arn "
+                    "REMOVE expiresAt, cause"
+                ),
+                ConditionExpression=(
+                    "(attribute_not_exists(#status)"
+                    " OR (#status <> :failed AND #status <> :completed)"
+                    " OR (#status = :failed AND executionArn = :arn"
+                    " AND #error = :error AND #message = :message"
+                    " AND attribute_not_exists(failureAnnouncedAt)))"
+                    " AND (attribute_not_exists(executionArn) OR executionArn = :arn)"
+                ),
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#error": "error",
+                    "#message": "message",
+                },
+                ExpressionAttributeValues={
+                    ":failed": {"S": PhotoStatus.FAILED.value},
+                    ":completed": {"S": PhotoStatus.COMPLETED.value},
+                    ":error": {"S": error},
+                    ":message": {"S": message},
+                    ":now": {"S": now},
+                    ":listPartition": {"S": LIST_PARTITION},
+                    ":key": {"S": source_key},
+                    ":arn": {"S": execution_arn},
+                },
+            )
+        except ClientError as failure:
+            if failure.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get(self, photo_id: str) -> PhotoRecord | None:
         item = (
@@ -400,10 +457,6 @@ class PhotoRepository:
                 ":failed": {"S": PhotoStatus.FAILED.value},
             },
         )
-
-
-class InvalidCursor(ValueError):
-    """A pagination cursor that this API did not hand out."""
 
 
 def encode_cursor(key: dict[str, Any]) -> str:

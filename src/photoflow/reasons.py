@@ -47,17 +47,11 @@ _FIXED = {"States.Timeout": TIMED_OUT, "Sandbox.Timedout": TIMED_OUT, "States.Ab
 
 
 def photo_faults() -> frozenset[str]:
-    """The errors that are the photo's own fault: the names the state machine catches."""
-    from photoflow.imaging.errors import InvalidPhoto  # which words its messages with this
+    """The errors that are the photo's own fault: the names the state machine catches
+    (``photoflow.errors``' table, whose messages are worded with :func:`for_people`)."""
+    from photoflow.errors import Workflow, names
 
-    return frozenset(_subclass_names(InvalidPhoto) | {"PhotoMissing"})
-
-
-def _subclass_names(cls: type[Exception]) -> set[str]:
-    names = set()
-    for sub in cls.__subclasses__():
-        names |= {sub.__name__} | _subclass_names(sub)
-    return names
+    return names(Workflow.CAUGHT)
 
 
 def describe(error: str | None, cause: str | None) -> str:

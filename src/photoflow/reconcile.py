@@ -33,11 +33,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from photoflow import clients
+from photoflow import clients, notifications
 from photoflow.deletion import PhotoDeletion
-from photoflow.notifications import SCHEMA_VERSION
 from photoflow.photos import (
-    LIST_PARTITION,
     PhotoRecord,
     PhotoRepository,
     PhotoStatus,
@@ -94,27 +92,6 @@ class EndedExecution:
     def message(self) -> str:
         """The failure in words for people; the cause itself stays in the history."""
         return describe(self.error_name, self.cause)
-
-
-def failure_event(
-    photo: dict[str, Any],
-    execution_arn: str,
-    error: str,
-    message: str,
-    owner: str | None = None,
-) -> dict[str, Any]:
-    """The PhotoFailed message, shaped as the state machine's NotifyFailure state shapes it."""
-    return {
-        "schemaVersion": SCHEMA_VERSION,
-        "eventType": "PhotoFailed",
-        "status": "FAILED",
-        "photoId": photo["id"],
-        "owner": owner,
-        "source": {"bucket": photo.get("bucket"), "key": photo.get("key")},
-        "executionArn": execution_arn,
-        "occurredAt": utc_now(),
-        "error": {"name": error, "message": message},
-    }
 
 
 class Reconciler:
@@ -213,89 +190,35 @@ class Reconciler:
         return EndedExecution.from_detail(dict(execution))
 
     def _record_failure(self, ended: EndedExecution) -> bool:
-        now = utc_now()
-        try:
-            clients.dynamodb().update_item(
-                TableName=self.table_name,
-                Key={"photoId": {"S": ended.photo["id"]}},
-                UpdateExpression=(
-                    "SET #status = :failed, #error = :error, #message = :message, "
-                    "failedAt = if_not_exists(failedAt, :now), updatedAt = :now, "
-                    "createdAt = if_not_exists(createdAt, :now), "
-                    "listPartition = :listPartition, sourceKey = :key, executionArn = :arn "
-                    "REMOVE expiresAt, cause"
-                ),
-                # Never overwrite a terminal state, nor a newer execution's record; but the
-                # failure this very event recorded before its announcement failed is written
-                # again (unchanged), so that the retry announces it: unless it was announced
-                # (by a sweep and the execution's event, both about the same failure).
-                ConditionExpression=(
-                    "(attribute_not_exists(#status)"
-                    " OR (#status <> :failed AND #status <> :completed)"
-                    " OR (#status = :failed AND executionArn = :arn"
-                    " AND #error = :error AND #message = :message"
-                    " AND attribute_not_exists(failureAnnouncedAt)))"
-                    " AND (attribute_not_exists(executionArn) OR executionArn = :arn)"
-                ),
-                ExpressionAttributeNames={
-                    "#status": "status",
-                    "#error": "error",
-                    "#message": "message",
-                },
-                ExpressionAttributeValues={
-                    ":failed": {"S": PhotoStatus.FAILED.value},
-                    ":completed": {"S": PhotoStatus.COMPLETED.value},
-                    ":error": {"S": ended.error_name},
-                    ":message": {"S": ended.message},
-                    ":now": {"S": now},
-                    ":listPartition": {"S": LIST_PARTITION},
-                    ":key": {"S": str(ended.photo.get("key", ""))},
-                    ":arn": {"S": ended.execution_arn},
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.photos.record_failure(
+            ended.photo["id"],
+            ended.execution_arn,
+            ended.error_name,
+            ended.message,
+            str(ended.photo.get("key", "")),
+        )
 
     def announce_processed(self, ended: EndedExecution, record: PhotoRecord) -> None:
         """PhotoProcessed, as the state machine's NotifyProcessed state sends it."""
-        message = {
-            "schemaVersion": SCHEMA_VERSION,
-            "eventType": "PhotoProcessed",
-            "status": "COMPLETED",
-            "photoId": record.photo_id,
-            "owner": record.owner,
-            "source": {"bucket": ended.photo.get("bucket"), "key": ended.photo.get("key")},
-            "executionArn": ended.execution_arn,
-            "occurredAt": utc_now(),
-            "metadata": record.metadata,
-            "derivatives": record.derivatives,
-        }
-        self._publish(
-            message,
-            eventType="PhotoProcessed",
-            status="COMPLETED",
-            format=str(record.metadata.get("format", "")) or "unknown",
+        event = notifications.processed(
+            ended.photo,
+            ended.execution_arn,
             owner=record.owner,
+            metadata=record.metadata,
+            derivatives=record.derivatives,
+            occurred_at=utc_now(),
         )
+        notifications.publish(self.topic_arn, event)
 
     def announce(self, ended: EndedExecution, error: str, message: str) -> None:
+        """PhotoFailed, as the state machine's NotifyFailure state sends it."""
         record = self.photos.get(ended.photo["id"])
-        owner = record.owner if record else None
-        event = failure_event(ended.photo, ended.execution_arn, error, message, owner)
-        self._publish(event, eventType="PhotoFailed", status="FAILED", error=error, owner=owner)
-
-    def _publish(self, message: dict[str, Any], **attributes: str | None) -> None:
-        """A photo event on the topic, with the attributes subscribers filter on (an owner
-        only when the photo has one: SNS refuses an empty attribute)."""
-        clients.sns().publish(
-            TopicArn=self.topic_arn,
-            Message=json.dumps(message),
-            MessageAttributes={
-                name: {"DataType": "String", "StringValue": value}
-                for name, value in attributes.items()
-                if value is not None
-            },
+        event = notifications.failed(
+            ended.photo,
+            ended.execution_arn,
+            owner=record.owner if record else None,
+            error=error,
+            message=message,
+            occurred_at=utc_now(),
         )
+        notifications.publish(self.topic_arn, event)

@@ -1,7 +1,8 @@
 """Originals and derivatives in S3, behind names the workflow understands.
 
 Transient S3 failures become ``StorageUnavailable`` (the ASL retries it);
-a missing original becomes ``PhotoMissing`` (permanent: caught, recorded FAILED).
+a missing original becomes ``PhotoMissing`` (permanent: caught, recorded FAILED);
+both are in ``photoflow.errors``' table.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from __future__ import annotations
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photoflow import clients
+from photoflow.errors import PhotoMissing, StorageUnavailable
 from photoflow.imaging import PhotoTooLarge, Rendition
 from photoflow.keys import derivative_key
 from photoflow.models import PhotoRef, RenditionRef
-from photoflow.reasons import for_people
 
 _MISSING = {"NoSuchKey", "NoSuchVersion", "404", "NoSuchBucket"}
 _TRANSIENT = {
@@ -24,17 +25,6 @@ _TRANSIENT = {
     "500",
     "Throttling",
 }
-
-
-class StorageUnavailable(Exception):
-    """S3 did not answer or asked us to slow down: worth another attempt."""
-
-
-class PhotoMissing(Exception):
-    """The original is gone (deleted or overwritten before processing)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(for_people(message))
 
 
 def _translate(error: Exception, what: str) -> Exception:

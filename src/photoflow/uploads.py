@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from photoflow import clients
+from photoflow.errors import InvalidRequest, UnsupportedMediaType
 from photoflow.imaging import Limits, PhotoTooLarge, UnsupportedFormat, probe
 from photoflow.keys import new_photo_id, safe_name, upload_key
 from photoflow.photos import UNCLAIMED_RECORD_SECONDS, PhotoRecord, PhotoRepository, PhotoStatus
@@ -33,19 +34,6 @@ ACCEPTED_CONTENT_TYPES = (
 )
 GENERIC_CONTENT_TYPES = ("application/octet-stream",)
 PRESIGNED_UPLOAD_TTL_SECONDS = 3600
-
-
-class UnsupportedMediaType(ValueError):
-    """The request declares a Content-Type that cannot carry a photo."""
-
-
-class InvalidRequest(ValueError):
-    """A request the API cannot take, said in its own words: for each field at fault, the
-    field, what was wrong with it and what is allowed."""
-
-    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
-        self.fields = fields or []
 
 
 class UploadRequest(BaseModel):

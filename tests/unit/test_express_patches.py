@@ -38,10 +38,11 @@ NOT_SUPPORTED = "This operation is not supported by this type of state machine"
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    patches.apply(RecordingRuntime(), time_scale=0.001)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with (
+        patches.apply(RecordingRuntime(), time_scale=0.001),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
         yield
-    patches.set_time_scale(1.0)
 
 
 def _sfn() -> Any:

@@ -44,8 +44,8 @@ class RecordingRuntime:
 
 @pytest.fixture(autouse=True)
 def no_local_stack_in_this_process() -> None:
-    """These tests reset moto's backends and reroute Lambda: a local stack running in this
-    process would be broken under the tests that follow (see tests/conftest.py)."""
+    """These tests reset moto's backends (mock_aws): a local stack running in this process
+    would be broken under the tests that follow (see tests/conftest.py)."""
     from photoflow_local.lambdas import LambdaService
 
     assert not isinstance(state.runtime, LambdaService), (
@@ -56,10 +56,60 @@ def no_local_stack_in_this_process() -> None:
 @pytest.fixture
 def runtime() -> Iterator[RecordingRuntime]:
     recording = RecordingRuntime()
-    patches.apply(recording, time_scale=0.001)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with (
+        patches.apply(recording, time_scale=0.001),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
         yield recording
-    patches.set_time_scale(1.0)
+
+
+def _moto_parts() -> dict[str, Any]:
+    """Parts of moto that patches replace: a method, a staticmethod, a module's function
+    (and one module that imported it), and an action moto does not have."""
+    from moto.awslambda.models import LambdaFunction
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+    )
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    dynamodb = state_task_service_dynamodb.StateTaskServiceDynamoDB
+    return {
+        "invoke": vars(LambdaFunction)["_invoke_lambda"],
+        "error cause": vars(dynamodb)["_error_cause_from_client_error"],
+        "extract_json": json_path.extract_json,
+        "test_state": vars(StepFunctionResponse).get("test_state"),
+    }
+
+
+def test_the_patches_are_removed_as_they_were_applied() -> None:
+    assert not state.applied, "another test left the patches applied"
+    pristine = _moto_parts()
+    assert pristine["test_state"] is None
+    assert type(pristine["error cause"]) is staticmethod
+    recording = RecordingRuntime()
+    with patches.apply(recording, time_scale=0.001):
+        patched = _moto_parts()
+        assert all(patched[part] is not pristine[part] for part in pristine), patched
+        assert (state.applied, state.runtime, state.time_scale) == (True, recording, 0.001)
+    assert _moto_parts() == pristine
+    assert all(_moto_parts()[part] is pristine[part] for part in pristine)
+    assert (state.applied, state.runtime, state.time_scale) == (False, None, 1.0)
+    with patches.apply(recording):  # and installed again
+        assert _moto_parts()["test_state"] is not None
+    assert _moto_parts()["test_state"] is None
+
+
+def test_an_apply_inside_another_puts_back_only_its_runtime() -> None:
+    outer, inner = RecordingRuntime(), RecordingRuntime()
+    with patches.apply(outer, time_scale=0.01):
+        installed = _moto_parts()
+        with patches.apply(inner, time_scale=0.5) as applied:
+            assert (state.runtime, state.time_scale) == (inner, 0.5)
+            assert applied.installed is False
+        assert (state.runtime, state.time_scale, state.applied) == (outer, 0.01, True)
+        assert _moto_parts() == installed
+    assert not state.applied
 
 
 def _function(name: str = "fn") -> str:
@@ -269,8 +319,8 @@ def test_time_scale_compresses_retry_intervals_and_waits(runtime: RecordingRunti
 def test_definite_paths_through_an_index_yield_the_value(
     path: str, data: Any, expected: Any
 ) -> None:
-    patches.apply(RecordingRuntime())
-    assert patches.extract_json(path, data) == expected
+    with patches.apply(RecordingRuntime()):
+        assert patches.extract_json(path, data) == expected
 
 
 def test_parallel_results_are_selected_by_branch_without_extra_nesting(
@@ -580,10 +630,10 @@ def test_jsonpaths_are_parsed_once() -> None:
     from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    patches.apply(RecordingRuntime())
-    assert json_path.parse("$.photo.id") is json_path.parse("$.photo.id")
-    assert result_path.parse("$.result") is result_path.parse("$.result")
-    assert json_path.extract_json("$.photo.id", {"photo": {"id": "p1"}}) == "p1"
+    with patches.apply(RecordingRuntime()):
+        assert json_path.parse("$.photo.id") is json_path.parse("$.photo.id")
+        assert result_path.parse("$.result") is result_path.parse("$.result")
+        assert json_path.extract_json("$.photo.id", {"photo": {"id": "p1"}}) == "p1"
 
 
 def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -592,16 +642,15 @@ def test_the_server_lists_its_services_once(monkeypatch: pytest.MonkeyPatch) -> 
     from moto import backends
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    patches.apply(RecordingRuntime())
-    assert "dynamodb" in backends.list_of_moto_modules()
-
     def no_listing(path: str) -> list[str]:
         raise AssertionError(f"listed {path} again")
 
-    monkeypatch.setattr(os, "listdir", no_listing)
-    dispatcher = DomainDispatcherApplication(create_backend_app)
-    assert dispatcher.get_backend_for_host("dynamodb") == "dynamodb"
-    assert dispatcher.get_backend_for_host("dynamodb.us-east-1.amazonaws.com") == "dynamodb"
+    with patches.apply(RecordingRuntime()):
+        assert "dynamodb" in backends.list_of_moto_modules()
+        monkeypatch.setattr(os, "listdir", no_listing)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        assert dispatcher.get_backend_for_host("dynamodb") == "dynamodb"
+        assert dispatcher.get_backend_for_host("dynamodb.us-east-1.amazonaws.com") == "dynamodb"
 
 
 def test_a_scheduled_rule_matches_no_event(runtime: RecordingRuntime) -> None:

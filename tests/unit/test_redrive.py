@@ -70,10 +70,11 @@ class FlakyRuntime:
 @pytest.fixture
 def runtime() -> Iterator[FlakyRuntime]:
     flaky = FlakyRuntime()
-    patches.apply(flaky, time_scale=0.001)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with (
+        patches.apply(flaky, time_scale=0.001),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
         yield flaky
-    patches.set_time_scale(1.0)
 
 
 def _events(sfn: Any, arn: str) -> list[dict[str, Any]]:

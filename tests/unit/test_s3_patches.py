@@ -33,8 +33,7 @@ JPEG = b"\xff\xd8\xff" + b"\0" * 997  # 1000 bytes
 
 @pytest.fixture
 def s3() -> Iterator[Any]:
-    patches.apply(RecordingRuntime())
-    with mock_aws():
+    with patches.apply(RecordingRuntime()), mock_aws():
         client = boto3.client(
             "s3", region_name="us-east-1", config=Config(signature_version="s3v4")
         )

@@ -29,8 +29,7 @@ __all__ = ["no_local_stack_in_this_process"]  # autouse: no local stack in this 
 
 @pytest.fixture
 def sqs() -> Iterator[Any]:
-    patches.apply(RecordingRuntime())
-    with mock_aws():
+    with patches.apply(RecordingRuntime()), mock_aws():
         yield boto3.client("sqs", region_name="us-east-1")
 
 

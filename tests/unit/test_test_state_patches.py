@@ -37,8 +37,10 @@ RETRYING_TASK = {
 @pytest.fixture
 def runtime() -> Iterator[RecordingRuntime]:
     recording = RecordingRuntime()
-    patches.apply(recording, time_scale=0.001)
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+    with (
+        patches.apply(recording, time_scale=0.001),
+        mock_aws(config={"stepfunctions": {"execute_state_machine": True}}),
+    ):
         yield recording
 
 

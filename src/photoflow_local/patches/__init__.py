@@ -1,5 +1,7 @@
 """Every patch to moto's internals, one module per service, each with a test
-(tests/unit/test_patches.py). ``apply`` installs them all.
+(tests/unit/test_patches.py). ``apply`` installs them all, and what it returns removes
+them again (a context manager): every replacement goes through ``base.replace`` or
+``base.set_attribute``, which remember how to put moto's part back.
 
 Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
@@ -227,6 +229,7 @@ from photoflow_local.patches.base import (
     MockConfigError,
     failure_event,
     state,
+    undo_all,
 )
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
 from photoflow_local.patches.stepfunctions import (
@@ -255,6 +258,7 @@ __all__ = [
     "MOCK_CONFIG_ENV",
     "MOTO_VERSION",
     "STATUS_CHANGE",
+    "Applied",
     "LambdaRuntime",
     "MockConfigError",
     "apply",
@@ -294,18 +298,48 @@ _MODULES = (
 )
 
 
-def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> None:
-    """Install every patch (idempotent) and route Lambda invocations to ``lambda_runtime``."""
+class Applied:
+    """The patches as one ``apply`` left them, undone by :meth:`remove` or on leaving a
+    ``with`` block: the ``apply`` that installed them puts every part of moto back as it
+    was; one that found them installed puts back the runtime and time scale it replaced,
+    and leaves them installed for whoever installed them (a local stack in this process)."""
+
+    def __init__(self, installed: bool, runtime: LambdaRuntime | None, time_scale: float) -> None:
+        self.installed = installed
+        self._previous = (runtime, time_scale)
+        self._removed = False
+
+    def remove(self) -> None:
+        if self._removed:
+            return
+        self._removed = True
+        state.runtime, state.time_scale = self._previous
+        if self.installed:
+            undo_all()
+            state.applied = False
+
+    def __enter__(self) -> Applied:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.remove()
+
+
+def apply(lambda_runtime: LambdaRuntime, *, time_scale: float = 1.0) -> Applied:
+    """Install every patch (idempotent) and route Lambda invocations to ``lambda_runtime``;
+    what is returned undoes it (``with patches.apply(runtime): ...``)."""
     installed = importlib.metadata.version("moto")
     if installed != MOTO_VERSION:
         raise RuntimeError(f"these patches are for moto {MOTO_VERSION}, found {installed}")
+    applied = Applied(not state.applied, state.runtime, state.time_scale)
     state.runtime = lambda_runtime
     state.time_scale = time_scale
     if state.applied:
-        return
+        return applied
     for module in _MODULES:
         module.install()
     state.applied = True
+    return applied
 
 
 def set_time_scale(time_scale: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from moto.stepfunctions.parser.api import (
@@ -40,6 +41,8 @@ class _State:
     pending_mock = threading.local()
     start_lock = threading.Lock()
     registered: dict[tuple[str, str], tuple[dict[str, Any], bool]] = {}
+    # How to put back each of moto's parts a patch replaced, in the order they were replaced.
+    undo: list[Callable[[], None]] = []
 
 
 state = _State()
@@ -74,6 +77,29 @@ def service_classes(base: type) -> list[type]:
     return found
 
 
+def set_attribute(owner: Any, attribute: str, value: Any) -> None:
+    """Set ``owner.attribute`` (a class's or a module's), remembering how to undo it: the
+    owner's own value put back as it was (a staticmethod stays one), or an attribute it
+    did not have removed (one that it inherited, or a new action on a responses class)."""
+    had = attribute in vars(owner)
+    previous = vars(owner).get(attribute)
+    setattr(owner, attribute, value)
+
+    def put_back() -> None:
+        if had:
+            setattr(owner, attribute, previous)
+        else:
+            delattr(owner, attribute)
+
+    state.undo.append(put_back)
+
+
+def undo_all() -> None:
+    """Put back every part of moto a patch replaced, the last replaced first."""
+    while state.undo:
+        state.undo.pop()()
+
+
 def patch_module_function(name: str, replacement: Any) -> None:
     """Replace ``name`` in every interpreter module that imported moto's original."""
     original = state.originals[name]
@@ -82,10 +108,10 @@ def patch_module_function(name: str, replacement: Any) -> None:
             module_name.startswith("moto.stepfunctions.parser")
             and getattr(module, name, None) is original
         ):
-            setattr(module, name, replacement)
+            set_attribute(module, name, replacement)
 
 
 def replace(owner: Any, attribute: str, replacement: Any, key: str | None = None) -> None:
     """Set ``owner.attribute`` to ``replacement``, keeping moto's original as ``key``."""
     state.originals[key or attribute] = getattr(owner, attribute)
-    setattr(owner, attribute, replacement)
+    set_attribute(owner, attribute, replacement)

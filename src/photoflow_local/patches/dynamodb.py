@@ -20,7 +20,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ig
 from moto.dynamodb.parsing.validators import ActionCountValidator, OverlappingPathsValidator
 from moto.dynamodb.responses import DynamoHandler
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 
 
 # ----------------------------------------------------------------- 28. UpdateItem
@@ -146,7 +146,7 @@ def install() -> None:
     replace(DynamoHandler, "update_item", _update_item, "dynamodb_update_item")
     for action in ("put_item", "get_item", "delete_item", "update_item"):
         state.originals[f"dynamodb_validated_{action}"] = getattr(DynamoHandler, action)
-        setattr(DynamoHandler, action, _validated(action))
+        set_attribute(DynamoHandler, action, _validated(action))
     replace(UpdateExpressionParser, "make", classmethod(_make), "ddb_parse")
     replace(DepthFirstTraverser, "nodes_to_be_processed", _nodes_to_be_processed, "ddb_nodes")
     replace(DepthFirstTraverser, "process", _process, "ddb_process")
@@ -156,4 +156,4 @@ def install() -> None:
     ):
         key = f"ddb_traverse_{validator.__name__}"
         state.originals[key] = validator.traverse
-        validator.traverse = _whole_expression_first(key, check)
+        set_attribute(validator, "traverse", _whole_expression_first(key, check))

@@ -17,7 +17,7 @@ from moto.sqs.exceptions import InvalidParameterValue, MissingParameter, SQSExce
 from moto.sqs.models import Message, Queue, SQSBackend
 from moto.sqs.responses import SQSResponse
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 
 
 # ----------------------------------------------------------------- 37. SendMessage
@@ -226,6 +226,6 @@ def _cancel_message_move_task(self: SQSResponse) -> ActionResult:
 def install() -> None:
     replace(SQSResponse, "send_message", _send_message, "sqs_send_message")
     replace(SQSBackend, "receive_message", _receive_message, "sqs_backend_receive_message")
-    SQSResponse.start_message_move_task = _start_message_move_task  # type: ignore[attr-defined]
-    SQSResponse.list_message_move_tasks = _list_message_move_tasks  # type: ignore[attr-defined]
-    SQSResponse.cancel_message_move_task = _cancel_message_move_task  # type: ignore[attr-defined]
+    set_attribute(SQSResponse, "start_message_move_task", _start_message_move_task)
+    set_attribute(SQSResponse, "list_message_move_tasks", _list_message_move_tasks)
+    set_attribute(SQSResponse, "cancel_message_move_task", _cancel_message_move_task)

@@ -45,7 +45,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.parser.utils import TMP_THREADS
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 
 EXPRESS = "EXPRESS"
 # An Express execution runs five minutes at most (Developer Guide, "Standard and Express"):
@@ -374,6 +374,6 @@ def install() -> None:
         _redrive_execution,
         key="express_redrive_execution",
     )
-    StepFunctionResponse.start_sync_execution = _start_sync_execution  # type: ignore[attr-defined]
+    set_attribute(StepFunctionResponse, "start_sync_execution", _start_sync_execution)
     replace(EventManager, "_publish_history_log", _publish_history_log)
     replace(Program, "eval", _program_eval, key="express_program_eval")

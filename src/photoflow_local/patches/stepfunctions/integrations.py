@@ -59,7 +59,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_la
 )
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 from photoflow_local.patches.stepfunctions.interpreter import aws_time
 
 # The headers of each service's answer, in the order AWS lists them in AllHttpHeaders
@@ -441,9 +441,9 @@ def install() -> None:
     for service, name, result in _OPTIMISED:
         original = vars(service)["_eval_service_task"]
         state.originals[f"{name}_eval_service_task"] = original
-        service._eval_service_task = _answers_as_aws(original, result)  # type: ignore[attr-defined]
+        set_attribute(service, "_eval_service_task", _answers_as_aws(original, result))
     dynamodb = state_task_service_dynamodb.StateTaskServiceDynamoDB
     state.originals["dynamodb_error_cause"] = dynamodb._error_cause_from_client_error
-    dynamodb._error_cause_from_client_error = staticmethod(_dynamodb_error_cause)  # type: ignore[method-assign]
+    set_attribute(dynamodb, "_error_cause_from_client_error", staticmethod(_dynamodb_error_cause))
     sqs = state_task_service_sqs.StateTaskServiceSqs
-    sqs._from_error = _sqs_from_error(vars(sqs)["_from_error"])  # type: ignore[method-assign]
+    set_attribute(sqs, "_from_error", _sqs_from_error(vars(sqs)["_from_error"]))

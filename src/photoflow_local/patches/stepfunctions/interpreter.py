@@ -44,6 +44,7 @@ from photoflow_local.patches.base import (
     patch_module_function,
     replace,
     service_classes,
+    set_attribute,
     state,
 )
 
@@ -234,7 +235,8 @@ def install() -> None:
     patch_module_function("extract_json", extract_json)
     for service in service_classes(state_task_service.StateTaskService):
         if "_from_error" in vars(service):
-            service._from_error = _keeps_failure_events(vars(service)["_from_error"])  # type: ignore[attr-defined]
+            wrapped = _keeps_failure_events(vars(service)["_from_error"])
+            set_attribute(service, "_from_error", wrapped)
     replace(moto_jsonata, "_eval_jsonata", aws_jsonata.evaluate)
     state.originals["get_intrinsic_functions_declarations"] = (
         intrinsic_jsonata.get_intrinsic_functions_declarations

@@ -70,7 +70,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from moto.stepfunctions.utils import PAGINATION_MODEL
 from moto.utilities.paginator import paginate
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 from photoflow_local.patches.stepfunctions.interpreter import aws_time
 
 # Limits AWS documents (RedriveExecution API reference and Developer Guide; the 1000 is
@@ -575,7 +575,7 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
 
 
 def install() -> None:
-    StepFunctionResponse.redrive_execution = _redrive_execution  # type: ignore[attr-defined]
+    set_attribute(StepFunctionResponse, "redrive_execution", _redrive_execution)
     for name, replacement in (
         ("describe_execution", _describe_execution),
         ("list_executions", _list_executions),

@@ -58,7 +58,7 @@ from moto.stepfunctions.parser.mocking.mock_config import (
 )
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from photoflow_local.patches.base import state
+from photoflow_local.patches.base import set_attribute, state
 from photoflow_local.patches.stepfunctions import mock_result
 from photoflow_local.patches.stepfunctions.interpreter import aws_time
 from photoflow_local.patches.stepfunctions.validate import invalid_definition, schema_problems
@@ -685,7 +685,7 @@ def _test_state_action(self: StepFunctionResponse) -> ActionResult:
 
 
 def install() -> None:
-    StepFunctionResponse.test_state = _test_state_action  # type: ignore[attr-defined]
+    set_attribute(StepFunctionResponse, "test_state", _test_state_action)
     state.originals.setdefault("test_state", None)
 
 

@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.base import replace, set_attribute, state
 
 STATE_TYPES = ("Task", "Wait", "Pass", "Succeed", "Fail", "Choice", "Parallel", "Map")
 MAX_RESULTS_DEFAULT = 100
@@ -273,6 +273,6 @@ def _update_state_machine(self: StepFunctionsParserBackend, *args: Any, **kwargs
 
 
 def install() -> None:
-    StepFunctionResponse.validate_state_machine_definition = _validate_action  # type: ignore[attr-defined]
+    set_attribute(StepFunctionResponse, "validate_state_machine_definition", _validate_action)
     replace(StepFunctionsParserBackend, "create_state_machine", _create_state_machine)
     replace(StepFunctionsParserBackend, "update_state_machine", _update_state_machine)

@@ -1,0 +1,246 @@
+"""The photo events' contract: what the state machine's Notify states send and what the
+Python code sends (photoflow.notifications) are the same messages with the same message
+attributes for the same event, and every one of them is valid against
+events/notification.schema.json.
+
+The ASL's states are evaluated here as the engine evaluates them (its JSONata, with the
+state's variables bound), and the executions recorded in tests/fixtures/histories show
+what the engine sent."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import jsonschema
+import pytest
+
+from photoflow import notifications
+from photoflow_local.aws_jsonata import evaluate
+from tests.support import EVENTS, ROOT
+
+SCHEMA = json.loads((EVENTS / "notification.schema.json").read_text())
+ASL = json.loads((ROOT / "statemachine" / "photo_workflow.asl.json").read_text())
+HISTORIES = ROOT / "tests" / "fixtures" / "histories"
+
+PHOTO_ID = "571754a92d384817a2c1756184e2627f"
+ARN = f"arn:aws:states:us-east-1:123456789012:execution:PhotoWorkflow:photo-{PHOTO_ID}-0a1b"
+OWNER = "7d2c1e0a-5b8f-4a61-9e3d-2f4b6c8a1e90"
+WHEN = "2026-12-01T15:52:07.342Z"
+PHOTO = {
+    "id": PHOTO_ID,
+    "bucket": "photoflow-dev-123456789012-us-east-1",
+    "key": f"uploads/{PHOTO_ID}/harbour.jpg",
+    "filename": "harbour.jpg",
+    "versionId": "40352739-c177-4eac-8123-ce8cf6d65e8a",
+}
+METADATA = {
+    "format": "JPEG",
+    "contentType": "image/jpeg",
+    "width": 1600,
+    "height": 1067,
+    "orientation": 1,
+    "frames": 1,
+    "camera": {"make": "Canon", "model": "EOS R5", "lens": None},
+    "takenAt": None,
+    "gps": None,
+}
+DERIVATIVES = {
+    "thumbnails": [
+        {
+            "name": "256",
+            "key": f"derivatives/{PHOTO_ID}/thumbnails/256.jpg",
+            "width": 256,
+            "height": 171,
+            "contentType": "image/jpeg",
+            "bytes": 5695,
+        }
+    ],
+    "filters": [],
+    "pixels": {
+        "dominantColours": ["#9f7c87"],
+        "palette": [{"colour": "#9f7c87", "share": 1.0}],
+        "phash": "971bc08556e5313f",
+    },
+}
+REASON = "the JPEG image data is damaged or incomplete: image file is truncated (34 bytes)"
+
+
+def _evaluated(template: Any, bindings: dict[str, Any]) -> Any:
+    """A state's Arguments as the engine sends them: each ``{% ... %}`` string evaluated."""
+    if isinstance(template, dict):
+        return {name: _evaluated(value, bindings) for name, value in template.items()}
+    if isinstance(template, list):
+        return [_evaluated(value, bindings) for value in template]
+    if isinstance(template, str) and template.startswith("{%") and template.endswith("%}"):
+        return evaluate(template[2:-2], bindings)
+    return template
+
+
+def asl_sends(state: str, photo: dict[str, Any]) -> dict[str, Any]:
+    """The Message and MessageAttributes that ``state`` publishes for ``photo``."""
+    arguments = ASL["States"][state]["Arguments"]
+    bindings = {
+        "photo": photo,
+        "metadata": METADATA,
+        "derivatives": DERIVATIVES,
+        "error": {"Error": "CorruptImage", "Cause": json.dumps({"errorMessage": REASON})},
+        "reason": REASON,
+        "states": {"context": {"Execution": {"Id": ARN}, "State": {"EnteredTime": WHEN}}},
+    }
+    sent = _evaluated({k: arguments[k] for k in ("Message", "MessageAttributes")}, bindings)
+    assert isinstance(sent, dict)
+    return sent
+
+
+def python_sends(event: notifications.Notification) -> dict[str, Any]:
+    return {"Message": event.message, "MessageAttributes": event.message_attributes()}
+
+
+def python_processed(photo: dict[str, Any]) -> notifications.Notification:
+    return notifications.processed(
+        photo,
+        ARN,
+        owner=photo.get("owner"),
+        metadata=METADATA,
+        derivatives=DERIVATIVES,
+        occurred_at=WHEN,
+    )
+
+
+def python_failed(photo: dict[str, Any]) -> notifications.Notification:
+    return notifications.failed(
+        photo, ARN, owner=photo.get("owner"), error="CorruptImage", message=REASON, occurred_at=WHEN
+    )
+
+
+OWNED = {**PHOTO, "owner": OWNER}
+
+
+@pytest.mark.parametrize("photo", [OWNED, PHOTO], ids=["with an owner", "without one"])
+def test_the_state_machine_and_python_send_the_same_photo_processed(photo: dict[str, Any]) -> None:
+    from_asl = asl_sends("NotifyProcessed", photo)
+    assert from_asl == python_sends(python_processed(photo))
+    jsonschema.validate(from_asl["Message"], SCHEMA)
+    assert from_asl["Message"]["eventType"] == "PhotoProcessed"
+    assert from_asl["Message"]["owner"] == photo.get("owner")
+    assert from_asl["MessageAttributes"]["format"] == {"DataType": "String", "StringValue": "JPEG"}
+
+
+@pytest.mark.parametrize("photo", [OWNED, PHOTO], ids=["with an owner", "without one"])
+def test_the_state_machine_and_python_send_the_same_photo_failed(photo: dict[str, Any]) -> None:
+    from_asl = asl_sends("NotifyFailure", photo)
+    assert from_asl == python_sends(python_failed(photo))
+    jsonschema.validate(from_asl["Message"], SCHEMA)
+    assert from_asl["Message"]["error"] == {"name": "CorruptImage", "message": REASON}
+
+
+def test_an_owned_photo_is_routed_by_owner_and_an_unowned_one_has_no_owner_attribute() -> None:
+    assert python_sends(python_failed(OWNED))["MessageAttributes"] == {
+        "eventType": {"DataType": "String", "StringValue": "PhotoFailed"},
+        "status": {"DataType": "String", "StringValue": "FAILED"},
+        "error": {"DataType": "String", "StringValue": "CorruptImage"},
+        "owner": {"DataType": "String", "StringValue": OWNER},
+    }
+    assert python_failed(PHOTO).attributes == {
+        "eventType": "PhotoFailed",
+        "status": "FAILED",
+        "error": "CorruptImage",
+    }
+    assert python_failed(PHOTO).message["owner"] is None
+
+
+def test_a_photo_deleted_is_valid_and_carries_no_bucket_nor_execution() -> None:
+    event = notifications.deleted(
+        PHOTO_ID, owner=OWNER, source_key=f"uploads/{PHOTO_ID}/harbour.jpg", occurred_at=WHEN
+    )
+    jsonschema.validate(event.message, SCHEMA)
+    assert event.message == {
+        "schemaVersion": "2",
+        "eventType": "PhotoDeleted",
+        "status": "DELETED",
+        "photoId": PHOTO_ID,
+        "owner": OWNER,
+        "source": {"key": f"uploads/{PHOTO_ID}/harbour.jpg"},
+        "occurredAt": WHEN,
+    }
+    assert event.attributes == {"eventType": "PhotoDeleted", "status": "DELETED", "owner": OWNER}
+
+
+def test_a_photo_processed_without_a_format_is_filtered_as_unknown() -> None:
+    event = notifications.processed(
+        PHOTO, ARN, owner=None, metadata={}, derivatives=DERIVATIVES, occurred_at=WHEN
+    )
+    assert event.attributes == {
+        "eventType": "PhotoProcessed",
+        "status": "COMPLETED",
+        "format": "unknown",
+    }
+
+
+def test_every_event_type_of_the_schema_is_built_here_and_the_asl_sends_two_of_them() -> None:
+    assert SCHEMA["properties"]["eventType"]["enum"] == [
+        notifications.PROCESSED,
+        notifications.FAILED,
+        notifications.DELETED,
+    ]
+    assert SCHEMA["properties"]["schemaVersion"] == {"const": notifications.SCHEMA_VERSION}
+    published = {
+        name: state["Arguments"]["Message"]["eventType"]
+        for name, state in ASL["States"].items()
+        if state.get("Resource", "").endswith(":sns:publish")
+    }
+    assert published == {"NotifyProcessed": "PhotoProcessed", "NotifyFailure": "PhotoFailed"}
+    for state in ("NotifyProcessed", "NotifyFailure"):
+        assert ASL["States"][state]["Arguments"]["Message"]["schemaVersion"] == "2"
+
+
+def _recorded_publish(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The execution's input photo and the sns:publish parameters the engine sent."""
+    history = json.loads((HISTORIES / f"{name}.history.json").read_text())["events"]
+    photo = json.loads(history[0]["executionStartedEventDetails"]["input"])["photo"]
+    [published] = [
+        json.loads(event["taskScheduledEventDetails"]["parameters"])
+        for event in history
+        if event.get("taskScheduledEventDetails", {}).get("resourceType") == "sns"
+    ]
+    return photo, published
+
+
+def test_the_recorded_photo_processed_is_what_python_builds_for_the_same_photo() -> None:
+    photo, sent = _recorded_publish("completed")
+    message = sent["Message"]
+    jsonschema.validate(message, SCHEMA)
+    assert message["eventType"] == "PhotoProcessed"
+    assert message["owner"] == "ed778bd0-4456-41e7-aa10-88eb439bf55e"
+    built = notifications.processed(
+        photo,
+        message["executionArn"],
+        owner=photo["owner"],
+        metadata=message["metadata"],
+        derivatives=message["derivatives"],
+        occurred_at=message["occurredAt"],
+    )
+    assert python_sends(built) == {
+        "Message": message,
+        "MessageAttributes": sent["MessageAttributes"],
+    }
+
+
+def test_the_recorded_photo_failed_is_what_python_builds_for_the_same_photo() -> None:
+    photo, sent = _recorded_publish("corrupt")
+    message = sent["Message"]
+    jsonschema.validate(message, SCHEMA)
+    assert message["error"]["name"] == "CorruptImage"
+    built = notifications.failed(
+        photo,
+        message["executionArn"],
+        owner=photo["owner"],
+        error=message["error"]["name"],
+        message=message["error"]["message"],
+        occurred_at=message["occurredAt"],
+    )
+    assert python_sends(built) == {
+        "Message": message,
+        "MessageAttributes": sent["MessageAttributes"],
+    }
