@@ -10,6 +10,7 @@ import pytest
 
 from photoflow_local import soak
 from photoflow_local.hostile import COMPLETED, Sent
+from photoflow_local.shape import load_shape
 from photoflow_local.soak import (
     Row,
     SoakReport,
@@ -18,6 +19,7 @@ from photoflow_local.soak import (
     _terminal_view,
     started_by_photo,
 )
+from tests.support import ROOT
 
 
 class Heard:
@@ -234,3 +236,31 @@ def test_express_executions_are_counted_by_photo_from_their_started_events() -> 
     counted = started_by_photo(logged)
 
     assert {photo: len(runs) for photo, runs in counted.items()} == {twice: 2, once: 1}
+
+
+def test_the_soak_faults_the_steps_and_queue_consumers_and_watches_each_queue_subscriber() -> None:
+    shape = load_shape(ROOT / "template.yaml")
+
+    assert soak.faulty_functions(shape) == {
+        "MetadataFunction",
+        "ThumbnailFunction",
+        "FilterFunction",
+        "StartWorkflowFunction",
+        "ReconcileFunction",
+    }
+    assert soak.watched_queues(shape) == {
+        "CompletedPhotosQueue": "CompletedPhotosDeadLetterQueue",
+        "FailedPhotosQueue": "FailedPhotosDeadLetterQueue",
+    }
+
+
+def test_two_subscribers_of_one_event_each_hearing_it_once_is_not_announced_twice() -> None:
+    once, again = (
+        Heard({"p1": {"PhotoProcessed": {"m1"}}}),
+        Heard({"p1": {"PhotoProcessed": {"m2"}}}),
+    )
+    twice = Heard({"p1": {"PhotoProcessed": {"m3", "m4"}}})
+
+    assert soak._heard([once, again], "p1") == {"PhotoProcessed": {"m1"}}
+    assert soak._heard([once, twice], "p1") == {"PhotoProcessed": {"m3", "m4"}}
+    assert soak._heard([once], "p2") == {}
