@@ -73,7 +73,7 @@ class StackResult:
 
 def subscriber_queues(shape: WorkflowShape) -> dict[str, str]:
     """Each SQS subscriber's queue, and the events it takes (from its filter policy)."""
-    return {s.queue: ",".join(s.events) for s in shape.queue_subscribers if s.queue is not None}
+    return {queue: ",".join(events) for queue, events in shape.subscriber_queues.items()}
 
 
 class _Notifications:

@@ -81,6 +81,11 @@ class WorkflowShape:
         """Subscribers that are SQS queues (a consumer reads them)."""
         return tuple(s for s in self.subscribers if s.queue is not None)
 
+    @property
+    def subscriber_queues(self) -> dict[str, tuple[str, ...]]:
+        """Each SQS subscriber's queue, and the events its filter policy takes."""
+        return {s.queue: s.events for s in self.subscribers if s.queue is not None}
+
     def state_of(self, function: str) -> str:
         """The (first) Task state invoking ``function``."""
         return next(step.state for step in self.steps if step.function == function)
