@@ -10,7 +10,7 @@ import pytest
 
 from photoflow_local import soak
 from photoflow_local.hostile import COMPLETED, Sent
-from photoflow_local.shape import load_shape
+from photoflow_local.shape import Step, Subscriber, WorkflowShape, load_shape
 from photoflow_local.soak import (
     Row,
     SoakReport,
@@ -239,19 +239,30 @@ def test_express_executions_are_counted_by_photo_from_their_started_events() -> 
 
 
 def test_the_soak_faults_the_steps_and_queue_consumers_and_watches_each_queue_subscriber() -> None:
-    shape = load_shape(ROOT / "template.yaml")
+    shape = WorkflowShape(
+        state_machine="Flow",
+        functions=("Api", "Ingest", "First", "Second"),
+        steps=(Step("DoFirst", "First"), Step("DoSecond", "Second")),
+        stages=((("First",),), (("Second",),)),
+        states=("DoFirst", "DoSecond", "Done"),
+        dead_letters={"IngestQueue": "IngestDead", "Inbox": "InboxDead"},
+        queues=("IngestQueue", "IngestDead", "Inbox", "InboxDead", "Undelivered"),
+        subscribers=(
+            Subscriber(
+                "ToInbox", "Topic", "sqs", "Inbox", "InboxDead", "Undelivered", ("A",), None
+            ),
+            Subscriber("ToMail", "Topic", "email", None, None, None, ("A",), "HasMail"),
+        ),
+        alarms=(),
+        consumers={"Ingest": "IngestQueue"},
+    )
 
-    assert soak.faulty_functions(shape) == {
-        "MetadataFunction",
-        "ThumbnailFunction",
-        "FilterFunction",
-        "StartWorkflowFunction",
-        "ReconcileFunction",
-    }
-    assert soak.watched_queues(shape) == {
-        "CompletedPhotosQueue": "CompletedPhotosDeadLetterQueue",
-        "FailedPhotosQueue": "FailedPhotosDeadLetterQueue",
-    }
+    assert soak.faulty_functions(shape) == {"First", "Second", "Ingest"}
+    assert soak.watched_queues(shape) == {"Inbox": "InboxDead"}
+    # and the current template's two queue subscribers are among those watched
+    watched = soak.watched_queues(load_shape(ROOT / "template.yaml"))
+    assert watched["CompletedPhotosQueue"] == "CompletedPhotosDeadLetterQueue"
+    assert watched["FailedPhotosQueue"] == "FailedPhotosDeadLetterQueue"
 
 
 def test_two_subscribers_of_one_event_each_hearing_it_once_is_not_announced_twice() -> None:
