@@ -22,6 +22,7 @@ from bench.report import Target, ms, pairs, table, usd, write
 from bench.settings import WorkflowSettings, load_settings
 from bench.stats import percentile, time_interleaved
 from photoflow_local.artifact import LAYER_BUDGET_BYTES
+from photoflow_local.shape import Stage
 
 TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
 LARGE_PHOTO = "24 MP JPEG"
@@ -267,8 +268,7 @@ def _stack_report(
     others_ms = stack.run_ms_per_photo(others)
     # One photo in flight: its execution against the critical path of its three steps
     # (metadata, then the slower Parallel branch), as their sandboxes timed them.
-    metadata, *branches = steps  # the template substitutes the metadata step's ARN first
-    critical_ms = stack.critical_path_ms(steps)
+    critical_ms = stack.critical_path_ms(settings.stages)
     execution_ms = statistics.median(stack.lone_execution_ms)
     overhead = (execution_ms / critical_ms - 1) * 100 if critical_ms else float("inf")
     write(
@@ -301,7 +301,7 @@ def _stack_report(
                 (
                     "one photo's execution",
                     f"{execution_ms:.0f} ms; its steps' critical path {critical_ms:.0f} ms"
-                    f" ({metadata}, then the slower of {' and '.join(branches)})",
+                    f" ({_stages_text(settings.stages)})",
                 ),
                 (
                     "overhead over the steps",
@@ -409,6 +409,16 @@ def _cost_report(
     )
 
 
+def _stages_text(stages: Sequence[Stage]) -> str:
+    """MetadataFunction, then the slower of ThumbnailFunction and FilterFunction"""
+    return ", then ".join(
+        " and ".join(branches)
+        if len(branches := [" then ".join(b) for b in stage]) == 1
+        else f"the slower of {' and '.join(branches)}"
+        for stage in stages
+    )
+
+
 def _usage(
     settings: WorkflowSettings,
     prices: cost.Prices,
@@ -416,13 +426,12 @@ def _usage(
     stack: localstack.StackResult,
 ) -> tuple[cost.PhotoUsage, list[str]]:
     """One photo's use of each service, from the measurements; and how each was counted."""
-    missing = set(settings.step_functions) - set(STEP_CASES)
-    if missing:
-        raise RuntimeError(f"no imaging case for step function(s) {', '.join(sorted(missing))}")
+    # A step with no imaging case (one that does no imaging) is counted as the others are.
+    imaged = [name for name in settings.step_functions if name in STEP_CASES]
     timings = target.timings
     lambdas = [
         cost.LambdaUse(name, settings.memory_mb[name], timings[STEP_CASES[name]].median_ms, 1.0)
-        for name in settings.step_functions
+        for name in imaged
     ]
     lambdas += [
         cost.LambdaUse(
@@ -432,14 +441,13 @@ def _usage(
             stack.invocations_per_photo(name),
         )
         for name in stack.batch_runs_ms
-        if name not in settings.step_functions
+        if name not in imaged
     ]
     # The lone executions' durations less their steps' critical path leave the
     # orchestration: the states, the DynamoDB and SNS calls, the hand-offs.
     orchestration_ms = max(
         0.0,
-        statistics.median(stack.lone_execution_ms)
-        - stack.critical_path_ms(settings.step_functions),
+        statistics.median(stack.lone_execution_ms) - stack.critical_path_ms(settings.stages),
     )
     slower_branch = max(timings[imaging.STEP].median_ms, timings[imaging.FILTERS].median_ms)
     ingest_batch = statistics.mean(stack.ingest_batch_sizes) if stack.ingest_batch_sizes else 1.0
@@ -466,7 +474,8 @@ def _usage(
     )
     notes = [
         f"Photo: the {TARGET_PHOTO} above. Step functions: their step's median imaging time"
-        " (S3 transfer not included); other functions: their median run on the local stack,"
+        " (S3 transfer not included); other functions, and steps that do no imaging: their"
+        " median run on the local stack,"
         f" called per photo as there (the ingest function takes batches: {ingest_batch:.1f}"
         " photos on average here). Status polls (GET /photos/{id}) are not included.",
         "Standard: state transitions counted in the local executions' histories (every state"

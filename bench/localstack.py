@@ -22,9 +22,9 @@ from typing import Any
 from bench.cost import dynamodb_item_bytes, state_transitions
 from bench.settings import TEMPLATE
 from photoflow_local.client import PhotosClient
+from photoflow_local.shape import Stage, WorkflowShape, load_shape
 from photoflow_local.stack import LocalStack, StackOptions
 
-SUBSCRIBER_QUEUES = {"CompletedPhotosQueue": "PhotoProcessed", "FailedPhotosQueue": "PhotoFailed"}
 WARM_UP_PHOTOS = 2  # cold starts (each function's first import) are left out
 LONE_PHOTOS = 10  # sent one at a time: latency without queueing
 LONE_TIMEOUT_S = 30.0
@@ -55,20 +55,31 @@ class StackResult:
         total = sum(sum(self.batch_runs_ms.get(name, [])) for name in functions)
         return total / self.photo_count
 
-    def critical_path_ms(self, steps: Sequence[str]) -> float:
-        """The first step, then the slower of the others (the Parallel's branches), photos
-        sent one at a time, as their sandboxes timed them."""
-        first, *branches = (statistics.median(self.lone_runs_ms.get(n, [0.0])) for n in steps)
-        return first + max(branches, default=0.0)
+    def critical_path_ms(self, stages: Sequence[Stage]) -> float:
+        """The workflow's stages in turn, each as long as its slowest branch (a Parallel's
+        branches run side by side), photos sent one at a time, as their sandboxes timed
+        the steps."""
+        return sum(
+            max(
+                (sum(statistics.median(self.lone_runs_ms.get(n, [0.0])) for n in b) for b in stage),
+                default=0.0,
+            )
+            for stage in stages
+        )
 
     def invocations_per_photo(self, function: str) -> float:
         return len(self.batch_runs_ms.get(function, [])) / self.photo_count
 
 
+def subscriber_queues(shape: WorkflowShape) -> dict[str, str]:
+    """Each SQS subscriber's queue, and the events it takes (from its filter policy)."""
+    return {queue: ",".join(events) for queue, events in shape.subscriber_queues.items()}
+
+
 class _Notifications:
     """Arrival times of photo notifications on the subscriber queues, from background threads."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, shape: WorkflowShape) -> None:
         self.arrived: dict[str, tuple[float, str]] = {}  # photo id -> (monotonic time, event)
         self._stop = threading.Event()
         self._threads = [
@@ -77,7 +88,7 @@ class _Notifications:
                 args=(stack.client("sqs"), stack.physical_id(logical_id), event),
                 daemon=True,
             )
-            for logical_id, event in SUBSCRIBER_QUEUES.items()
+            for logical_id, event in subscriber_queues(shape).items()
         ]
 
     def __enter__(self) -> _Notifications:
@@ -122,7 +133,7 @@ def run_batch(photos: Sequence[bytes], count: int) -> StackResult:
     sink = io.StringIO()
     with (
         LocalStack(TEMPLATE, StackOptions(), log_sink=sink) as stack,
-        _Notifications(stack) as notifications,
+        _Notifications(stack, load_shape(TEMPLATE)) as notifications,
     ):
         client = PhotosClient(stack.api_url)
         lambdas = stack.lambdas

@@ -8,12 +8,12 @@ from typing import Any
 
 from photoflow.config import ImagingConfig
 from photoflow.imaging import Limits
+from photoflow_local.shape import Stage, load_shape
 from photoflow_local.template import load_sam
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION_TYPE = "AWS::Serverless::Function"
-STATE_MACHINE_TYPE = "AWS::Serverless::StateMachine"
 TABLE_TYPE = "AWS::DynamoDB::Table"
 
 
@@ -24,6 +24,7 @@ class WorkflowSettings:
     imaging: ImagingConfig
     memory_mb: dict[str, int]  # function logical id -> MemorySize
     step_functions: tuple[str, ...]  # logical ids of the functions the state machine invokes
+    stages: tuple[Stage, ...]  # those functions along the workflow, Parallel branches side by side
     table_indexes: int  # global secondary indexes of the photos table: each write updates them
     workflow_type: str
 
@@ -39,6 +40,7 @@ class WorkflowSettings:
 def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
     """Parameter defaults and MemorySize of every function, validated like a cold start does."""
     sam = load_sam(template)
+    shape = load_shape(template)
     defaults = {
         name: spec["Default"]
         for name, spec in sam.get("Parameters", {}).items()
@@ -56,7 +58,8 @@ def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
     return WorkflowSettings(
         imaging=ImagingConfig.model_validate(environment),
         memory_mb=memory,
-        step_functions=_invoked_functions(sam.get("Resources", {}), set(memory)),
+        step_functions=shape.step_functions,
+        stages=shape.stages,
         table_indexes=sum(
             len(resource.get("Properties", {}).get("GlobalSecondaryIndexes", []))
             for resource in sam.get("Resources", {}).values()
@@ -64,22 +67,6 @@ def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
         ),
         workflow_type=str(defaults.get("WorkflowType", "STANDARD")),
     )
-
-
-def _invoked_functions(resources: dict[str, Any], functions: set[str]) -> tuple[str, ...]:
-    """Functions whose ARN reaches a state machine through its DefinitionSubstitutions."""
-    invoked = []
-    for resource in resources.values():
-        if resource.get("Type") != STATE_MACHINE_TYPE:
-            continue
-        substitutions = resource.get("Properties", {}).get("DefinitionSubstitutions", {})
-        for value in substitutions.values():
-            target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
-            if isinstance(target, str):
-                target = target.split(".", 1)
-            if isinstance(target, list) and target and target[0] in functions:
-                invoked.append(str(target[0]))
-    return tuple(invoked)
 
 
 def _resolve(value: Any, parameters: dict[str, Any]) -> Any:

@@ -70,7 +70,8 @@ from photoflow_local.executions import (
     took,
 )
 from photoflow_local.failures import EXIT_CODES_HELP, ExitCode, Failure
-from photoflow_local.history import Timeline, build_timeline
+from photoflow_local.history import build_timeline
+from photoflow_local.timeline_view import print_timeline
 
 console = Console(file=sys.stdout)
 _options: dict[str, bool] = {}  # the global options of this invocation
@@ -605,7 +606,7 @@ def history(
     if as_json:
         console.print_json(data={"events": events}, default=_json_value)
         return
-    print_timeline(build_timeline(events))
+    print_timeline(build_timeline(events), console)
 
 
 @app.command()
@@ -719,17 +720,6 @@ def print_replay(result: Any) -> None:
         console.print("[green]replayed identically[/]")
     else:
         console.print(f"[red]{result.differences[0].describe()}[/]")
-
-
-def print_timeline(timeline: Timeline) -> None:
-    table = Table("state", "type", "ms", "attempts", "errors", box=None, pad_edge=False)
-    for state in timeline.states:
-        errors = ", ".join(error for error, _ in state.errors)
-        duration = f"{state.duration_ms:.0f}" if state.duration_ms is not None else "-"
-        table.add_row(state.name, state.kind, duration, str(state.attempts or ""), errors)
-    console.print(table)
-    total = f"{timeline.duration_ms:.0f} ms" if timeline.duration_ms is not None else "running"
-    console.print(f"execution {timeline.status} in {total}")
 
 
 # ---------------------------------------------------------------- deployed stacks

@@ -18,15 +18,16 @@ from rich.console import Console
 from rich.panel import Panel
 
 from photoflow_local import running
-from photoflow_local.cli import print_timeline
 from photoflow_local.client import LocalSignIn, PhotosClient
 from photoflow_local.history import build_timeline
 from photoflow_local.identity import new_password
 from photoflow_local.running import STATE_DIR
+from photoflow_local.shape import load_shape
 from photoflow_local.stack import LocalStack, StackOptions
+from photoflow_local.timeline_view import print_timeline
 
 SAMPLE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".tif", ".tiff", ".heic", ".heif"}
-SUBSCRIBER_QUEUES = ("CompletedPhotosQueue", "FailedPhotosQueue")
+EVENT_OF_STATUS = {"COMPLETED": "PhotoProcessed", "FAILED": "PhotoFailed"}
 
 
 def expected_status(path: Path) -> str:
@@ -157,15 +158,11 @@ def _process(
     sfn, s3, sqs = stack.client("stepfunctions"), stack.client("s3"), stack.client("sqs")
     bucket = stack.output("PhotosBucketName")
     received: dict[str, list[dict[str, Any]]] = {}
-    expected_failures = sum(1 for path, _ in uploads if expected_status(path) == "FAILED")
-    expected_counts = {
-        "CompletedPhotosQueue": len(uploads) - expected_failures,
-        "FailedPhotosQueue": expected_failures,
-    }
-    for logical_id in SUBSCRIBER_QUEUES:
-        received[logical_id] = drain(
-            sqs, stack.physical_id(logical_id), expected_counts[logical_id], 10
-        )
+    # Each SQS subscriber of the template gets the events its filter policy takes.
+    shape = load_shape(stack.template_path, stack.options.parameters)
+    for queue, events in shape.subscriber_queues.items():
+        expected = sum(1 for path, _ in uploads if EVENT_OF_STATUS[expected_status(path)] in events)
+        received[queue] = drain(sqs, stack.physical_id(queue), expected, 10)
 
     failures = 0
     for path, photo_id in uploads:
@@ -180,7 +177,7 @@ def _process(
             executionArn=(stack.photo_item(photo_id) or {})["executionArn"]["S"],
             maxResults=1000,
         )["events"]
-        print_timeline(build_timeline(events))
+        print_timeline(build_timeline(events), console)
         console.print("record:", _summary(record))
         folder = derivatives_dir / photo_id
         for item in record.get("thumbnails", []) + record.get("filters", []):

@@ -46,27 +46,30 @@ from photoflow_local import hostile, operations
 from photoflow_local.hostile import COMPLETED, FAILED, NOT_ACCEPTED, REFUSED, Clients, Sent
 from photoflow_local.poller import SqsPoller
 from photoflow_local.samples import make_photo, truncated_jpeg
+from photoflow_local.shape import WorkflowShape, load_shape
 from photoflow_local.stack import LocalStack, StackOptions
 
 TRANSIENT = ("Lambda.ServiceException", "Lambda.TooManyRequestsException")
-FAULTY_FUNCTIONS = {
-    "MetadataFunction",
-    "ThumbnailFunction",
-    "FilterFunction",
-    "StartWorkflowFunction",
-    "ReconcileFunction",
-}
-# Crashes hit the workflow's steps and the queue consumers (the API is synchronous: a
-# killed API function is a 502 its client sees and retries, a new photo each time).
-CRASHABLE = FAULTY_FUNCTIONS
-SUBSCRIBERS = {
-    "CompletedPhotosQueue": "CompletedPhotosDeadLetterQueue",
-    "FailedPhotosQueue": "FailedPhotosDeadLetterQueue",
-}
 CRASH_VISIBILITY_SECONDS = 30
 CRASH_RETRY_AFTER_SECONDS = 10
 QUIET_SECONDS = 5.0
 PROGRESS_SECONDS = 30.0
+
+
+def faulty_functions(shape: WorkflowShape) -> frozenset[str]:
+    """Functions given transient faults, and crashes: the workflow's steps and the queue
+    consumers (the API is synchronous: a killed API function is a 502 its client sees and
+    retries, a new photo each time)."""
+    return frozenset((*shape.step_functions, *shape.consumers))
+
+
+def watched_queues(shape: WorkflowShape) -> dict[str, str]:
+    """Each SQS subscriber's queue and its dead-letter queue, as the template declares them."""
+    return {
+        s.queue: s.queue_dead_letter
+        for s in shape.queue_subscribers
+        if s.queue is not None and s.queue_dead_letter is not None
+    }
 
 
 @dataclass(frozen=True)
@@ -217,9 +220,16 @@ class Subscriber(threading.Thread):
 class Chaos(threading.Thread):
     """Kills busy function sandboxes (SIGKILL) and the ingest poller, now and then."""
 
-    def __init__(self, stack: LocalStack, settings: SoakSettings, rng: random.Random) -> None:
+    def __init__(
+        self,
+        stack: LocalStack,
+        settings: SoakSettings,
+        rng: random.Random,
+        crashable: frozenset[str],
+    ) -> None:
         super().__init__(daemon=True)
         self.stack, self.settings, self.rng = stack, settings, rng
+        self.crashable = crashable
         self.stopping = threading.Event()
         self.killed = 0
         self.restarted = 0
@@ -227,7 +237,9 @@ class Chaos(threading.Thread):
     def run(self) -> None:
         next_restart = time.monotonic() + self.settings.poller_restart_every
         while not self.stopping.wait(self.settings.crash_interval):
-            busy = [s for s in self.stack.lambdas.busy_sandboxes() if s.function_name in CRASHABLE]
+            busy = [
+                s for s in self.stack.lambdas.busy_sandboxes() if s.function_name in self.crashable
+            ]
             if busy and self.rng.random() < self.settings.fault_rate:
                 self.rng.choice(busy).process.kill()  # SIGKILL, mid-invocation
                 self.killed += 1
@@ -256,10 +268,12 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
     rng = random.Random(settings.seed)
     report = SoakReport()
     fault_lock = threading.Lock()
+    shape = load_shape(template, settings.parameters)
+    faulty = faulty_functions(shape)
 
     def inject(function_name: str) -> str | None:
         with fault_lock:
-            if function_name in FAULTY_FUNCTIONS and rng.random() < settings.fault_rate:
+            if function_name in faulty and rng.random() < settings.fault_rate:
                 report.faults_injected += 1
                 return rng.choice(TRANSIENT)
         return None
@@ -285,11 +299,11 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
                 settings.fault_rate,
                 random.Random(settings.seed + i),
             )
-            for i, (name, dead) in enumerate(SUBSCRIBERS.items())
+            for i, (name, dead) in enumerate(watched_queues(shape).items())
         }
         for subscriber in subscribers.values():
             subscriber.start()
-        chaos = Chaos(stack, settings, random.Random(settings.seed + 99))
+        chaos = Chaos(stack, settings, random.Random(settings.seed + 99), faulty)
         if settings.crash:
             chaos.start()
         sent = _send(stack, settings, rng)
@@ -525,11 +539,7 @@ def _tally(
             row.refused_as_expected += not item.surprises
             continue
         assert item.photo_id is not None
-        events = {
-            kind: ids
-            for subscriber in subscribers.values()
-            for kind, ids in subscriber.received.get(item.photo_id, {}).items()
-        }
+        events = _heard(subscribers.values(), item.photo_id)
         if item.expected == NOT_ACCEPTED:
             _tally_not_accepted(report, row, item, final, events, executions)
             continue
@@ -540,6 +550,17 @@ def _tally(
     first_seen = {p: t for s in subscribers.values() for p, t in s.first_seen.items()}
     started = {s.photo_id: s.started for s in sent if s.photo_id}
     report.latencies = [first_seen[p] - started[p] for p in first_seen if p in started]
+
+
+def _heard(subscribers: Iterable[Subscriber], photo_id: str) -> dict[str, set[str]]:
+    """Per event type, the message ids of the subscriber that received the most of them
+    (two subscribers of one event each receive it: once each is the expected count)."""
+    heard: dict[str, set[str]] = {}
+    for subscriber in subscribers:
+        for kind, ids in subscriber.received.get(photo_id, {}).items():
+            if len(ids) > len(heard.get(kind, ())):
+                heard[kind] = ids
+    return heard
 
 
 def _tally_not_accepted(

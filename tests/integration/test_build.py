@@ -15,16 +15,14 @@ from pathlib import Path
 import pytest
 
 from photoflow_local import artifact
+from photoflow_local.shape import load_shape
 from photoflow_local.template import load_sam
 from tests.support import ROOT
 
-STEP_FUNCTIONS = ("MetadataFunction", "ThumbnailFunction", "FilterFunction")
-ALL_FUNCTIONS = (
-    "ApiFunction",
-    "StartWorkflowFunction",
-    *STEP_FUNCTIONS,
-    "ReconcileFunction",
-)
+# What the template declares (tests/unit/test_shape.py pins the current lists).
+SHAPE = load_shape(ROOT / "template.yaml")
+STEP_FUNCTIONS = SHAPE.step_functions
+ALL_FUNCTIONS = SHAPE.functions
 
 
 @pytest.fixture(scope="module")

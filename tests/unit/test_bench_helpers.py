@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 
 from bench import cost
-from bench.localstack import StackResult
+from bench.localstack import StackResult, subscriber_queues
 from bench.report import FAIL, PASS, SKIP, Target, pairs, table
-from bench.settings import _invoked_functions, _resolve
+from bench.settings import TEMPLATE, _resolve, load_settings
 from bench.stats import paired_ratio, percentile, time_interleaved
+from photoflow_local.shape import load_shape
 
 # Round numbers, so that every expected figure can be worked out by hand.
 PRICES = cost.Prices(
@@ -257,22 +258,17 @@ def test_parameter_references_resolve_to_their_defaults() -> None:
     assert _resolve("plain", defaults) == "plain"
 
 
-def test_step_functions_are_those_a_state_machine_reaches_by_substitution() -> None:
-    resources = {
-        "Workflow": {
-            "Type": "AWS::Serverless::StateMachine",
-            "Properties": {
-                "DefinitionSubstitutions": {
-                    "Partition": {"Ref": "AWS::Partition"},
-                    "FirstArn": {"Fn::GetAtt": ["First", "Arn"]},
-                    "SecondArn": {"Fn::GetAtt": "Second.Arn"},
-                    "TableArn": {"Fn::GetAtt": ["Table", "Arn"]},
-                }
-            },
-        }
-    }
+def test_the_bench_measures_the_steps_the_template_declares_in_their_stages() -> None:
+    settings = load_settings()
+    shape = load_shape(TEMPLATE)
 
-    assert _invoked_functions(resources, {"First", "Second", "Api"}) == ("First", "Second")
+    # the workflow shape's, whatever steps the template has (tests/unit/test_shape.py pins it)
+    assert settings.step_functions == shape.step_functions
+    assert settings.stages == shape.stages
+    assert settings.stages[0] == (("MetadataFunction",),)
+    queues = subscriber_queues(shape)
+    assert queues["CompletedPhotosQueue"] == "PhotoProcessed"
+    assert queues["FailedPhotosQueue"] == "PhotoFailed"
 
 
 @pytest.mark.parametrize(
@@ -298,7 +294,7 @@ def test_tables_align_text_left_and_figures_right() -> None:
     assert pairs([("CPU", "x"), ("cores", "2")]).splitlines() == ["CPU    x", "cores  2"]
 
 
-def test_critical_path_is_the_first_step_then_the_slower_branch() -> None:
+def test_critical_path_takes_the_stages_in_turn_each_by_its_slowest_branch() -> None:
     result = StackResult(
         photo_count=1,
         photo_bytes=1.0,
@@ -317,6 +313,9 @@ def test_critical_path_is_the_first_step_then_the_slower_branch() -> None:
         log_bytes_per_photo=0.0,
         ingest_batch_sizes=[],
     )
-    assert result.critical_path_ms(["Meta", "Thumbs", "Filters"]) == 6.0 + 110.0
-    assert result.critical_path_ms(["Meta", "Thumbs"]) == 6.0 + 80.0
-    assert result.critical_path_ms(["Meta"]) == 6.0
+    assert result.critical_path_ms([(("Meta",),), (("Thumbs",), ("Filters",))]) == 6.0 + 110.0
+    # a branch of two steps takes both in turn; a stage of one branch, that branch
+    assert result.critical_path_ms([(("Thumbs", "Filters"), ("Meta",))]) == 80.0 + 110.0
+    assert result.critical_path_ms([(("Filters",),), (("Meta",),)]) == 110.0 + 6.0
+    assert result.critical_path_ms([(("Meta",),)]) == 6.0
+    assert result.critical_path_ms([(("Unmeasured",),)]) == 0.0

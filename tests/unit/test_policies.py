@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from photoflow_local.names import ACCOUNT, REGION, DeployedNames
+from photoflow_local.shape import Subscriber, load_shape
 from photoflow_local.template import translate
 from tests.support import ROOT
 
@@ -39,8 +40,10 @@ STAR_ALLOWED = {
     "logs:DescribeResourcePolicies": "vended log delivery has no resource-level permissions",
     "logs:DescribeLogGroups": "vended log delivery has no resource-level permissions",
 }
-STEP_FUNCTIONS = ("MetadataFunction", "ThumbnailFunction", "FilterFunction")
-ALL_FUNCTIONS = (*STEP_FUNCTIONS, "ApiFunction", "StartWorkflowFunction", "ReconcileFunction")
+# What the template declares (tests/unit/test_shape.py pins the current lists).
+SHAPE = load_shape(ROOT / "template.yaml", {"AllowedOrigin": ORIGIN})
+STEP_FUNCTIONS = SHAPE.step_functions
+ALL_FUNCTIONS = SHAPE.functions
 
 
 # ---------------------------------------------------------------- a small IAM evaluator
@@ -339,7 +342,7 @@ def test_the_reconciler_records_and_announces_failures_and_finishes_deletions_on
     assert s3_actions == {"s3:ListBucketVersions", "s3:DeleteObjectVersion"}
 
 
-def test_the_workflow_invokes_exactly_its_three_steps_and_touches_no_storage() -> None:
+def test_the_workflow_invokes_exactly_its_steps_and_touches_no_storage() -> None:
     stack = deployed()
     policy = policy_of("PhotoWorkflow")
     for function in ALL_FUNCTIONS:
@@ -426,6 +429,53 @@ def test_queue_policies_admit_only_their_source() -> None:
             assert statement.principals.keys() == {"Service"}, logical_id
             conditions = {key for test in statement.conditions.values() for key in test}
             assert "aws:SourceArn" in conditions, logical_id
+
+
+def queue_policy(stack: DeployedNames, queue: str) -> Policy:
+    """The statements of every queue policy that applies to ``queue``."""
+    return Policy(
+        [
+            Statement.parse(raw)
+            for logical_id in stack.of_type("AWS::SQS::QueuePolicy")
+            if stack.ref(queue) in stack.properties(logical_id)["Queues"]
+            for raw in stack.properties(logical_id)["PolicyDocument"]["Statement"]
+        ]
+    )
+
+
+@pytest.mark.parametrize("subscriber", SHAPE.queue_subscribers, ids=lambda s: s.subscription)
+def test_each_queue_subscriber_admits_its_topic_only_and_has_both_dead_letter_queues(
+    subscriber: Subscriber,
+) -> None:
+    # Given an SQS subscription of the template (each one the template declares)
+    stack = deployed()
+    topic = stack.ref(subscriber.topic)
+    other_topic = stack.arn("sns", "other")
+    # Then SNS may send to its queue and to the subscription's dead-letter queue, for
+    # that topic only
+    for queue in (subscriber.queue, subscriber.redrive_queue):
+        assert queue is not None, subscriber
+        policy, arn = queue_policy(stack, queue), stack.get_att(queue, "Arn")
+        assert policy.allows("sqs:SendMessage", arn, {"aws:SourceArn": topic}), queue
+        assert not policy.allows("sqs:SendMessage", arn, {"aws:SourceArn": other_topic}), queue
+        senders = {
+            p
+            for s in policy.statements
+            if s.matches("sqs:SendMessage", arn, None)
+            for p in s.principals.get("Service", ())
+        }
+        assert senders == {"sns.amazonaws.com"}, queue
+    # and what its consumer cannot handle goes to a dead-letter queue of its own
+    assert subscriber.queue_dead_letter in SHAPE.dead_letter_queues, subscriber
+    properties = stack.properties(subscriber.subscription)
+    assert properties["RawMessageDelivery"] in (True, "true"), subscriber  # the event as sent
+    assert subscriber.events, "a subscriber names the events it takes (FilterPolicy)"
+
+
+def test_every_queue_has_a_dead_letter_queue_or_is_one() -> None:
+    dead_letter_queues = set(SHAPE.dead_letter_queues)
+    for queue in SHAPE.queues:
+        assert queue in dead_letter_queues or queue in SHAPE.dead_letters, queue
 
 
 def test_the_key_is_rotated_and_serves_only_its_topics_and_log_groups() -> None:
@@ -547,10 +597,7 @@ def alarmed(namespace: str, metric: str) -> set[str]:
 
 def test_every_dead_letter_queue_function_and_failure_raises_an_alarm() -> None:
     stack = deployed()
-    dead_letter_queues = {
-        stack.name(q) for q in stack.of_type("AWS::SQS::Queue") if "DeadLetter" in q
-    }
-    assert len(dead_letter_queues) == 5
+    dead_letter_queues = {stack.name(q) for q in SHAPE.dead_letter_queues}
     assert alarmed("AWS/SQS", "ApproximateNumberOfMessagesVisible") == dead_letter_queues
     functions = {stack.name(f) for f in ALL_FUNCTIONS}
     assert alarmed("AWS/Lambda", "Errors") == functions

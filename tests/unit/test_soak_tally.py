@@ -10,6 +10,7 @@ import pytest
 
 from photoflow_local import soak
 from photoflow_local.hostile import COMPLETED, Sent
+from photoflow_local.shape import Step, Subscriber, WorkflowShape, load_shape
 from photoflow_local.soak import (
     Row,
     SoakReport,
@@ -18,6 +19,7 @@ from photoflow_local.soak import (
     _terminal_view,
     started_by_photo,
 )
+from tests.support import ROOT
 
 
 class Heard:
@@ -234,3 +236,42 @@ def test_express_executions_are_counted_by_photo_from_their_started_events() -> 
     counted = started_by_photo(logged)
 
     assert {photo: len(runs) for photo, runs in counted.items()} == {twice: 2, once: 1}
+
+
+def test_the_soak_faults_the_steps_and_queue_consumers_and_watches_each_queue_subscriber() -> None:
+    shape = WorkflowShape(
+        state_machine="Flow",
+        functions=("Api", "Ingest", "First", "Second"),
+        steps=(Step("DoFirst", "First"), Step("DoSecond", "Second")),
+        stages=((("First",),), (("Second",),)),
+        states=("DoFirst", "DoSecond", "Done"),
+        dead_letters={"IngestQueue": "IngestDead", "Inbox": "InboxDead"},
+        queues=("IngestQueue", "IngestDead", "Inbox", "InboxDead", "Undelivered"),
+        subscribers=(
+            Subscriber(
+                "ToInbox", "Topic", "sqs", "Inbox", "InboxDead", "Undelivered", ("A",), None
+            ),
+            Subscriber("ToMail", "Topic", "email", None, None, None, ("A",), "HasMail"),
+        ),
+        alarms=(),
+        consumers={"Ingest": "IngestQueue"},
+    )
+
+    assert soak.faulty_functions(shape) == {"First", "Second", "Ingest"}
+    assert soak.watched_queues(shape) == {"Inbox": "InboxDead"}
+    # and the current template's two queue subscribers are among those watched
+    watched = soak.watched_queues(load_shape(ROOT / "template.yaml"))
+    assert watched["CompletedPhotosQueue"] == "CompletedPhotosDeadLetterQueue"
+    assert watched["FailedPhotosQueue"] == "FailedPhotosDeadLetterQueue"
+
+
+def test_two_subscribers_of_one_event_each_hearing_it_once_is_not_announced_twice() -> None:
+    once, again = (
+        Heard({"p1": {"PhotoProcessed": {"m1"}}}),
+        Heard({"p1": {"PhotoProcessed": {"m2"}}}),
+    )
+    twice = Heard({"p1": {"PhotoProcessed": {"m3", "m4"}}})
+
+    assert soak._heard([once, again], "p1") == {"PhotoProcessed": {"m1"}}
+    assert soak._heard([once, twice], "p1") == {"PhotoProcessed": {"m3", "m4"}}
+    assert soak._heard([once], "p2") == {}
