@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from types import ModuleType
 
-from bench import routes
+from bench import quality, routes
 from bench.inputs import BenchPhoto
-from bench.stats import Timing, time_interleaved
+from bench.stats import Timing, paired_ratio, time_interleaved
 from photoflow.config import ImagingConfig
 
 PLAIN = "plain decode"
@@ -21,6 +21,8 @@ SINGLE = "single smallest thumbnail"
 FILTERS = "filter step"
 METADATA = "metadata step"
 METADATA_ORIGINAL = "metadata, summary from original"
+# A photo's whole imaging: what the three Lambda steps do to it, each from the original.
+ALL_STEPS = (METADATA, STEP, FILTERS)
 
 
 @dataclass
@@ -30,6 +32,7 @@ class PhotoResult:
     thumbnails: list[bytes]  # the thumbnail step's outputs, largest first
     filtered: list[bytes]
     notes: list[str] = field(default_factory=list)  # routes left out, or with other sizes
+    fidelity: list[quality.Fidelity] = field(default_factory=list)
 
     @property
     def smallest_thumbnail(self) -> bytes:
@@ -38,6 +41,17 @@ class PhotoResult:
     @property
     def derivative_bytes(self) -> int:
         return sum(map(len, self.thumbnails)) + sum(map(len, self.filtered))
+
+    def steps_ratio(self) -> float | None:
+        """The three steps of one photo together / a plain decode, paired round by round."""
+        if any(case not in self.timings for case in (*ALL_STEPS, PLAIN)):
+            return None
+        rounds = zip(*(self.timings[case].cpu_ms for case in ALL_STEPS), strict=True)
+        return paired_ratio([sum(runs) for runs in rounds], self.timings[PLAIN].cpu_ms)
+
+    @property
+    def lowest_psnr(self) -> float:
+        return min(entry.psnr_db for entry in self.fidelity)
 
     def ratio(self, case: str, baseline: str) -> float | None:
         if case not in self.timings or baseline not in self.timings:
@@ -87,4 +101,5 @@ def measure_photo(
             cases[EIGHTH] = partial(routes.eighth_scale_decode, data)
             cases[SINGLE] = partial(routes.single_thumbnail, data, config)
     timings = time_interleaved(cases, rounds)
-    return PhotoResult(photo, timings, thumbnails, filtered, notes)
+    fidelity = quality.measure(data, thumbnails, list(zip(config.filters, filtered, strict=True)))
+    return PhotoResult(photo, timings, thumbnails, filtered, notes, fidelity)

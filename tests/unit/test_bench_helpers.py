@@ -286,6 +286,20 @@ def test_target_verdicts_at_the_limit(measured: float | None, strict: bool, verd
     assert target.row()[-1] == verdict
 
 
+@pytest.mark.parametrize(
+    ("measured", "strict", "verdict"),
+    [(32.0, False, PASS), (32.0, True, FAIL), (31.99, False, FAIL), (40.0, True, PASS)],
+)
+def test_a_floor_target_passes_at_or_above_its_limit(
+    measured: float, strict: bool, verdict: str
+) -> None:
+    target = Target("lowest PSNR", measured, 32.0, "dB", strict=strict, floor=True)
+
+    assert target.verdict == verdict
+    limit = (">" if strict else ">=") + " 32.0 dB"
+    assert target.row()[1:] == [f"{measured:.1f} dB", limit, verdict]
+
+
 def test_tables_align_text_left_and_figures_right() -> None:
     text = table(["case", "ms"], [["plain decode", "45.8"], ["step", "123.0"]])
 

@@ -404,7 +404,7 @@ def test_a_jpeg_short_in_both_dimensions_is_enlarged_in_both() -> None:
     reduced = Image.open(io.BytesIO(data))
     reduced.draft("RGB", (1984, 1488))
     assert reduced.size == (2000, 1500)
-    expected = reduced.convert("RGB").resize((2048, 1536), Image.Resampling.BILINEAR)
+    expected = reduced.convert("RGB").resize((2048, 1536), Image.Resampling.NEAREST)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
@@ -466,6 +466,30 @@ def test_only_thumbnails_accept_a_decode_short_of_the_target() -> None:
     assert decode_fitted(data, 2048, GENEROUS).size == (2048, 1536)
 
 
+def test_a_png_a_few_percent_over_an_integer_shrink_is_box_reduced_then_enlarged() -> None:
+    # 4000x3000 -> 2048x1536: halving gives 2000x1500, 48 px short (under a 32nd of 2048),
+    # so the box average by 2 is enlarged the rest of the way, as a JPEG's 1/2 scale is
+    scene = render_scene(4000, 3000, seed=16)
+
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [2048], GENEROUS)
+
+    expected = scene.reduce(2).resize((2048, 1536), Image.Resampling.NEAREST)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+def test_filters_decode_a_jpeg_short_of_their_size_too() -> None:
+    # 4000x3000 for 1024 px: 1/4 scale, 1000x750, is within a 32nd of 1024x768
+    data = make_photo(4000, 3000, quality=70)
+
+    fitted = decode_fitted(data, 1024, GENEROUS, near_miss=True)
+
+    reduced = Image.open(io.BytesIO(data))
+    reduced.draft("RGB", (992, 744))
+    assert reduced.size == (1000, 750)
+    expected = reduced.convert("RGB").resize((1024, 768), Image.Resampling.NEAREST)
+    assert fitted.tobytes() == expected.tobytes()
+
+
 def test_an_exact_integer_shrink_is_a_box_average(scene: Image.Image) -> None:
     # 1200x800 -> 600x400 is a halving, by reduce(); 600x400 -> 400x267 is no integer
     # shrink, so it is resampled
@@ -507,14 +531,14 @@ def test_a_jpeg_is_decoded_up_to_a_32nd_short_of_the_target_and_enlarged(
     [thumbnail] = make_thumbnails(data, [size], GENEROUS)
 
     # Then the decoder was asked for the fitted size less a 32nd (rounded down), and
-    # what it decoded is enlarged the last few pixels with BILINEAR
+    # what it decoded is enlarged the last few pixels with NEAREST
     assert [(mode, tuple(map(type, wanted))) for mode, wanted in requests] == [("RGB", (int, int))]
     assert requests == [("RGB", asked)]
     monkeypatch.undo()
     reduced = Image.open(io.BytesIO(data))
     reduced.draft("RGB", asked)
     assert reduced.size == decoded
-    expected = reduced.convert("RGB").resize(fitted, Image.Resampling.BILINEAR)
+    expected = reduced.convert("RGB").resize(fitted, Image.Resampling.NEAREST)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
