@@ -57,6 +57,14 @@ class ImagingConfig(_EnvModel):
         return Limits(max_bytes=self.max_photo_bytes, max_pixels=self.max_pixels)
 
 
+class MetadataConfig(ImagingConfig):
+    """The metadata step's settings: the imaging ones, and whether the location is kept."""
+
+    # Off unless the deployment opts in: where a photo was taken is personal data, and the
+    # metadata output is what the record and the notification repeat.
+    keep_location: bool = Field(alias="KEEP_LOCATION")
+
+
 class ApiConfig(_EnvModel):
     direct_upload_max_bytes: int = Field(alias="DIRECT_UPLOAD_MAX_BYTES", gt=0)
     url_expiry_seconds: int = Field(alias="URL_EXPIRY_SECONDS", ge=60, le=3600)

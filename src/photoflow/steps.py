@@ -11,14 +11,19 @@ from __future__ import annotations
 from typing import Any
 
 from photoflow import storage
-from photoflow.config import ImagingConfig
+from photoflow.config import ImagingConfig, MetadataConfig
 from photoflow.imaging import apply_filters, make_thumbnails, read_metadata, summarize_rendition
 from photoflow.models import PhotoRef
 
 
-def describe(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
+def describe(photo: PhotoRef, config: MetadataConfig) -> dict[str, Any]:
     """Validate the original from its header and read its EXIF; no pixel decode."""
     data = storage.read_original(photo, config.max_photo_bytes)
+    return describe_bytes(data, config)
+
+
+def describe_bytes(data: bytes, config: MetadataConfig) -> dict[str, Any]:
+    """``describe`` of a photo's bytes; the GPS position only if the deployment keeps it."""
     meta = read_metadata(data, config.limits)
     return {
         "metadata": {
@@ -40,7 +45,7 @@ def describe(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
                     "longitude": meta.gps.longitude,
                     "altitude": meta.gps.altitude,
                 }
-                if meta.gps
+                if meta.gps and config.keep_location
                 else None
             ),
         }
