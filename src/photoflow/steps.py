@@ -66,6 +66,7 @@ def thumbnails(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
             "dominantColours": pixels.dominant_colours,
             "palette": [{"colour": c.colour, "share": c.share} for c in pixels.palette],
             "phash": pixels.phash,
+            "blurhash": pixels.blurhash,
         },
     }
 

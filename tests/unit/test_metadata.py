@@ -767,7 +767,9 @@ def test_summaries_of_known_scenes(seed: int, phash: str, palette: list[tuple[st
     assert summary.to_dict() == {
         "palette": [{"colour": colour, "share": share} for colour, share in palette],
         "phash": phash,
+        "blurhash": summary.blurhash,  # checked against the reference in test_placeholder
     }
+    assert (summary.blurhash[0], len(summary.blurhash)) == ("L", 28)
 
 
 def test_a_colour_covering_exactly_one_percent_is_dominant() -> None:

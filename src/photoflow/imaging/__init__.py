@@ -30,6 +30,7 @@ from photoflow.imaging.metadata import (
     summarize_pixels,
     summarize_rendition,
 )
+from photoflow.imaging.placeholder import blurhash_of, encode_blurhash
 from photoflow.imaging.probe import CONTENT_TYPES, PhotoHeader, open_checked, probe
 from photoflow.imaging.rendition import Rendition
 from photoflow.imaging.thumbnails import (
@@ -61,8 +62,10 @@ __all__ = [
     "TooManyPixels",
     "UnsupportedFormat",
     "apply_filters",
+    "blurhash_of",
     "decode_fitted",
     "decode_for_size",
+    "encode_blurhash",
     "fitted_size",
     "hamming_distance",
     "make_thumbnails",
