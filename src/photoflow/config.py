@@ -57,6 +57,13 @@ class ImagingConfig(_EnvModel):
         return Limits(max_bytes=self.max_photo_bytes, max_pixels=self.max_pixels)
 
 
+class ThumbnailConfig(ImagingConfig):
+    """The thumbnail step's settings: the imaging ones, and the optional square smart crop."""
+
+    # The side of a square thumbnail cut around the most interesting region; 0: none.
+    square_thumbnail_size: int = Field(alias="SQUARE_THUMBNAIL_SIZE", ge=0, le=4096)
+
+
 class MetadataConfig(ImagingConfig):
     """The metadata step's settings: the imaging ones, and whether the location is kept."""
 

@@ -11,8 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from photoflow import storage
-from photoflow.config import ImagingConfig, MetadataConfig
-from photoflow.imaging import apply_filters, make_thumbnails, read_metadata, summarize_rendition
+from photoflow.config import ImagingConfig, MetadataConfig, ThumbnailConfig
+from photoflow.imaging import (
+    apply_filters,
+    make_thumbnail_set,
+    read_metadata,
+    summarize_rendition,
+)
 from photoflow.models import PhotoRef
 
 
@@ -52,16 +57,27 @@ def describe_bytes(data: bytes, config: MetadataConfig) -> dict[str, Any]:
     }
 
 
-def thumbnails(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
-    """Every configured size from one decode, and a pixel summary of the smallest."""
+def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
+    """Every configured size from one decode, and a pixel summary of the smallest.
+
+    With a square size configured, ``square`` is the smart-cropped square (else None).
+    """
     data = storage.read_original(photo, config.max_photo_bytes)
-    renditions = make_thumbnails(
-        data, config.thumbnail_sizes, config.limits, quality=config.jpeg_quality
+    made = make_thumbnail_set(
+        data,
+        config.thumbnail_sizes,
+        config.limits,
+        quality=config.jpeg_quality,
+        square=config.square_thumbnail_size or None,
     )
-    refs = [storage.write_rendition(photo, "thumbnails", r) for r in renditions]
-    pixels = summarize_rendition(renditions[-1].data)
+    refs = [storage.write_rendition(photo, "thumbnails", r) for r in made.thumbnails]
+    square = (
+        None if made.square is None else storage.write_rendition(photo, "thumbnails", made.square)
+    )
+    pixels = summarize_rendition(made.thumbnails[-1].data)
     return {
         "thumbnails": [ref.dump() for ref in refs],
+        "square": None if square is None else square.dump(),
         "pixels": {
             "dominantColours": pixels.dominant_colours,
             "palette": [{"colour": c.colour, "share": c.share} for c in pixels.palette],

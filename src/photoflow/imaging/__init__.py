@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pi_heif
 
+from photoflow.imaging.crop import interesting_square
 from photoflow.imaging.errors import (
     CorruptImage,
     EmptyPhoto,
@@ -34,9 +35,11 @@ from photoflow.imaging.placeholder import blurhash_of, encode_blurhash
 from photoflow.imaging.probe import CONTENT_TYPES, PhotoHeader, open_checked, probe
 from photoflow.imaging.rendition import Rendition
 from photoflow.imaging.thumbnails import (
+    ThumbnailSet,
     decode_fitted,
     decode_for_size,
     fitted_size,
+    make_thumbnail_set,
     make_thumbnails,
     open_for_size,
 )
@@ -59,6 +62,7 @@ __all__ = [
     "PhotoTooLarge",
     "PixelSummary",
     "Rendition",
+    "ThumbnailSet",
     "TooManyPixels",
     "UnsupportedFormat",
     "apply_filters",
@@ -68,6 +72,8 @@ __all__ = [
     "encode_blurhash",
     "fitted_size",
     "hamming_distance",
+    "interesting_square",
+    "make_thumbnail_set",
     "make_thumbnails",
     "open_checked",
     "open_for_size",

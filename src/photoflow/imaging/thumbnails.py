@@ -10,12 +10,13 @@ original. Every output is upright, sRGB, baseline JPEG, with no metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
+from photoflow.imaging.crop import interesting_square
 from photoflow.imaging.errors import UnsupportedFormat
 from photoflow.imaging.limits import Limits
 from photoflow.imaging.probe import (
@@ -73,6 +74,14 @@ def fitted_size(size: tuple[int, int], max_edge: int) -> tuple[int, int]:
     return scaled(width), scaled(height)
 
 
+@dataclass(frozen=True)
+class ThumbnailSet:
+    """What the thumbnail step makes from one decode."""
+
+    thumbnails: list[Rendition]  # JPEG, largest first, named "<size>"
+    square: Rendition | None  # the most interesting square, named "square"; None if not asked
+
+
 def make_thumbnails(
     data: bytes, sizes: Sequence[int], limits: Limits, *, quality: int = 85
 ) -> list[Rendition]:
@@ -81,11 +90,31 @@ def make_thumbnails(
     A photo smaller than a size keeps its own dimensions for that size: never upscaled.
     Animated images give their first frame.
     """
+    return make_thumbnail_set(data, sizes, limits, quality=quality).thumbnails
+
+
+def make_thumbnail_set(
+    data: bytes,
+    sizes: Sequence[int],
+    limits: Limits,
+    *,
+    quality: int = 85,
+    square: int | None = None,
+) -> ThumbnailSet:
+    """``make_thumbnails``, and with ``square`` a ``square`` x ``square`` JPEG smart crop.
+
+    The square is cut around the most interesting region (``crop.interesting_square``),
+    from the smallest thumbnail that covers it; when even the largest thumbnail's short
+    edge is under ``square``, the square has that edge.
+    """
     ordered = _largest_first(sizes)
     validate_quality(quality)
+    if square is not None:
+        _check_edge(square)
     decoded = _decode(data, ordered[0], limits, near_miss=True)
     image = decoded.image
     renditions: list[Rendition] = []
+    images: list[Image.Image] = []
     for index, size in enumerate(ordered):
         target = fitted_size(decoded.upright_size, size)
         if renditions and image.size == target:
@@ -93,8 +122,21 @@ def make_thumbnails(
             renditions.append(replace(renditions[-1], name=str(size)))
             continue
         image = _shrink(image, target, first_step=index == 0)
+        images.append(image)
         renditions.append(encode_jpeg(image, str(size), quality=quality))
-    return renditions
+    cropped = None if square is None else _square(images, square, quality)
+    return ThumbnailSet(renditions, cropped)
+
+
+def _square(images: Sequence[Image.Image], side: int, quality: int) -> Rendition:
+    """The smart square from the smallest of ``images`` (largest first) that covers ``side``."""
+    source = next((image for image in reversed(images) if min(image.size) >= side), images[0])
+    box = interesting_square(source.size, images[-1])
+    cut = source.crop(box)
+    side = min(side, cut.width)
+    if cut.width != side:
+        cut = cut.resize((side, side), _LATER_STEPS, reducing_gap=_REDUCING_GAP)
+    return encode_jpeg(cut, "square", quality=quality)
 
 
 def decode_for_size(data: bytes, max_edge: int, limits: Limits) -> Image.Image:
