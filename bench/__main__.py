@@ -14,13 +14,26 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 import pi_heif
 
-from bench import coldstart, cost, imaging, inputs, localstack, machine, memory, report, routes
+from bench import (
+    coldstart,
+    cost,
+    duplicates,
+    imaging,
+    inputs,
+    localstack,
+    machine,
+    memory,
+    report,
+    routes,
+)
 from bench.report import Target, ms, pairs, table, usd, write
 from bench.settings import WorkflowSettings, load_settings
 from bench.stats import percentile, time_interleaved
+from photoflow.imaging import NEAR_DUPLICATE_DISTANCE
 from photoflow_local.artifact import LAYER_BUDGET_BYTES
 
 TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
@@ -51,6 +64,8 @@ SIDE_BY_SIDE = ((imaging.STEP, imaging.VIPS), (imaging.SINGLE, imaging.EIGHTH))
 # full decode): the lowest the route before the near-miss decodes measured was 32.6 dB
 # (the 256 px thumbnail of the 12 MP JPEG: JPEG's loss at that size, not the resize).
 PSNR_FLOOR_DB = 32.0
+DUPLICATE_PHOTOS = 30  # generated photos, each with every kind of near-copy
+DUPLICATE_DISTANCES = range(0, 26, 2)  # a 64-bit median pHash differs in an even number of bits
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,14 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(_inputs(photos))
 
     report.section("Imaging: single-threaded, medians of interleaved runs")
-    results = {}
-    for photo in photos:
-        is_jpeg = photo.fmt == "JPEG"
-        rounds = args.rounds if is_jpeg else max(3, args.rounds // 2)
-        result = imaging.measure_photo(photo, settings.imaging, pyvips, rounds, full=is_jpeg)
-        results[photo.label] = result
-        write(_imaging_table(result, rounds))
+    results = _imaging_results(photos, settings, pyvips, args.rounds)
     target, large = results[TARGET_PHOTO], results[LARGE_PHOTO]
+
+    report.section("Near-duplicates: perceptual hashes of near-copies and of different photos")
+    near_rates = _duplicates_report(settings)
 
     report.section(f"Peak memory, {LARGE_PHOTO}: a fresh process per step (RSS high-water mark)")
     peaks = _peak_memory(large, settings)
@@ -109,8 +121,58 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report.section("Targets")
     thumbnail_peak = next(peak.step_mb for peak in peaks if peak.step == "thumbnail step")
-    smallest = settings.smallest_size
     targets = [
+        *_imaging_targets(results, near_rates, settings.smallest_size),
+        Target("thumbnail step peak memory, 24 MP JPEG", thumbnail_peak, 160.0, "MB", strict=True),
+        Target("local stack overhead over the three Lambda steps", overhead, 30.0, "%"),
+        *(
+            Target(f"{layer} unzipped", total / 1e6, LAYER_BUDGET_BYTES / 1e6, "MB")
+            for layer, total in layer_totals.items()
+        ),
+        *(
+            Target(
+                f"{function} initialisation / import boto3 only",
+                starts.ratio(function, coldstart.SDK_ONLY),
+                COLD_START_LIMIT,
+                "x",
+            )
+            for function in settings.step_functions
+        ),
+    ]
+    write(table(["target", "measured", "limit", ""], [t.row() for t in targets]))
+    verdicts = [t.verdict for t in targets]
+    failed = verdicts.count(report.FAIL)
+    write(
+        f"\n{verdicts.count(report.PASS)} met, {failed} missed, {verdicts.count(report.SKIP)}"
+        f" skipped (not measurable here); total run time {time.monotonic() - started:.0f} s"
+    )
+    return 1 if failed else 0
+
+
+def _imaging_results(
+    photos: Sequence[inputs.BenchPhoto],
+    settings: WorkflowSettings,
+    pyvips: ModuleType | None,
+    jpeg_rounds: int,
+) -> dict[str, imaging.PhotoResult]:
+    results = {}
+    for photo in photos:
+        is_jpeg = photo.fmt == "JPEG"
+        rounds = jpeg_rounds if is_jpeg else max(3, jpeg_rounds // 2)
+        result = imaging.measure_photo(photo, settings.imaging, pyvips, rounds, full=is_jpeg)
+        results[photo.label] = result
+        write(_imaging_table(result, rounds))
+    return results
+
+
+def _imaging_targets(
+    results: dict[str, imaging.PhotoResult],
+    near_rates: duplicates.DistanceRates,
+    smallest: int,
+) -> list[Target]:
+    """The imaging core's targets: speed, quality and the duplicate threshold's errors."""
+    target, large = results[TARGET_PHOTO], results[LARGE_PHOTO]
+    return [
         Target(
             "thumbnail step, 12 MP JPEG / plain decode",
             target.ratio(imaging.STEP, imaging.PLAIN),
@@ -168,30 +230,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "ms",
             strict=True,
         ),
-        Target("thumbnail step peak memory, 24 MP JPEG", thumbnail_peak, 160.0, "MB", strict=True),
-        Target("local stack overhead over the three Lambda steps", overhead, 30.0, "%"),
-        *(
-            Target(f"{layer} unzipped", total / 1e6, LAYER_BUDGET_BYTES / 1e6, "MB")
-            for layer, total in layer_totals.items()
+        Target(
+            f"different photos within the duplicate threshold ({NEAR_DUPLICATE_DISTANCE} bits)",
+            near_rates.false_positive_rate * 100,
+            0.0,
+            "%",
         ),
-        *(
-            Target(
-                f"{function} initialisation / import boto3 only",
-                starts.ratio(function, coldstart.SDK_ONLY),
-                COLD_START_LIMIT,
-                "x",
-            )
-            for function in settings.step_functions
+        Target(
+            f"near-copies beyond the duplicate threshold ({NEAR_DUPLICATE_DISTANCE} bits)",
+            near_rates.miss_rate * 100,
+            25.0,
+            "%",
         ),
     ]
-    write(table(["target", "measured", "limit", ""], [t.row() for t in targets]))
-    verdicts = [t.verdict for t in targets]
-    failed = verdicts.count(report.FAIL)
-    write(
-        f"\n{verdicts.count(report.PASS)} met, {failed} missed, {verdicts.count(report.SKIP)}"
-        f" skipped (not measurable here); total run time {time.monotonic() - started:.0f} s"
-    )
-    return 1 if failed else 0
 
 
 def _configuration(settings: WorkflowSettings) -> str:
@@ -263,6 +314,51 @@ def _imaging_table(result: imaging.PhotoResult, rounds: int) -> str:
         table(["derivative", "size", "PSNR dB"], fidelity),
     ]
     return "\n".join(lines)
+
+
+def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
+    """Print the distances and the rates per threshold; returns the rates at the code's."""
+    result = duplicates.measure(DUPLICATE_PHOTOS, settings.imaging)
+    rows = [
+        [name, str(min(values)), f"{sorted(values)[len(values) // 2]}", str(max(values))]
+        for name, values in result.near.items()
+    ]
+    rows.append(
+        [
+            "different photos",
+            str(min(result.different)),
+            str(sorted(result.different)[len(result.different) // 2]),
+            str(max(result.different)),
+        ]
+    )
+    write(
+        f"{result.photos} generated photos of {duplicates.PHOTO_SIZE[0]}x"
+        f"{duplicates.PHOTO_SIZE[1]}, each hashed through the thumbnail route with its"
+        f" near-copies; {len(result.different):,} pairs of different photos (originals, and"
+        " near-copies against other originals). Hamming distances in bits, of 64:"
+    )
+    write(table(["pair", "min", "median", "max"], rows))
+    rates = result.rates(DUPLICATE_DISTANCES)
+    rows = [
+        [
+            str(rate.distance),
+            f"{rate.false_positive_rate * 100:.2f}%",
+            f"{rate.miss_rate * 100:.1f}%",
+            "<- in the code" if rate.distance == NEAR_DUPLICATE_DISTANCE else "",
+        ]
+        for rate in rates
+    ]
+    write(
+        "\nTaken for duplicates within each distance: different photos (false positives)"
+        " and near-copies left out (misses)"
+    )
+    write(table(["distance", "false positives", "misses", ""], rows))
+    write(
+        f"Chosen by this run (no false positives, fewest misses):"
+        f" {duplicates.choose_threshold(rates)} bits; in the code: {NEAR_DUPLICATE_DISTANCE}."
+    )
+    near = [d for values in result.near.values() for d in values]
+    return duplicates.error_rates(near, result.different, NEAR_DUPLICATE_DISTANCE)
 
 
 def _peak_memory(large: imaging.PhotoResult, settings: WorkflowSettings) -> list[memory.PeakMemory]:

@@ -22,11 +22,13 @@ from photoflow.imaging.errors import (
 from photoflow.imaging.filters import FILTERS, apply_filters, validate_filter_names
 from photoflow.imaging.limits import DEFAULT_FORMATS, Limits
 from photoflow.imaging.metadata import (
+    NEAR_DUPLICATE_DISTANCE,
     DominantColour,
     GpsPosition,
     PhotoMetadata,
     PixelSummary,
     hamming_distance,
+    is_near_duplicate,
     read_metadata,
     summarize_pixels,
     summarize_rendition,
@@ -51,6 +53,7 @@ __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_FORMATS",
     "FILTERS",
+    "NEAR_DUPLICATE_DISTANCE",
     "CorruptImage",
     "DominantColour",
     "EmptyPhoto",
@@ -73,6 +76,7 @@ __all__ = [
     "fitted_size",
     "hamming_distance",
     "interesting_square",
+    "is_near_duplicate",
     "make_thumbnail_set",
     "make_thumbnails",
     "open_checked",
