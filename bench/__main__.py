@@ -27,15 +27,17 @@ from bench import (
     localstack,
     machine,
     memory,
+    modern,
     report,
     routes,
 )
 from bench.report import Target, ms, pairs, table, usd, write
 from bench.settings import WorkflowSettings, load_settings
 from bench.stats import percentile, time_interleaved
-from photoflow.imaging import NEAR_DUPLICATE_DISTANCE
+from photoflow.imaging import NEAR_DUPLICATE_DISTANCE, thumbnail_images
 from photoflow_local.artifact import LAYER_BUDGET_BYTES
 
+THUMBNAIL_FUNCTION = "ThumbnailFunction"
 TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
 LARGE_PHOTO = "24 MP JPEG"
 # A step's initialisation against a function that only imports boto3, which any Python
@@ -45,7 +47,7 @@ COLD_START_LIMIT = 3.0
 # The imaging work of each step function (photoflow.steps without S3).
 STEP_CASES = {
     "MetadataFunction": imaging.METADATA,  # counts the pixel summary too: an upper bound
-    "ThumbnailFunction": imaging.STEP,
+    "ThumbnailFunction": imaging.STEP_ALL,  # as deployed, every format
     "FilterFunction": imaging.FILTERS,
 }
 CASE_ORDER = (
@@ -53,6 +55,9 @@ CASE_ORDER = (
     imaging.EIGHTH,
     imaging.SINGLE,
     imaging.STEP,
+    imaging.STEP_ALL,
+    imaging.WEBP,
+    imaging.AVIF,
     imaging.VIPS,
     imaging.NAIVE,
     imaging.FILTERS,
@@ -95,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = _imaging_results(photos, settings, pyvips, args.rounds)
     target, large = results[TARGET_PHOTO], results[LARGE_PHOTO]
 
+    report.section(f"Modern formats: encoder effort against time and bytes, {TARGET_PHOTO}")
+    modern_choices = _modern_report(target, settings, prices, args.rounds)
+
     report.section("Near-duplicates: perceptual hashes of near-copies and of different photos")
     near_rates = _duplicates_report(settings)
 
@@ -123,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     thumbnail_peak = next(peak.step_mb for peak in peaks if peak.step == "thumbnail step")
     targets = [
         *_imaging_targets(results, near_rates, settings.smallest_size),
+        *modern_choices,
         Target("thumbnail step peak memory, 24 MP JPEG", thumbnail_peak, 160.0, "MB", strict=True),
         Target("local stack overhead over the three Lambda steps", overhead, 30.0, "%"),
         *(
@@ -252,6 +261,15 @@ def _configuration(settings: WorkflowSettings) -> str:
             ("thumbnail sizes", ", ".join(map(str, config.thumbnail_sizes))),
             ("filters", f"{', '.join(config.filters)}, at {config.filter_max_edge} px"),
             ("JPEG quality", str(config.jpeg_quality)),
+            ("square thumbnail", f"{config.square_thumbnail_size} px (0: none)"),
+            (
+                "modern formats",
+                ", ".join(
+                    f"{encoder.name} quality {encoder.quality} effort {encoder.effort}"
+                    for encoder in config.modern
+                )
+                or "none",
+            ),
             ("limits", f"{config.max_pixels:,} pixels, {config.max_photo_bytes:,} bytes"),
             ("function memory", ", ".join(f"{k} {v} MB" for k, v in settings.memory_mb.items())),
             ("workflow type", settings.workflow_type),
@@ -314,6 +332,64 @@ def _imaging_table(result: imaging.PhotoResult, rounds: int) -> str:
         table(["derivative", "size", "PSNR dB"], fidelity),
     ]
     return "\n".join(lines)
+
+
+def _modern_report(
+    target: imaging.PhotoResult, settings: WorkflowSettings, prices: cost.Prices, rounds: int
+) -> list[Target]:
+    """Print each modern format's effort sweep; the targets hold the template's choice to it."""
+    config = settings.imaging
+    memory_mb = settings.memory_mb[THUMBNAIL_FUNCTION]
+    images = [
+        image
+        for _, image in thumbnail_images(target.photo.data, config.thumbnail_sizes, config.limits)
+    ]
+    vcpu = 1 / cost.cpu_share_factor(memory_mb, prices)
+    targets = []
+    for encoder in config.modern:
+        candidates = modern.sweep(images, encoder, max(2, rounds // 3))
+        chosen = modern.choose(candidates, prices, memory_mb)
+        smallest = min(candidate.total_bytes for candidate in candidates)
+        rows = [
+            [
+                str(candidate.encoder.effort),
+                ms(candidate.ms),
+                f"{candidate.total_bytes / 1e3:.1f}",
+                f"{candidate.total_bytes / smallest:.2f}x",
+                f"{candidate.largest_psnr_db:.1f}",
+                usd(1000 * modern.cost_per_photo(candidate, prices, memory_mb)),
+                ("configured " if candidate.encoder == encoder else "")
+                + ("cheapest" if candidate is chosen else ""),
+            ]
+            for candidate in candidates
+        ]
+        effort = "method" if encoder.name == "webp" else "speed"
+        write(
+            f"\n{encoder.name} at quality {encoder.quality}, every size"
+            f" ({', '.join(map(str, config.thumbnail_sizes))})"
+        )
+        write(table([effort, "ms", "KB", "x smallest", "PSNR dB", "$/1,000", ""], rows))
+        configured = next(c for c in candidates if c.encoder == encoder)
+        targets.append(
+            Target(
+                f"{encoder.name} {effort} {encoder.effort}: cost / cheapest effort measured",
+                modern.cost_per_photo(configured, prices, memory_mb)
+                / modern.cost_per_photo(chosen, prices, memory_mb),
+                modern.COST_SLACK,
+                "x",
+            )
+        )
+    write(
+        report.notes(
+            [
+                f"$/1,000 photos: the encodes' CPU time as Lambda bills it at {memory_mb} MB"
+                f" (a {memory_mb} MB function has {vcpu:.2f} of a vCPU), plus every file sent"
+                f" {modern.DOWNLOADS_PER_FILE} times (S3 transfer out; the download count is an"
+                " assumption). PSNR: the largest size against its pixels before encoding.",
+            ]
+        )
+    )
+    return targets
 
 
 def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
@@ -386,7 +462,7 @@ def _imaging_alone(photo: bytes, settings: WorkflowSettings) -> dict[str, float]
     smallest = routes.thumbnail_step(photo, config)[-1]
     cases: dict[str, Callable[[], object]] = {
         imaging.METADATA: partial(routes.metadata_step, photo, smallest, config),
-        imaging.STEP: partial(routes.thumbnail_step, photo, config),
+        imaging.STEP_ALL: partial(routes.thumbnail_step_every_format, photo, config),
         imaging.FILTERS: partial(routes.filter_step, photo, config),
     }
     timings = time_interleaved(cases, 5)

@@ -40,7 +40,7 @@ REFERENCE_FILTERS: Mapping[str, Callable[[Image.Image], Image.Image]] = MappingP
 
 @dataclass(frozen=True)
 class Fidelity:
-    derivative: str  # "thumbnail 2048", "filter sepia"
+    derivative: str  # "jpeg 2048", "webp 256", "filter sepia"
     size: tuple[int, int]
     psnr_db: float
 
@@ -65,18 +65,22 @@ def full_decode(data: bytes) -> Image.Image:
 def measure(
     original: bytes, thumbnails: Sequence[bytes], filtered: Sequence[tuple[str, bytes]]
 ) -> list[Fidelity]:
-    """The PSNR of every thumbnail and filtered copy against the reference route's."""
+    """The PSNR of every thumbnail (any format) and filtered copy against the reference's.
+
+    Thumbnails are labelled by their format and long edge ("jpeg 2048", "avif 256").
+    """
     full = full_decode(original)
     Filter = Callable[[Image.Image], Image.Image] | None
-    outputs: list[tuple[str, bytes, Filter]] = [("thumbnail", data, None) for data in thumbnails]
+    outputs: list[tuple[str, bytes, Filter]] = [("", data, None) for data in thumbnails]
     outputs += [(f"filter {name}", data, REFERENCE_FILTERS[name]) for name, data in filtered]
     results = []
-    for kind, data, reference_filter in outputs:
+    for name, data, reference_filter in outputs:
         derivative = Image.open(BytesIO(data))
         derivative.load()
         reference = full.resize(derivative.size, Image.Resampling.LANCZOS)
-        if reference_filter is not None:
-            reference = reference_filter(reference)
-        label = f"{kind} {max(derivative.size)}" if reference_filter is None else kind
+        if reference_filter is None:
+            label = f"{(derivative.format or '?').lower()} {max(derivative.size)}"
+        else:
+            label, reference = name, reference_filter(reference)
         results.append(Fidelity(label, derivative.size, psnr(derivative, reference)))
     return results

@@ -20,6 +20,8 @@ from photoflow.imaging import (
 )
 from photoflow.models import PhotoRef
 
+_FORMATS = {"image/jpeg": "jpeg", "image/webp": "webp", "image/avif": "avif"}
+
 
 def describe(photo: PhotoRef, config: MetadataConfig) -> dict[str, Any]:
     """Validate the original from its header and read its EXIF; no pixel decode."""
@@ -60,7 +62,10 @@ def describe_bytes(data: bytes, config: MetadataConfig) -> dict[str, Any]:
 def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
     """Every configured size from one decode, and a pixel summary of the smallest.
 
-    With a square size configured, ``square`` is the smart-cropped square (else None).
+    ``thumbnails`` are the JPEG sizes; ``square`` the smart-cropped square (None unless
+    configured); ``renditions`` every file written, each with its format, size and bytes
+    (the JPEG sizes, the square, each size in each modern format), for srcset and
+    <picture> sources.
     """
     data = storage.read_original(photo, config.max_photo_bytes)
     made = make_thumbnail_set(
@@ -69,15 +74,21 @@ def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
         config.limits,
         quality=config.jpeg_quality,
         square=config.square_thumbnail_size or None,
+        modern=config.modern,
     )
     refs = [storage.write_rendition(photo, "thumbnails", r) for r in made.thumbnails]
     square = (
         None if made.square is None else storage.write_rendition(photo, "thumbnails", made.square)
     )
+    modern = [storage.write_rendition(photo, "thumbnails", r) for r in made.modern]
     pixels = summarize_rendition(made.thumbnails[-1].data)
     return {
         "thumbnails": [ref.dump() for ref in refs],
         "square": None if square is None else square.dump(),
+        "renditions": [
+            {**ref.dump(), "format": _FORMATS[ref.content_type]}
+            for ref in [*refs, *([square] if square else []), *modern]
+        ],
         "pixels": {
             "dominantColours": pixels.dominant_colours,
             "palette": [{"colour": c.colour, "share": c.share} for c in pixels.palette],

@@ -8,7 +8,7 @@ import pytest
 from PIL import ExifTags, ImageCms, PngImagePlugin
 
 from photoflow.config import MetadataConfig
-from photoflow.imaging import Rendition, apply_filters, make_thumbnails
+from photoflow.imaging import ModernFormat, Rendition, apply_filters, make_thumbnail_set
 from photoflow.steps import describe_bytes
 from tests.photos import GENEROUS, decode, encode, make_photo
 
@@ -51,8 +51,20 @@ def personal_photo(fmt: str) -> bytes:
 
 
 def every_derivative(data: bytes) -> list[Rendition]:
+    """Every kind of file the workflow writes: JPEG, WebP and AVIF thumbnails, the square,
+    the filtered copies."""
+    made = make_thumbnail_set(
+        data,
+        [512, 128],
+        GENEROUS,
+        square=96,
+        modern=[ModernFormat("webp", 80, 2), ModernFormat("avif", 60, 8)],
+    )
+    assert made.square is not None
     return [
-        *make_thumbnails(data, [512, 128], GENEROUS),
+        *made.thumbnails,
+        made.square,
+        *made.modern,
         *apply_filters(data, ["grayscale", "sepia", "blur", "sharpen"], 512, GENEROUS),
     ]
 
@@ -74,7 +86,12 @@ def test_the_generated_photo_carries_every_kind_of_personal_metadata(fmt: str) -
 def test_no_derivative_carries_exif_gps_xmp_or_a_profile(fmt: str) -> None:
     renditions = every_derivative(personal_photo(fmt))
 
-    assert len(renditions) == 6
+    assert sorted({r.content_type for r in renditions}) == [
+        "image/avif",
+        "image/jpeg",
+        "image/webp",
+    ]
+    assert len(renditions) == 11
     for rendition in renditions:
         output = decode(rendition.data)
         assert len(output.getexif()) == 0, rendition.name

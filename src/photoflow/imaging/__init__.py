@@ -35,7 +35,7 @@ from photoflow.imaging.metadata import (
 )
 from photoflow.imaging.placeholder import blurhash_of, encode_blurhash
 from photoflow.imaging.probe import CONTENT_TYPES, PhotoHeader, open_checked, probe
-from photoflow.imaging.rendition import Rendition
+from photoflow.imaging.rendition import MODERN_FORMATS, ModernFormat, Rendition
 from photoflow.imaging.thumbnails import (
     ThumbnailSet,
     decode_fitted,
@@ -44,6 +44,7 @@ from photoflow.imaging.thumbnails import (
     make_thumbnail_set,
     make_thumbnails,
     open_for_size,
+    thumbnail_images,
 )
 
 # Importing the package is the one place the HEIF opener is registered (idempotent anyway).
@@ -53,6 +54,7 @@ __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_FORMATS",
     "FILTERS",
+    "MODERN_FORMATS",
     "NEAR_DUPLICATE_DISTANCE",
     "CorruptImage",
     "DominantColour",
@@ -60,6 +62,7 @@ __all__ = [
     "GpsPosition",
     "InvalidPhoto",
     "Limits",
+    "ModernFormat",
     "PhotoHeader",
     "PhotoMetadata",
     "PhotoTooLarge",
@@ -85,5 +88,6 @@ __all__ = [
     "read_metadata",
     "summarize_pixels",
     "summarize_rendition",
+    "thumbnail_images",
     "validate_filter_names",
 ]

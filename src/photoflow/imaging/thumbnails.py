@@ -10,7 +10,7 @@ original. Every output is upright, sRGB, baseline JPEG, with no metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from typing import NamedTuple
 
@@ -26,7 +26,7 @@ from photoflow.imaging.probe import (
     orientation_of,
     upright_size,
 )
-from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
+from photoflow.imaging.rendition import ModernFormat, Rendition, encode_jpeg, validate_quality
 
 BACKGROUND = (255, 255, 255)
 # The first step shrinks the big decode, where the filter's cost dominates: HAMMING
@@ -80,6 +80,9 @@ class ThumbnailSet:
 
     thumbnails: list[Rendition]  # JPEG, largest first, named "<size>"
     square: Rendition | None  # the most interesting square, named "square"; None if not asked
+    # Each size in each modern format asked for, named "<size>": sizes in the order of
+    # ``thumbnails``, the formats in the order given for each size.
+    modern: list[Rendition] = field(default_factory=list)
 
 
 def make_thumbnails(
@@ -100,32 +103,52 @@ def make_thumbnail_set(
     *,
     quality: int = 85,
     square: int | None = None,
+    modern: Sequence[ModernFormat] = (),
 ) -> ThumbnailSet:
-    """``make_thumbnails``, and with ``square`` a ``square`` x ``square`` JPEG smart crop.
+    """``make_thumbnails``; with ``square`` a square smart crop; each size in ``modern`` formats.
 
-    The square is cut around the most interesting region (``crop.interesting_square``),
-    from the smallest thumbnail that covers it; when even the largest thumbnail's short
-    edge is under ``square``, the square has that edge.
+    The square (``square`` x ``square``, JPEG) is cut around the most interesting
+    region (``crop.interesting_square``), from the smallest thumbnail that covers it;
+    when even the largest thumbnail's short edge is under ``square``, the square has
+    that edge. The modern renditions are encoded from the same pixels as the JPEGs.
     """
-    ordered = _largest_first(sizes)
     validate_quality(quality)
     if square is not None:
         _check_edge(square)
-    decoded = _decode(data, ordered[0], limits, near_miss=True)
-    image = decoded.image
+    sized = thumbnail_images(data, sizes, limits)
     renditions: list[Rendition] = []
-    images: list[Image.Image] = []
-    for index, size in enumerate(ordered):
-        target = fitted_size(decoded.upright_size, size)
-        if renditions and image.size == target:
+    modern_renditions: list[Rendition] = []
+    for index, (size, image) in enumerate(sized):
+        if index and image is sized[index - 1][1]:
             # The photo is smaller than both sizes: same pixels, same bytes.
             renditions.append(replace(renditions[-1], name=str(size)))
+            previous = modern_renditions[-len(modern) :] if modern else []
+            modern_renditions += [replace(r, name=str(size)) for r in previous]
             continue
-        image = _shrink(image, target, first_step=index == 0)
-        images.append(image)
         renditions.append(encode_jpeg(image, str(size), quality=quality))
+        modern_renditions += [encoder.encode(image, str(size)) for encoder in modern]
+    images = [image for _, image in sized]
     cropped = None if square is None else _square(images, square, quality)
-    return ThumbnailSet(renditions, cropped)
+    return ThumbnailSet(renditions, cropped, modern_renditions)
+
+
+def thumbnail_images(
+    data: bytes, sizes: Sequence[int], limits: Limits
+) -> list[tuple[int, Image.Image]]:
+    """Each of ``sizes`` (largest first) with its upright sRGB pixels, from one decode.
+
+    A photo smaller than two sizes gives the same image object for both.
+    """
+    ordered = _largest_first(sizes)
+    decoded = _decode(data, ordered[0], limits, near_miss=True)
+    image = decoded.image
+    sized: list[tuple[int, Image.Image]] = []
+    for index, size in enumerate(ordered):
+        target = fitted_size(decoded.upright_size, size)
+        if not (sized and image.size == target):
+            image = _shrink(image, target, first_step=index == 0)
+        sized.append((size, image))
+    return sized
 
 
 def _square(images: Sequence[Image.Image], side: int, quality: int) -> Rendition:
@@ -134,9 +157,7 @@ def _square(images: Sequence[Image.Image], side: int, quality: int) -> Rendition
     box = interesting_square(source.size, images[-1])
     cut = source.crop(box)
     side = min(side, cut.width)
-    if cut.width != side:
-        cut = cut.resize((side, side), _LATER_STEPS, reducing_gap=_REDUCING_GAP)
-    return encode_jpeg(cut, "square", quality=quality)
+    return encode_jpeg(_shrink(cut, (side, side), first_step=False), "square", quality=quality)
 
 
 def decode_for_size(data: bytes, max_edge: int, limits: Limits) -> Image.Image:
