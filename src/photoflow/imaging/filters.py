@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from photoflow.imaging.limits import Limits
 from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
@@ -23,11 +23,15 @@ _SEPIA = (
 )  # fmt: skip
 
 
-_SHARPEN_AMOUNT = 1.2
+# 80% rather than UnsharpMask's 120%: UnsharpMask's threshold (3) spares the grain, this
+# mask does not, so the smaller amount gives the edges the same strength overall.
+_SHARPEN_AMOUNT = 0.8
 
 
 def _grayscale(image: Image.Image) -> Image.Image:
-    return ImageOps.grayscale(image).convert("RGB")
+    # One channel, encoded as a greyscale JPEG: a third of the encoding and no colour to
+    # convert back; every browser shows it.
+    return ImageOps.grayscale(image)
 
 
 def _sepia(image: Image.Image) -> Image.Image:
@@ -48,16 +52,29 @@ def _blur(image: Image.Image) -> Image.Image:
 
 
 def _sharpen(image: Image.Image) -> Image.Image:
-    # An unsharp mask: the image pushed away from a blurred copy of itself by 120%.
-    # Pillow's UnsharpMask (a three-pass Gaussian) takes 44 ms at 1024 px; a box-halved,
-    # BILINEAR-doubled copy is a blur of about one pixel's radius for 13 ms, and blend()
-    # extrapolates past 1 (clipping at 0 and 255), which is the mask's arithmetic.
-    # The mask's radius scales with the image as the blur's does: 1 px up to 2000 px.
-    factor = 2 * int(max(1.0, max(image.size) / 1000))
-    if min(image.size) < factor:
+    # An unsharp mask: the image pushed away from a blurred copy of itself. The blurred
+    # copy is the mean of each pixel's four neighbours (a shift and a blend per
+    # direction, the edges repeated): 11 ms at 1024 px, where Pillow's UnsharpMask (a
+    # three-pass Gaussian) takes 44 ms and a box-halved copy enlarged back 15 ms. blend()
+    # extrapolates past 1, clipping at 0 and 255, which is the mask's arithmetic.
+    if min(image.size) < 3:
         return image.copy()
-    blurred = image.reduce(factor).resize(image.size, Image.Resampling.BILINEAR)
-    return Image.blend(blurred, image, 1 + _SHARPEN_AMOUNT)
+    across = Image.blend(_shifted(image, 1, 0), _shifted(image, -1, 0), 0.5)
+    down = Image.blend(_shifted(image, 0, 1), _shifted(image, 0, -1), 0.5)
+    return Image.blend(Image.blend(across, down, 0.5), image, 1 + _SHARPEN_AMOUNT)
+
+
+def _shifted(image: Image.Image, dx: int, dy: int) -> Image.Image:
+    """The image moved by one pixel, the row or column uncovered repeating the edge."""
+    moved = ImageChops.offset(image, dx, dy)  # wraps around: the far edge comes in
+    width, height = image.size
+    if dx:
+        column = 0 if dx > 0 else width - 1
+        moved.paste(image.crop((column, 0, column + 1, height)), (column, 0))
+    if dy:
+        row = 0 if dy > 0 else height - 1
+        moved.paste(image.crop((0, row, width, row + 1)), (0, row))
+    return moved
 
 
 FILTERS: Mapping[str, Callable[[Image.Image], Image.Image]] = MappingProxyType(

@@ -31,10 +31,11 @@ def encode_jpeg(image: Image.Image, name: str, *, quality: int) -> Rendition:
     """Baseline JPEG with no metadata at all: no EXIF, no GPS, no comment, no ICC profile.
 
     The pixels are already sRGB, which is what a JPEG without a profile means.
-    ``optimize`` is left off: it triples encode time for a few percent of size.
+    ``optimize`` is left off: it triples encode time for a few percent of size. A
+    greyscale ("L") image gives a greyscale JPEG.
     """
-    if image.mode != "RGB":
-        raise ValueError(f"renditions are encoded from RGB images, got mode {image.mode}")
+    if image.mode not in ("RGB", "L"):
+        raise ValueError(f"renditions are encoded from RGB or L images, got mode {image.mode}")
     buffer = BytesIO()
     # Pillow falls back to image.info for the comment: a source photo's comment would survive.
     image.save(

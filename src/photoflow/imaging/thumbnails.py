@@ -29,10 +29,12 @@ from photoflow.imaging.probe import (
 from photoflow.imaging.rendition import ModernFormat, Rendition, encode_jpeg, validate_quality
 
 BACKGROUND = (255, 255, 255)
-# The first step shrinks the big decode, where the filter's cost dominates: HAMMING
-# (support 1) makes a 12 MP photo's thumbnails about 40% faster than LANCZOS (support 3),
-# with no visible difference at these sizes. Later steps work on small images.
-_FIRST_STEP = Image.Resampling.HAMMING
+# The first step shrinks the big decode, where the filter's cost dominates. BOX (an area
+# average, support 1/2) is the cheapest: a 24 MP photo's 1/2-scale decode (3000x2000)
+# to 2048 px takes 57 ms with it, 83 ms with HAMMING or BILINEAR (support 1), about
+# twice that with LANCZOS; encoded at quality 85, 39.9 dB against a LANCZOS resize of
+# the full decode, against HAMMING's 40.4 dB. Later steps work on small images.
+_FIRST_STEP = Image.Resampling.BOX
 _LATER_STEPS = Image.Resampling.LANCZOS
 # Above this shrink factor, resize() first box-reduces by an integer factor: much faster,
 # and Pillow documents the result as indistinguishable from a direct resample at 3.0.
