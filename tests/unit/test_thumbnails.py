@@ -477,6 +477,17 @@ def test_a_png_a_few_percent_over_an_integer_shrink_is_box_reduced_then_enlarged
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
+def test_a_reduction_rounding_up_to_the_near_miss_bound_counts_as_one() -> None:
+    # 4001x3001 -> 2065x1549: halving gives 2001x1501 (reduce() rounds up), exactly the
+    # lowest a near miss may be (2065 - 2065 // 32, 1549 - 1549 // 32)
+    scene = render_scene(4001, 3001, seed=17)
+
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [2065], GENEROUS)
+
+    expected = scene.reduce(2).resize((2065, 1549), Image.Resampling.NEAREST)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
 def test_filters_decode_a_jpeg_short_of_their_size_too() -> None:
     # 4000x3000 for 1024 px: 1/4 scale, 1000x750, is within a 32nd of 1024x768
     data = make_photo(4000, 3000, quality=70)
