@@ -14,16 +14,31 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 
 import pi_heif
 
-from bench import coldstart, cost, imaging, inputs, localstack, machine, memory, report, routes
+from bench import (
+    coldstart,
+    cost,
+    duplicates,
+    imaging,
+    inputs,
+    localstack,
+    machine,
+    memory,
+    modern,
+    report,
+    routes,
+)
 from bench.report import Target, ms, pairs, table, usd, write
 from bench.settings import WorkflowSettings, load_settings
 from bench.stats import percentile, time_interleaved
+from photoflow.imaging import NEAR_DUPLICATE_DISTANCE, thumbnail_images
 from photoflow_local.artifact import LAYER_BUDGET_BYTES
 from photoflow_local.shape import Stage
 
+THUMBNAIL_FUNCTION = "ThumbnailFunction"
 TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
 LARGE_PHOTO = "24 MP JPEG"
 # A step's initialisation against a function that only imports boto3, which any Python
@@ -33,7 +48,7 @@ COLD_START_LIMIT = 3.0
 # The imaging work of each step function (photoflow.steps without S3).
 STEP_CASES = {
     "MetadataFunction": imaging.METADATA,  # counts the pixel summary too: an upper bound
-    "ThumbnailFunction": imaging.STEP,
+    "ThumbnailFunction": imaging.STEP_ALL,  # as deployed, every format
     "FilterFunction": imaging.FILTERS,
 }
 CASE_ORDER = (
@@ -41,6 +56,9 @@ CASE_ORDER = (
     imaging.EIGHTH,
     imaging.SINGLE,
     imaging.STEP,
+    imaging.STEP_ALL,
+    imaging.WEBP,
+    imaging.AVIF,
     imaging.VIPS,
     imaging.NAIVE,
     imaging.FILTERS,
@@ -48,6 +66,12 @@ CASE_ORDER = (
     imaging.METADATA_ORIGINAL,
 )
 SIDE_BY_SIDE = ((imaging.STEP, imaging.VIPS), (imaging.SINGLE, imaging.EIGHTH))
+# No derivative may be further than this from the slow route's (a LANCZOS resize of the
+# full decode): the lowest the route before the near-miss decodes measured was 32.6 dB
+# (the 256 px thumbnail of the 12 MP JPEG: JPEG's loss at that size, not the resize).
+PSNR_FLOOR_DB = 32.0
+DUPLICATE_PHOTOS = 30  # generated photos, each with every kind of near-copy
+DUPLICATE_DISTANCES = range(0, 26, 2)  # a 64-bit median pHash differs in an even number of bits
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,14 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     write(_inputs(photos))
 
     report.section("Imaging: single-threaded, medians of interleaved runs")
-    results = {}
-    for photo in photos:
-        is_jpeg = photo.fmt == "JPEG"
-        rounds = args.rounds if is_jpeg else max(3, args.rounds // 2)
-        result = imaging.measure_photo(photo, settings.imaging, pyvips, rounds, full=is_jpeg)
-        results[photo.label] = result
-        write(_imaging_table(result, rounds))
+    results = _imaging_results(photos, settings, pyvips, args.rounds)
     target, large = results[TARGET_PHOTO], results[LARGE_PHOTO]
+
+    report.section(f"Modern formats: encoder effort against time and bytes, {TARGET_PHOTO}")
+    modern_choices = _modern_report(target, settings, prices, args.rounds)
+
+    report.section("Near-duplicates: perceptual hashes of near-copies and of different photos")
+    near_rates = _duplicates_report(settings)
 
     report.section(f"Peak memory, {LARGE_PHOTO}: a fresh process per step (RSS high-water mark)")
     peaks = _peak_memory(large, settings)
@@ -106,39 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report.section("Targets")
     thumbnail_peak = next(peak.step_mb for peak in peaks if peak.step == "thumbnail step")
-    smallest = settings.smallest_size
     targets = [
-        Target(
-            "thumbnail step, 12 MP JPEG / plain decode",
-            target.ratio(imaging.STEP, imaging.PLAIN),
-            2.0,
-            "x",
-        ),
-        Target(
-            "thumbnail step, 12 MP JPEG / pyvips route",
-            target.ratio(imaging.STEP, imaging.VIPS),
-            1.2,
-            "x",
-        ),
-        Target(
-            "thumbnail step, 24 MP JPEG / plain decode",
-            large.ratio(imaging.STEP, imaging.PLAIN),
-            1.4,
-            "x",
-        ),
-        Target(
-            f"single {smallest} px thumbnail, 12 MP JPEG / 1/8-scale decode",
-            target.ratio(imaging.SINGLE, imaging.EIGHTH),
-            1.15,
-            "x",
-        ),
-        Target(
-            f"metadata step from the {smallest} px derivative, 12 MP JPEG",
-            target.timings[imaging.METADATA].median_ms,
-            10.0,
-            "ms",
-            strict=True,
-        ),
+        *_imaging_targets(results, near_rates, settings.smallest_size),
+        *modern_choices,
         Target("thumbnail step peak memory, 24 MP JPEG", thumbnail_peak, 160.0, "MB", strict=True),
         Target("local stack overhead over the three Lambda steps", overhead, 30.0, "%"),
         *(
@@ -165,6 +159,102 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if failed else 0
 
 
+def _imaging_results(
+    photos: Sequence[inputs.BenchPhoto],
+    settings: WorkflowSettings,
+    pyvips: ModuleType | None,
+    jpeg_rounds: int,
+) -> dict[str, imaging.PhotoResult]:
+    results = {}
+    for photo in photos:
+        is_jpeg = photo.fmt == "JPEG"
+        rounds = jpeg_rounds if is_jpeg else max(3, jpeg_rounds // 2)
+        result = imaging.measure_photo(photo, settings.imaging, pyvips, rounds, full=is_jpeg)
+        results[photo.label] = result
+        write(_imaging_table(result, rounds))
+    return results
+
+
+def _imaging_targets(
+    results: dict[str, imaging.PhotoResult],
+    near_rates: duplicates.DistanceRates,
+    smallest: int,
+) -> list[Target]:
+    """The imaging core's targets: speed, quality and the duplicate threshold's errors."""
+    target, large = results[TARGET_PHOTO], results[LARGE_PHOTO]
+    return [
+        Target(
+            "thumbnail step, 12 MP JPEG / plain decode",
+            target.ratio(imaging.STEP, imaging.PLAIN),
+            1.3,
+            "x",
+        ),
+        Target(
+            "thumbnail step, 12 MP JPEG / pyvips route",
+            target.ratio(imaging.STEP, imaging.VIPS),
+            1.2,
+            "x",
+        ),
+        *(
+            Target(
+                f"thumbnail step, {label} / pyvips route",
+                results[label].ratio(imaging.STEP, imaging.VIPS),
+                1.1,
+                "x",
+            )
+            for label in ("12 MP PNG", "12 MP WebP")
+        ),
+        Target(
+            "filter step, 12 MP JPEG / plain decode",
+            target.ratio(imaging.FILTERS, imaging.PLAIN),
+            1.2,
+            "x",
+        ),
+        Target("all three steps, 12 MP JPEG / plain decode", target.steps_ratio(), 2.5, "x"),
+        *(
+            Target(
+                f"lowest derivative PSNR, {label}",
+                result.lowest_psnr,
+                PSNR_FLOOR_DB,
+                "dB",
+                floor=True,
+            )
+            for label, result in results.items()
+        ),
+        Target(
+            "thumbnail step, 24 MP JPEG / plain decode",
+            large.ratio(imaging.STEP, imaging.PLAIN),
+            1.4,
+            "x",
+        ),
+        Target(
+            f"single {smallest} px thumbnail, 12 MP JPEG / 1/8-scale decode",
+            target.ratio(imaging.SINGLE, imaging.EIGHTH),
+            1.15,
+            "x",
+        ),
+        Target(
+            f"metadata step from the {smallest} px derivative, 12 MP JPEG",
+            target.timings[imaging.METADATA].median_ms,
+            10.0,
+            "ms",
+            strict=True,
+        ),
+        Target(
+            f"different photos within the duplicate threshold ({NEAR_DUPLICATE_DISTANCE} bits)",
+            near_rates.false_positive_rate * 100,
+            0.0,
+            "%",
+        ),
+        Target(
+            f"near-copies beyond the duplicate threshold ({NEAR_DUPLICATE_DISTANCE} bits)",
+            near_rates.miss_rate * 100,
+            25.0,
+            "%",
+        ),
+    ]
+
+
 def _configuration(settings: WorkflowSettings) -> str:
     config = settings.imaging
     return pairs(
@@ -172,6 +262,15 @@ def _configuration(settings: WorkflowSettings) -> str:
             ("thumbnail sizes", ", ".join(map(str, config.thumbnail_sizes))),
             ("filters", f"{', '.join(config.filters)}, at {config.filter_max_edge} px"),
             ("JPEG quality", str(config.jpeg_quality)),
+            ("square thumbnail", f"{config.square_thumbnail_size} px (0: none)"),
+            (
+                "modern formats",
+                ", ".join(
+                    f"{encoder.name} quality {encoder.quality} effort {encoder.effort}"
+                    for encoder in config.modern
+                )
+                or "none",
+            ),
             ("limits", f"{config.max_pixels:,} pixels, {config.max_photo_bytes:,} bytes"),
             ("function memory", ", ".join(f"{k} {v} MB" for k, v in settings.memory_mb.items())),
             ("workflow type", settings.workflow_type),
@@ -220,8 +319,123 @@ def _imaging_table(result: imaging.PhotoResult, rounds: int) -> str:
         ratio = result.ratio(case, baseline)
         if ratio is not None:
             lines.append(f"{case} / {baseline}: {ratio:.2f}x")
+    steps = result.steps_ratio()
+    if steps is not None:
+        lines.append(f"all three steps of one photo / {imaging.PLAIN}: {steps:.2f}x")
     lines += [f"note: {note}" for note in result.notes]
+    fidelity = [
+        [entry.derivative, f"{entry.size[0]}x{entry.size[1]}", f"{entry.psnr_db:.1f}"]
+        for entry in result.fidelity
+    ]
+    lines += [
+        "PSNR of each derivative against a LANCZOS resize of the full decode (filters: their"
+        " textbook definition on that resize):",
+        table(["derivative", "size", "PSNR dB"], fidelity),
+    ]
     return "\n".join(lines)
+
+
+def _modern_report(
+    target: imaging.PhotoResult, settings: WorkflowSettings, prices: cost.Prices, rounds: int
+) -> list[Target]:
+    """Print each modern format's effort sweep; the targets hold the template's choice to it."""
+    config = settings.imaging
+    memory_mb = settings.memory_mb[THUMBNAIL_FUNCTION]
+    images = [
+        image
+        for _, image in thumbnail_images(target.photo.data, config.thumbnail_sizes, config.limits)
+    ]
+    vcpu = 1 / cost.cpu_share_factor(memory_mb, prices)
+    targets = []
+    for encoder in config.modern:
+        candidates = modern.sweep(images, encoder, max(2, rounds // 3))
+        chosen = modern.choose(candidates, prices, memory_mb)
+        smallest = min(candidate.total_bytes for candidate in candidates)
+        rows = [
+            [
+                str(candidate.encoder.effort),
+                ms(candidate.ms),
+                f"{candidate.total_bytes / 1e3:.1f}",
+                f"{candidate.total_bytes / smallest:.2f}x",
+                f"{candidate.largest_psnr_db:.1f}",
+                usd(1000 * modern.cost_per_photo(candidate, prices, memory_mb)),
+                ("configured " if candidate.encoder == encoder else "")
+                + ("cheapest" if candidate is chosen else ""),
+            ]
+            for candidate in candidates
+        ]
+        effort = "method" if encoder.name == "webp" else "speed"
+        write(
+            f"\n{encoder.name} at quality {encoder.quality}, every size"
+            f" ({', '.join(map(str, config.thumbnail_sizes))})"
+        )
+        write(table([effort, "ms", "KB", "x smallest", "PSNR dB", "$/1,000", ""], rows))
+        configured = next(c for c in candidates if c.encoder == encoder)
+        targets.append(
+            Target(
+                f"{encoder.name} {effort} {encoder.effort}: cost / cheapest effort measured",
+                modern.cost_per_photo(configured, prices, memory_mb)
+                / modern.cost_per_photo(chosen, prices, memory_mb),
+                modern.COST_SLACK,
+                "x",
+            )
+        )
+    write(
+        report.notes(
+            [
+                f"$/1,000 photos: the encodes' CPU time as Lambda bills it at {memory_mb} MB"
+                f" (a {memory_mb} MB function has {vcpu:.2f} of a vCPU), plus every file sent"
+                f" {modern.DOWNLOADS_PER_FILE} times (S3 transfer out; the download count is an"
+                " assumption). PSNR: the largest size against its pixels before encoding.",
+            ]
+        )
+    )
+    return targets
+
+
+def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
+    """Print the distances and the rates per threshold; returns the rates at the code's."""
+    result = duplicates.measure(DUPLICATE_PHOTOS, settings.imaging)
+    rows = [
+        [name, str(min(values)), f"{sorted(values)[len(values) // 2]}", str(max(values))]
+        for name, values in result.near.items()
+    ]
+    rows.append(
+        [
+            "different photos",
+            str(min(result.different)),
+            str(sorted(result.different)[len(result.different) // 2]),
+            str(max(result.different)),
+        ]
+    )
+    write(
+        f"{result.photos} generated photos of {duplicates.PHOTO_SIZE[0]}x"
+        f"{duplicates.PHOTO_SIZE[1]}, each hashed through the thumbnail route with its"
+        f" near-copies; {len(result.different):,} pairs of different photos (originals, and"
+        " near-copies against other originals). Hamming distances in bits, of 64:"
+    )
+    write(table(["pair", "min", "median", "max"], rows))
+    rates = result.rates(DUPLICATE_DISTANCES)
+    rows = [
+        [
+            str(rate.distance),
+            f"{rate.false_positive_rate * 100:.2f}%",
+            f"{rate.miss_rate * 100:.1f}%",
+            "<- in the code" if rate.distance == NEAR_DUPLICATE_DISTANCE else "",
+        ]
+        for rate in rates
+    ]
+    write(
+        "\nTaken for duplicates within each distance: different photos (false positives)"
+        " and near-copies left out (misses)"
+    )
+    write(table(["distance", "false positives", "misses", ""], rows))
+    write(
+        f"Chosen by this run (no false positives, fewest misses):"
+        f" {duplicates.choose_threshold(rates)} bits; in the code: {NEAR_DUPLICATE_DISTANCE}."
+    )
+    near = [d for values in result.near.values() for d in values]
+    return duplicates.error_rates(near, result.different, NEAR_DUPLICATE_DISTANCE)
 
 
 def _peak_memory(large: imaging.PhotoResult, settings: WorkflowSettings) -> list[memory.PeakMemory]:
@@ -249,7 +463,7 @@ def _imaging_alone(photo: bytes, settings: WorkflowSettings) -> dict[str, float]
     smallest = routes.thumbnail_step(photo, config)[-1]
     cases: dict[str, Callable[[], object]] = {
         imaging.METADATA: partial(routes.metadata_step, photo, smallest, config),
-        imaging.STEP: partial(routes.thumbnail_step, photo, config),
+        imaging.STEP_ALL: partial(routes.thumbnail_step_every_format, photo, config),
         imaging.FILTERS: partial(routes.filter_step, photo, config),
     }
     timings = time_interleaved(cases, 5)

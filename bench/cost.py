@@ -27,6 +27,7 @@ REQUIRED_PRICES = (
     "s3_put_request",
     "s3_get_request",
     "s3_gb_month",
+    "s3_transfer_out_gb",
     "sqs_request",
     "sns_publish",
     "dynamodb_write_unit",

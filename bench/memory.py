@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import routes
-from photoflow.config import ImagingConfig
+from photoflow.config import ThumbnailConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 IDLE = "idle"
-STEPS: dict[str, Callable[[bytes, bytes, ImagingConfig], object]] = {
+STEPS: dict[str, Callable[[bytes, bytes, ThumbnailConfig], object]] = {
     "plain decode": lambda data, _, config: routes.plain_decode(data),
-    "thumbnail step": lambda data, _, config: routes.thumbnail_step(data, config),
+    # As deployed: the JPEG sizes, the square and every modern format.
+    "thumbnail step": lambda data, _, config: routes.thumbnail_step_every_format(data, config),
     "filter step": lambda data, _, config: routes.filter_step(data, config),
     "metadata step": routes.metadata_step,
 }
@@ -56,7 +57,7 @@ def peak_rss_mb() -> float:
 
 
 def measure_steps(
-    photo: Path, derivative: Path, config: ImagingConfig, repeats: int = 3
+    photo: Path, derivative: Path, config: ThumbnailConfig, repeats: int = 3
 ) -> list[PeakMemory]:
     """Each step's peak over ``repeats`` fresh processes, against the idle baseline's median."""
     settings = config.model_dump_json(by_alias=True)
@@ -83,7 +84,7 @@ def measure_steps(
 
 def main(arguments: Sequence[str]) -> int:
     mode, photo, derivative, settings = arguments
-    config = ImagingConfig.model_validate_json(settings)
+    config = ThumbnailConfig.model_validate_json(settings)
     if mode != IDLE:
         STEPS[mode](Path(photo).read_bytes(), Path(derivative).read_bytes(), config)
     sys.stdout.write(json.dumps({"peak_mb": peak_rss_mb()}) + "\n")

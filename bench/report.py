@@ -48,23 +48,30 @@ def write(text: str = "") -> None:
 
 @dataclass(frozen=True)
 class Target:
-    """A measured figure against its limit: ``measured <= limit`` (or ``<``, if ``strict``)."""
+    """A measured figure against its limit: ``measured <= limit`` (or ``<``, if ``strict``).
+
+    With ``floor``, the limit is a minimum instead: ``measured >= limit`` (a quality).
+    """
 
     name: str
     measured: float | None  # None: could not be measured here (SKIP)
     limit: float
-    unit: str  # "x" for ratios, "ms", "MB", "%"
+    unit: str  # "x" for ratios, "ms", "MB", "%", "dB"
     strict: bool = False
+    floor: bool = False
 
     @property
     def verdict(self) -> str:
         if self.measured is None:
             return SKIP
-        within = self.measured < self.limit if self.strict else self.measured <= self.limit
+        if self.floor:
+            within = self.measured > self.limit if self.strict else self.measured >= self.limit
+        else:
+            within = self.measured < self.limit if self.strict else self.measured <= self.limit
         return PASS if within else FAIL
 
     def row(self) -> list[str]:
-        comparison = "<" if self.strict else "<="
+        comparison = (">" if self.floor else "<") + ("" if self.strict else "=")
         measured = "n/a" if self.measured is None else _amount(self.measured, self.unit)
         return [self.name, measured, f"{comparison} {_amount(self.limit, self.unit)}", self.verdict]
 

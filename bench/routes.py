@@ -15,10 +15,12 @@ from types import ModuleType
 
 from PIL import Image, ImageOps
 
-from photoflow.config import ImagingConfig
+from photoflow.config import ImagingConfig, ThumbnailConfig
 from photoflow.imaging import (
+    ModernFormat,
     apply_filters,
     fitted_size,
+    make_thumbnail_set,
     make_thumbnails,
     read_metadata,
     summarize_rendition,
@@ -53,12 +55,37 @@ def eighth_scale_decode(data: bytes) -> Image.Image:
     return image
 
 
-def thumbnail_step(data: bytes, config: ImagingConfig) -> list[bytes]:
-    renditions = make_thumbnails(
-        data, config.thumbnail_sizes, config.limits, quality=config.jpeg_quality
+def thumbnail_step(data: bytes, config: ThumbnailConfig) -> list[bytes]:
+    """The step without its modern formats: the JPEG sizes (returned), the square, the summary."""
+    made = make_thumbnail_set(
+        data,
+        config.thumbnail_sizes,
+        config.limits,
+        quality=config.jpeg_quality,
+        square=config.square_thumbnail_size or None,
     )
-    summarize_rendition(renditions[-1].data)
-    return [rendition.data for rendition in renditions]
+    summarize_rendition(made.thumbnails[-1].data)
+    return [rendition.data for rendition in made.thumbnails]
+
+
+def thumbnail_step_every_format(data: bytes, config: ThumbnailConfig) -> list[bytes]:
+    """The step as deployed: every file it writes (JPEG sizes, square, modern formats)."""
+    made = make_thumbnail_set(
+        data,
+        config.thumbnail_sizes,
+        config.limits,
+        quality=config.jpeg_quality,
+        square=config.square_thumbnail_size or None,
+        modern=config.modern,
+    )
+    summarize_rendition(made.thumbnails[-1].data)
+    square = [made.square.data] if made.square else []
+    return [r.data for r in made.thumbnails] + square + [r.data for r in made.modern]
+
+
+def modern_encodes(images: list[Image.Image], encoder: ModernFormat) -> list[bytes]:
+    """One modern format's share of the step: encoding every size's pixels."""
+    return [encoder.encode(image, "bench").data for image in images]
 
 
 def single_thumbnail(data: bytes, config: ImagingConfig) -> bytes:

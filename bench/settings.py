@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from photoflow.config import ImagingConfig
+from photoflow.config import ThumbnailConfig
 from photoflow.imaging import Limits
 from photoflow_local.shape import Stage, load_shape
 from photoflow_local.template import load_sam
@@ -15,13 +15,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 TABLE_TYPE = "AWS::DynamoDB::Table"
+THUMBNAIL_FUNCTION = "ThumbnailFunction"
 
 
 @dataclass(frozen=True)
 class WorkflowSettings:
     """What the thumbnail, filter and metadata steps are configured to do, and with what memory."""
 
-    imaging: ImagingConfig
+    imaging: ThumbnailConfig  # the imaging settings, with the thumbnail step's own
     memory_mb: dict[str, int]  # function logical id -> MemorySize
     step_functions: tuple[str, ...]  # logical ids of the functions the state machine invokes
     stages: tuple[Stage, ...]  # those functions along the workflow, Parallel branches side by side
@@ -48,6 +49,9 @@ def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
     }
     function_globals = sam.get("Globals", {}).get("Function", {})
     variables = function_globals.get("Environment", {}).get("Variables", {})
+    # The thumbnail step's own variables (its square and modern formats) on top.
+    thumbnail = sam.get("Resources", {}).get(THUMBNAIL_FUNCTION, {}).get("Properties", {})
+    variables = {**variables, **thumbnail.get("Environment", {}).get("Variables", {})}
     environment = {name: str(_resolve(value, defaults)) for name, value in variables.items()}
     default_memory = int(function_globals.get("MemorySize", 128))
     memory = {
@@ -56,7 +60,7 @@ def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
         if resource.get("Type") == FUNCTION_TYPE
     }
     return WorkflowSettings(
-        imaging=ImagingConfig.model_validate(environment),
+        imaging=ThumbnailConfig.model_validate(environment),
         memory_mb=memory,
         step_functions=shape.step_functions,
         stages=shape.stages,

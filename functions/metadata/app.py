@@ -7,11 +7,11 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow import steps
-from photoflow.config import ImagingConfig, load
+from photoflow.config import MetadataConfig, load
 from photoflow.models import StepInput
 from photoflow.observability import logger, logs_failure, metrics, timed_step, tracer
 
-CONFIG = load(ImagingConfig)
+CONFIG = load(MetadataConfig)
 
 
 @logger.inject_lambda_context(correlation_id_path="photo.id")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from photoflow.errors import ConfigError
-from photoflow.imaging import Limits
+from photoflow.imaging import MODERN_FORMATS, Limits, ModernFormat
 from photoflow.imaging.filters import validate_filter_names
 
 
@@ -52,6 +52,46 @@ class ImagingConfig(_EnvModel):
     @property
     def limits(self) -> Limits:
         return Limits(max_bytes=self.max_photo_bytes, max_pixels=self.max_pixels)
+
+
+class ThumbnailConfig(ImagingConfig):
+    """The thumbnail step's settings: the imaging ones, and the optional square smart crop."""
+
+    # The side of a square thumbnail cut around the most interesting region; 0: none.
+    square_thumbnail_size: int = Field(alias="SQUARE_THUMBNAIL_SIZE", ge=0, le=4096)
+    # Each thumbnail size is also encoded in these formats ("webp", "avif"; none: empty).
+    modern_formats: CsvStrs = Field(alias="MODERN_FORMATS")
+    webp_quality: int = Field(alias="WEBP_QUALITY", ge=1, le=100)
+    webp_method: int = Field(alias="WEBP_METHOD", ge=0, le=6)
+    avif_quality: int = Field(alias="AVIF_QUALITY", ge=1, le=100)
+    avif_speed: int = Field(alias="AVIF_SPEED", ge=0, le=10)
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        unknown = sorted(set(self.modern_formats) - set(MODERN_FORMATS))
+        if unknown:
+            raise ValueError(
+                f"MODERN_FORMATS may name {', '.join(MODERN_FORMATS)}, got {', '.join(unknown)}"
+            )
+        if len(set(self.modern_formats)) != len(self.modern_formats):
+            raise ValueError(f"MODERN_FORMATS names a format twice: {self.modern_formats}")
+
+    @property
+    def modern(self) -> tuple[ModernFormat, ...]:
+        """The modern formats' encoders, in the order configured."""
+        settings = {
+            "webp": (self.webp_quality, self.webp_method),
+            "avif": (self.avif_quality, self.avif_speed),
+        }
+        return tuple(ModernFormat(name, *settings[name]) for name in self.modern_formats)
+
+
+class MetadataConfig(ImagingConfig):
+    """The metadata step's settings: the imaging ones, and whether the location is kept."""
+
+    # Off unless the deployment opts in: where a photo was taken is personal data, and the
+    # metadata output is what the record and the notification repeat.
+    keep_location: bool = Field(alias="KEEP_LOCATION")
 
 
 class ApiConfig(_EnvModel):

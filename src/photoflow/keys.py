@@ -71,8 +71,8 @@ def photo_id_for_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def derivative_key(photo_id: str, kind: str, name: str) -> str:
-    return f"{DERIVATIVES_PREFIX}{photo_id}/{kind}/{name}.jpg"
+def derivative_key(photo_id: str, kind: str, name: str, extension: str = "jpg") -> str:
+    return f"{DERIVATIVES_PREFIX}{photo_id}/{kind}/{name}.{extension}"
 
 
 def execution_name(bucket: str, key: str, version: str) -> str:

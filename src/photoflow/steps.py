@@ -11,14 +11,26 @@ from __future__ import annotations
 from typing import Any
 
 from photoflow import storage
-from photoflow.config import ImagingConfig
-from photoflow.imaging import apply_filters, make_thumbnails, read_metadata, summarize_rendition
+from photoflow.config import ImagingConfig, MetadataConfig, ThumbnailConfig
+from photoflow.imaging import (
+    apply_filters,
+    make_thumbnail_set,
+    read_metadata,
+    summarize_rendition,
+)
 from photoflow.models import PhotoRef
 
+_FORMATS = {"image/jpeg": "jpeg", "image/webp": "webp", "image/avif": "avif"}
 
-def describe(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
+
+def describe(photo: PhotoRef, config: MetadataConfig) -> dict[str, Any]:
     """Validate the original from its header and read its EXIF; no pixel decode."""
     data = storage.read_original(photo, config.max_photo_bytes)
+    return describe_bytes(data, config)
+
+
+def describe_bytes(data: bytes, config: MetadataConfig) -> dict[str, Any]:
+    """``describe`` of a photo's bytes; the GPS position only if the deployment keeps it."""
     meta = read_metadata(data, config.limits)
     return {
         "metadata": {
@@ -40,27 +52,48 @@ def describe(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
                     "longitude": meta.gps.longitude,
                     "altitude": meta.gps.altitude,
                 }
-                if meta.gps
+                if meta.gps and config.keep_location
                 else None
             ),
         }
     }
 
 
-def thumbnails(photo: PhotoRef, config: ImagingConfig) -> dict[str, Any]:
-    """Every configured size from one decode, and a pixel summary of the smallest."""
+def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
+    """Every configured size from one decode, and a pixel summary of the smallest.
+
+    ``thumbnails`` are the JPEG sizes; ``square`` the smart-cropped square (None unless
+    configured); ``renditions`` every file written, each with its format, size and bytes
+    (the JPEG sizes, the square, each size in each modern format), for srcset and
+    <picture> sources.
+    """
     data = storage.read_original(photo, config.max_photo_bytes)
-    renditions = make_thumbnails(
-        data, config.thumbnail_sizes, config.limits, quality=config.jpeg_quality
+    made = make_thumbnail_set(
+        data,
+        config.thumbnail_sizes,
+        config.limits,
+        quality=config.jpeg_quality,
+        square=config.square_thumbnail_size or None,
+        modern=config.modern,
     )
-    refs = [storage.write_rendition(photo, "thumbnails", r) for r in renditions]
-    pixels = summarize_rendition(renditions[-1].data)
+    refs = [storage.write_rendition(photo, "thumbnails", r) for r in made.thumbnails]
+    square = (
+        None if made.square is None else storage.write_rendition(photo, "thumbnails", made.square)
+    )
+    modern = [storage.write_rendition(photo, "thumbnails", r) for r in made.modern]
+    pixels = summarize_rendition(made.thumbnails[-1].data)
     return {
         "thumbnails": [ref.dump() for ref in refs],
+        "square": None if square is None else square.dump(),
+        "renditions": [
+            {**ref.dump(), "format": _FORMATS[ref.content_type]}
+            for ref in [*refs, *([square] if square else []), *modern]
+        ],
         "pixels": {
             "dominantColours": pixels.dominant_colours,
             "palette": [{"colour": c.colour, "share": c.share} for c in pixels.palette],
             "phash": pixels.phash,
+            "blurhash": pixels.blurhash,
         },
     }
 

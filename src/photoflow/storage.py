@@ -58,8 +58,13 @@ def read_original(photo: PhotoRef, max_bytes: int) -> bytes:
     return body
 
 
+# A derivative's file name ends as its format's usual extension, so that a browser or a
+# person saving it recognises it (S3 serves its Content-Type either way).
+_EXTENSIONS = {"image/jpeg": "jpg", "image/webp": "webp", "image/avif": "avif"}
+
+
 def write_rendition(photo: PhotoRef, kind: str, rendition: Rendition) -> RenditionRef:
-    key = derivative_key(photo.id, kind, rendition.name)
+    key = derivative_key(photo.id, kind, rendition.name, _EXTENSIONS[rendition.content_type])
     try:
         clients.s3().put_object(
             Bucket=photo.bucket,

@@ -63,7 +63,7 @@ def test_uploads_reach_a_terminal_state_and_their_subscribers(
             assert image.format == "JPEG"
             assert image.size == (smallest["width"], smallest["height"])
         assert len(photo["metadata"]["dominantColours"]) >= 1
-    assert finished["beach.jpg"]["metadata"]["gps"]["longitude"] < 0
+    assert finished["beach.jpg"]["metadata"]["gps"] is None  # KeepLocation defaults to false
     # and the corrupt one failed with a named error and a readable message
     broken = finished["broken.jpg"]
     assert broken["status"] == "FAILED"

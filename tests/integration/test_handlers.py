@@ -42,7 +42,7 @@ def test_metadata_step_returns_the_fields_the_asl_selects(
     assert not errored, result
     metadata = result["metadata"]
     assert (metadata["width"], metadata["height"], metadata["format"]) == (1200, 800, "JPEG")
-    assert metadata["gps"]["longitude"] < 0
+    assert metadata["gps"] is None  # the photo has a position; KeepLocation defaults to false
     assert set(metadata) >= {"contentType", "orientation", "frames", "camera", "takenAt"}
 
 
@@ -61,6 +61,33 @@ def test_thumbnail_step_writes_every_size(
         assert head["ContentLength"] == thumbnail["bytes"]
         assert head["ContentType"] == "image/jpeg"
     assert len(result["pixels"]["phash"]) == 16
+    assert len(result["pixels"]["blurhash"]) == 28
+
+
+def test_thumbnail_step_lists_every_rendition_it_wrote(
+    local_stack: LocalStack, aws: Any, uploaded: dict[str, Any]
+) -> None:
+    # Given the stack's defaults: the JPEG sizes, a square, each size in WebP and AVIF
+    result, errored = invoke(local_stack, "ThumbnailFunction", uploaded)
+    assert not errored, result
+    parameters = local_stack.stack.parameters
+    sizes = parameters["ThumbnailSizes"].split(",")
+    formats = ["jpeg", *parameters["ModernFormats"].split(",")]
+    square = int(parameters["SquareThumbnailSize"])
+
+    renditions = result["renditions"]
+
+    assert sorted((r["format"], r["name"]) for r in renditions) == sorted(
+        [(fmt, size) for fmt in formats for size in sizes] + [("jpeg", "square")]
+    )
+    assert (result["square"]["width"], result["square"]["height"]) == (square, square)
+    bucket = local_stack.output("PhotosBucketName")
+    extensions = {"jpeg": ".jpg", "webp": ".webp", "avif": ".avif"}
+    for rendition in renditions:
+        head = aws.s3.head_object(Bucket=bucket, Key=rendition["key"])
+        assert head["ContentLength"] == rendition["bytes"]
+        assert head["ContentType"] == f"image/{rendition['format']}"
+        assert rendition["key"].endswith(extensions[rendition["format"]])
 
 
 def test_filter_step_writes_every_filter(local_stack: LocalStack, uploaded: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import cost
+from bench.duplicates import choose_threshold, error_rates
 from bench.localstack import StackResult, subscriber_queues
 from bench.report import FAIL, PASS, SKIP, Target, pairs, table
 from bench.settings import TEMPLATE, _resolve, load_settings
@@ -280,6 +281,38 @@ def test_target_verdicts_at_the_limit(measured: float | None, strict: bool, verd
 
     assert target.verdict == verdict
     assert target.row()[-1] == verdict
+
+
+@pytest.mark.parametrize(
+    ("measured", "strict", "verdict"),
+    [(32.0, False, PASS), (32.0, True, FAIL), (31.99, False, FAIL), (40.0, True, PASS)],
+)
+def test_a_floor_target_passes_at_or_above_its_limit(
+    measured: float, strict: bool, verdict: str
+) -> None:
+    target = Target("lowest PSNR", measured, 32.0, "dB", strict=strict, floor=True)
+
+    assert target.verdict == verdict
+    limit = (">" if strict else ">=") + " 32.0 dB"
+    assert target.row()[1:] == [f"{measured:.1f} dB", limit, verdict]
+
+
+def test_duplicate_error_rates_count_each_side_of_the_distance() -> None:
+    near = [0, 2, 8, 12]  # two within 4 bits, two beyond
+    different = [4, 20, 24, 30, 30]  # one within 4 bits
+
+    rates = error_rates(near, different, 4)
+
+    assert (rates.distance, rates.false_positive_rate, rates.miss_rate) == (4, 0.2, 0.5)
+
+
+def test_the_threshold_is_the_largest_distance_without_false_positives() -> None:
+    near, different = [0, 2, 8, 12], [10, 20, 24]
+    rates = [error_rates(near, different, distance) for distance in (0, 4, 8, 10, 12)]
+
+    assert choose_threshold(rates) == 8
+    with pytest.raises(ValueError, match="collide at every distance"):
+        choose_threshold([error_rates(near, [0], 0)])
 
 
 def test_tables_align_text_left_and_figures_right() -> None:

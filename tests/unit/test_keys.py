@@ -119,6 +119,10 @@ def test_derivative_keys_sit_in_the_photos_own_folder() -> None:
     assert derivative_key(PHOTO_ID, "filters", "sepia") == (
         "derivatives/0123456789abcdef0123456789abcdef/filters/sepia.jpg"
     )
+    # Modern formats end as their format does
+    assert derivative_key(PHOTO_ID, "thumbnails", "256", "avif") == (
+        "derivatives/0123456789abcdef0123456789abcdef/thumbnails/256.avif"
+    )
 
 
 def test_execution_names_name_the_photo_and_the_object_version() -> None:

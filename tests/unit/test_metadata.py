@@ -14,6 +14,7 @@ from PIL import ExifTags, Image, ImageCms, ImageDraw
 from PIL.TiffImagePlugin import IFDRational
 
 from photoflow.imaging import (
+    NEAR_DUPLICATE_DISTANCE,
     CorruptImage,
     GpsPosition,
     PhotoMetadata,
@@ -21,6 +22,7 @@ from photoflow.imaging import (
     TooManyPixels,
     UnsupportedFormat,
     hamming_distance,
+    is_near_duplicate,
     make_thumbnails,
     read_metadata,
     summarize_pixels,
@@ -767,7 +769,9 @@ def test_summaries_of_known_scenes(seed: int, phash: str, palette: list[tuple[st
     assert summary.to_dict() == {
         "palette": [{"colour": colour, "share": share} for colour, share in palette],
         "phash": phash,
+        "blurhash": summary.blurhash,  # checked against the reference in test_placeholder
     }
+    assert (summary.blurhash[0], len(summary.blurhash)) == ("L", 28)
 
 
 def test_a_colour_covering_exactly_one_percent_is_dominant() -> None:
@@ -889,3 +893,17 @@ def test_metadata_and_summaries_cannot_be_changed_once_made() -> None:
     for frozen, field in ((metadata, "width"), (metadata.gps, "latitude"), (summary, "phash")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(frozen, field, None)
+
+
+@pytest.mark.parametrize(
+    ("other", "duplicate"),
+    [
+        ("f9f07545054cd475", True),  # the same hash
+        ("f9f07545054cd47a", True),  # 4 bits apart (5 = 0101, a = 1010)
+        ("f9f07545054cd78a", True),  # the low 10 bits flipped: the threshold
+        ("f9f07545054cdb8a", False),  # the low 12 bits flipped
+    ],
+)
+def test_near_duplicates_are_within_ten_bits(other: str, duplicate: bool) -> None:
+    assert NEAR_DUPLICATE_DISTANCE == 10
+    assert is_near_duplicate("f9f07545054cd475", other) is duplicate

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
-from tests.photos import encode, render_scene
+from tests.photos import decode, encode, render_scene
 
 
 def test_a_rendition_is_a_plain_baseline_jpeg_of_the_pixels() -> None:
@@ -37,11 +37,13 @@ def test_a_source_photos_comment_is_not_carried_over() -> None:
     assert rendition.data == encode(render_scene(64, 48), "JPEG", quality=85)
 
 
-def test_only_rgb_pixels_are_encoded() -> None:
+def test_only_rgb_or_grey_pixels_are_encoded() -> None:
     with pytest.raises(ValueError) as refused:
-        encode_jpeg(Image.new("L", (8, 8)), "8", quality=85)
+        encode_jpeg(Image.new("RGBA", (8, 8)), "8", quality=85)
 
-    assert str(refused.value) == "renditions are encoded from RGB images, got mode L"
+    assert str(refused.value) == "renditions are encoded from RGB or L images, got mode RGBA"
+    grey = encode_jpeg(Image.new("L", (8, 8), 128), "8", quality=85)
+    assert decode(grey.data).mode == "L"
 
 
 @pytest.mark.parametrize("quality", [1, 95])

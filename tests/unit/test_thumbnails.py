@@ -377,11 +377,11 @@ def scene() -> Image.Image:
     return render_scene(1200, 800, seed=12)
 
 
-def test_the_first_step_resamples_with_hamming_after_a_box_reduction(scene: Image.Image) -> None:
+def test_the_first_step_resamples_with_box_after_a_box_reduction(scene: Image.Image) -> None:
     # 1200x800 -> 190x127: shrinking by 6.3, past the reducing gap of 3
     [thumbnail] = make_thumbnails(encode(scene, "PNG"), [190], GENEROUS)
 
-    expected = scene.resize((190, 127), Image.Resampling.HAMMING, reducing_gap=3.0)
+    expected = scene.resize((190, 127), Image.Resampling.BOX, reducing_gap=3.0)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
@@ -389,7 +389,7 @@ def test_later_steps_resample_the_previous_size_with_lanczos(scene: Image.Image)
     # 1200x800 -> 500x333 (first step), then 500x333 -> 190x127
     large, small = make_thumbnails(encode(scene, "PNG"), [190, 500], GENEROUS)
 
-    first = scene.resize((500, 333), Image.Resampling.HAMMING, reducing_gap=3.0)
+    first = scene.resize((500, 333), Image.Resampling.BOX, reducing_gap=3.0)
     assert decode(large.data).tobytes() == as_rendition(first)
     second = first.resize((190, 127), Image.Resampling.LANCZOS, reducing_gap=3.0)
     assert decode(small.data).tobytes() == as_rendition(second)
@@ -404,7 +404,7 @@ def test_a_jpeg_short_in_both_dimensions_is_enlarged_in_both() -> None:
     reduced = Image.open(io.BytesIO(data))
     reduced.draft("RGB", (1984, 1488))
     assert reduced.size == (2000, 1500)
-    expected = reduced.convert("RGB").resize((2048, 1536), Image.Resampling.BILINEAR)
+    expected = reduced.convert("RGB").resize((2048, 1536), Image.Resampling.NEAREST)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
@@ -418,14 +418,14 @@ def test_a_shrink_that_keeps_the_short_edge_is_resampled_not_enlarged(
 
     [thumbnail] = make_thumbnails(encode(scene, "PNG"), [120], GENEROUS)
 
-    expected = scene.resize(target, Image.Resampling.HAMMING, reducing_gap=3.0)
+    expected = scene.resize(target, Image.Resampling.BOX, reducing_gap=3.0)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 
 def test_decode_fitted_resamples_as_a_first_step(scene: Image.Image) -> None:
     fitted = decode_fitted(encode(scene, "PNG"), 190, GENEROUS)
 
-    expected = scene.resize((190, 127), Image.Resampling.HAMMING, reducing_gap=3.0)
+    expected = scene.resize((190, 127), Image.Resampling.BOX, reducing_gap=3.0)
     assert fitted.tobytes() == expected.tobytes()
 
 
@@ -446,7 +446,7 @@ def test_a_profile_is_applied_after_the_first_shrink() -> None:
 
     decoded = decode_for_size(data, 20, GENEROUS)
 
-    shrunk = grey.resize((20, 10), Image.Resampling.HAMMING, reducing_gap=3.0)
+    shrunk = grey.resize((20, 10), Image.Resampling.BOX, reducing_gap=3.0)
     expected = ImageCms.profileToProfile(
         shrunk,
         ImageCms.ImageCmsProfile(io.BytesIO(profile)),
@@ -464,6 +464,41 @@ def test_only_thumbnails_accept_a_decode_short_of_the_target() -> None:
     assert open_for_size(data, 2048, GENEROUS).size == (4000, 3000)
     assert decode_for_size(data, 2048, GENEROUS).size == (4000, 3000)
     assert decode_fitted(data, 2048, GENEROUS).size == (2048, 1536)
+
+
+def test_a_png_a_few_percent_over_an_integer_shrink_is_box_reduced_then_enlarged() -> None:
+    # 4000x3000 -> 2048x1536: halving gives 2000x1500, 48 px short (under a 32nd of 2048),
+    # so the box average by 2 is enlarged the rest of the way, as a JPEG's 1/2 scale is
+    scene = render_scene(4000, 3000, seed=16)
+
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [2048], GENEROUS)
+
+    expected = scene.reduce(2).resize((2048, 1536), Image.Resampling.NEAREST)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+def test_a_reduction_rounding_up_to_the_near_miss_bound_counts_as_one() -> None:
+    # 4001x3001 -> 2065x1549: halving gives 2001x1501 (reduce() rounds up), exactly the
+    # lowest a near miss may be (2065 - 2065 // 32, 1549 - 1549 // 32)
+    scene = render_scene(4001, 3001, seed=17)
+
+    [thumbnail] = make_thumbnails(encode(scene, "PNG"), [2065], GENEROUS)
+
+    expected = scene.reduce(2).resize((2065, 1549), Image.Resampling.NEAREST)
+    assert decode(thumbnail.data).tobytes() == as_rendition(expected)
+
+
+def test_filters_decode_a_jpeg_short_of_their_size_too() -> None:
+    # 4000x3000 for 1024 px: 1/4 scale, 1000x750, is within a 32nd of 1024x768
+    data = make_photo(4000, 3000, quality=70)
+
+    fitted = decode_fitted(data, 1024, GENEROUS, near_miss=True)
+
+    reduced = Image.open(io.BytesIO(data))
+    reduced.draft("RGB", (992, 744))
+    assert reduced.size == (1000, 750)
+    expected = reduced.convert("RGB").resize((1024, 768), Image.Resampling.NEAREST)
+    assert fitted.tobytes() == expected.tobytes()
 
 
 def test_an_exact_integer_shrink_is_a_box_average(scene: Image.Image) -> None:
@@ -507,14 +542,14 @@ def test_a_jpeg_is_decoded_up_to_a_32nd_short_of_the_target_and_enlarged(
     [thumbnail] = make_thumbnails(data, [size], GENEROUS)
 
     # Then the decoder was asked for the fitted size less a 32nd (rounded down), and
-    # what it decoded is enlarged the last few pixels with BILINEAR
+    # what it decoded is enlarged the last few pixels with NEAREST
     assert [(mode, tuple(map(type, wanted))) for mode, wanted in requests] == [("RGB", (int, int))]
     assert requests == [("RGB", asked)]
     monkeypatch.undo()
     reduced = Image.open(io.BytesIO(data))
     reduced.draft("RGB", asked)
     assert reduced.size == decoded
-    expected = reduced.convert("RGB").resize(fitted, Image.Resampling.BILINEAR)
+    expected = reduced.convert("RGB").resize(fitted, Image.Resampling.NEAREST)
     assert decode(thumbnail.data).tobytes() == as_rendition(expected)
 
 

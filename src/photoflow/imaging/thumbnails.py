@@ -10,12 +10,13 @@ original. Every output is upright, sRGB, baseline JPEG, with no metadata.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from typing import NamedTuple
 
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
+from photoflow.imaging.crop import interesting_square
 from photoflow.imaging.errors import UnsupportedFormat
 from photoflow.imaging.limits import Limits
 from photoflow.imaging.probe import (
@@ -25,25 +26,31 @@ from photoflow.imaging.probe import (
     orientation_of,
     upright_size,
 )
-from photoflow.imaging.rendition import Rendition, encode_jpeg, validate_quality
+from photoflow.imaging.rendition import ModernFormat, Rendition, encode_jpeg, validate_quality
 
 BACKGROUND = (255, 255, 255)
-# The first step shrinks the big decode, where the filter's cost dominates: HAMMING
-# (support 1) makes a 12 MP photo's thumbnails about 40% faster than LANCZOS (support 3),
-# with no visible difference at these sizes. Later steps work on small images.
-_FIRST_STEP = Image.Resampling.HAMMING
+# The first step shrinks the big decode, where the filter's cost dominates. BOX (an area
+# average, support 1/2) is the cheapest: a 24 MP photo's 1/2-scale decode (3000x2000)
+# to 2048 px takes 57 ms with it, 83 ms with HAMMING or BILINEAR (support 1), about
+# twice that with LANCZOS; encoded at quality 85, 39.9 dB against a LANCZOS resize of
+# the full decode, against HAMMING's 40.4 dB. Later steps work on small images.
+_FIRST_STEP = Image.Resampling.BOX
 _LATER_STEPS = Image.Resampling.LANCZOS
 # Above this shrink factor, resize() first box-reduces by an integer factor: much faster,
 # and Pillow documents the result as indistinguishable from a direct resample at 3.0.
 _REDUCING_GAP = 3.0
 # A camera's 4000-4080 px long edge halves to 2000-2040 px, just short of a 2048 px
-# thumbnail (and quarters to just short of 1024). Decoding at that DCT scale and enlarging
-# the last few percent takes half the time of a full decode and a 12 MP -> 3 MP resample,
-# and the JPEG that comes out is as close to a LANCZOS resize of the full photo (40 dB PSNR
-# at 2048 px, quality 85) as the full-decode route's. So thumbnails accept a decode short
-# of the target by up to 1/_UNDERSHOOT of each side; BILINEAR does the enlarging.
+# thumbnail (and quarters to just short of 1024). Decoding at that DCT scale (or, for
+# formats without one, box-reducing by that integer factor) and enlarging the last few
+# percent takes half the time of a full decode and a 12 MP -> 3 MP resample. So
+# thumbnails and filters accept a decode short of the target by up to 1/_UNDERSHOOT of
+# each side. NEAREST does the enlarging: it repeats at most one row and column in 32.
+# Measured on the bench's 12 MP JPEG at 2048 px: NEAREST 5 ms, BILINEAR 56 ms (as long
+# as the decode), BOX 42 ms; against a LANCZOS resize of the full decode, 41.5 dB
+# against 46.2 dB before encoding, and the same within 0.5 dB once encoded at quality 85
+# (the bench prints each derivative's PSNR and holds it to a floor).
 _UNDERSHOOT = 32
-_ENLARGE = Image.Resampling.BILINEAR
+_ENLARGE = Image.Resampling.NEAREST
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
@@ -69,6 +76,17 @@ def fitted_size(size: tuple[int, int], max_edge: int) -> tuple[int, int]:
     return scaled(width), scaled(height)
 
 
+@dataclass(frozen=True)
+class ThumbnailSet:
+    """What the thumbnail step makes from one decode."""
+
+    thumbnails: list[Rendition]  # JPEG, largest first, named "<size>"
+    square: Rendition | None  # the most interesting square, named "square"; None if not asked
+    # Each size in each modern format asked for, named "<size>": sizes in the order of
+    # ``thumbnails``, the formats in the order given for each size.
+    modern: list[Rendition] = field(default_factory=list)
+
+
 def make_thumbnails(
     data: bytes, sizes: Sequence[int], limits: Limits, *, quality: int = 85
 ) -> list[Rendition]:
@@ -77,20 +95,71 @@ def make_thumbnails(
     A photo smaller than a size keeps its own dimensions for that size: never upscaled.
     Animated images give their first frame.
     """
-    ordered = _largest_first(sizes)
+    return make_thumbnail_set(data, sizes, limits, quality=quality).thumbnails
+
+
+def make_thumbnail_set(
+    data: bytes,
+    sizes: Sequence[int],
+    limits: Limits,
+    *,
+    quality: int = 85,
+    square: int | None = None,
+    modern: Sequence[ModernFormat] = (),
+) -> ThumbnailSet:
+    """``make_thumbnails``; with ``square`` a square smart crop; each size in ``modern`` formats.
+
+    The square (``square`` x ``square``, JPEG) is cut around the most interesting
+    region (``crop.interesting_square``), from the smallest thumbnail that covers it;
+    when even the largest thumbnail's short edge is under ``square``, the square has
+    that edge. The modern renditions are encoded from the same pixels as the JPEGs.
+    """
     validate_quality(quality)
-    decoded = _decode(data, ordered[0], limits, near_miss=True)
-    image = decoded.image
+    if square is not None:
+        _check_edge(square)
+    sized = thumbnail_images(data, sizes, limits)
     renditions: list[Rendition] = []
-    for index, size in enumerate(ordered):
-        target = fitted_size(decoded.upright_size, size)
-        if renditions and image.size == target:
+    modern_renditions: list[Rendition] = []
+    for index, (size, image) in enumerate(sized):
+        if index and image is sized[index - 1][1]:
             # The photo is smaller than both sizes: same pixels, same bytes.
             renditions.append(replace(renditions[-1], name=str(size)))
+            previous = modern_renditions[-len(modern) :] if modern else []
+            modern_renditions += [replace(r, name=str(size)) for r in previous]
             continue
-        image = _shrink(image, target, first_step=index == 0)
         renditions.append(encode_jpeg(image, str(size), quality=quality))
-    return renditions
+        modern_renditions += [encoder.encode(image, str(size)) for encoder in modern]
+    images = [image for _, image in sized]
+    cropped = None if square is None else _square(images, square, quality)
+    return ThumbnailSet(renditions, cropped, modern_renditions)
+
+
+def thumbnail_images(
+    data: bytes, sizes: Sequence[int], limits: Limits
+) -> list[tuple[int, Image.Image]]:
+    """Each of ``sizes`` (largest first) with its upright sRGB pixels, from one decode.
+
+    A photo smaller than two sizes gives the same image object for both.
+    """
+    ordered = _largest_first(sizes)
+    decoded = _decode(data, ordered[0], limits, near_miss=True)
+    image = decoded.image
+    sized: list[tuple[int, Image.Image]] = []
+    for index, size in enumerate(ordered):
+        target = fitted_size(decoded.upright_size, size)
+        if not (sized and image.size == target):
+            image = _shrink(image, target, first_step=index == 0)
+        sized.append((size, image))
+    return sized
+
+
+def _square(images: Sequence[Image.Image], side: int, quality: int) -> Rendition:
+    """The smart square from the smallest of ``images`` (largest first) that covers ``side``."""
+    source = next((image for image in reversed(images) if min(image.size) >= side), images[0])
+    box = interesting_square(source.size, images[-1])
+    cut = source.crop(box)
+    side = min(side, cut.width)
+    return encode_jpeg(_shrink(cut, (side, side), first_step=False), "square", quality=quality)
 
 
 def decode_for_size(data: bytes, max_edge: int, limits: Limits) -> Image.Image:
@@ -104,9 +173,16 @@ def decode_for_size(data: bytes, max_edge: int, limits: Limits) -> Image.Image:
     return _decode(data, max_edge, limits).image
 
 
-def decode_fitted(data: bytes, max_edge: int, limits: Limits) -> Image.Image:
-    """``decode_for_size`` resized to a long edge of exactly ``max_edge`` (never enlarged)."""
-    decoded = _decode(data, max_edge, limits)
+def decode_fitted(
+    data: bytes, max_edge: int, limits: Limits, *, near_miss: bool = False
+) -> Image.Image:
+    """``decode_for_size`` resized to a long edge of exactly ``max_edge`` (never enlarged).
+
+    With ``near_miss``, as thumbnails do, the decode may fall a few percent short of
+    ``max_edge`` and be enlarged the rest of the way: a JPEG then decodes at half the
+    scale.
+    """
+    decoded = _decode(data, max_edge, limits, near_miss=near_miss)
     return _shrink(decoded.image, fitted_size(decoded.upright_size, max_edge), first_step=True)
 
 
@@ -218,12 +294,26 @@ def _shrink(image: Image.Image, target: tuple[int, int], *, first_step: bool) ->
     if image.width < target[0] or image.height < target[1]:
         return image.resize(target, _ENLARGE)  # the last few percent of a near-miss decode
     factor = image.width // target[0]
-    if factor >= 2 and (-(-image.width // factor), -(-image.height // factor)) == target:
+    if factor >= 2 and _reduced_size(image.size, factor) == target:
         # An integer factor gives the target exactly (reduce() rounds up and averages the
         # partial edge block): a box average, far cheaper than any resampling filter.
         return image.reduce(factor)
+    if first_step and _near_miss(_reduced_size(image.size, factor + 1), target):
+        # The next integer factor lands a few percent short: as a JPEG's DCT scale does.
+        return image.reduce(factor + 1).resize(target, _ENLARGE)
     resample = _FIRST_STEP if first_step else _LATER_STEPS
     return image.resize(target, resample, reducing_gap=_REDUCING_GAP)
+
+
+def _reduced_size(size: tuple[int, int], factor: int) -> tuple[int, int]:
+    return -(-size[0] // factor), -(-size[1] // factor)
+
+
+def _near_miss(size: tuple[int, int], target: tuple[int, int]) -> bool:
+    """Whether ``size`` is short of ``target`` by no more than 1/_UNDERSHOOT of each side."""
+    return all(
+        edge - edge // _UNDERSHOOT <= got <= edge for got, edge in zip(size, target, strict=True)
+    )
 
 
 def _largest_first(sizes: Sequence[int]) -> list[int]:
