@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from photoflow import steps, storage
-from photoflow.config import ImagingConfig
+from photoflow.config import ImagingConfig, ThumbnailConfig
 from photoflow.errors import PhotoMissing, StorageUnavailable
 from photoflow.imaging import CorruptImage, PhotoTooLarge, Rendition
 from photoflow.models import PhotoRef
@@ -27,6 +27,20 @@ CONFIG = ImagingConfig.model_validate(
         "MAX_PHOTO_BYTES": "1000000",
         "MAX_PIXELS": "1000000",
         "JPEG_QUALITY": "85",
+    }
+)
+# The thumbnail step's: the imaging settings, a 64 px smart-cropped square and WebP copies.
+THUMBNAIL_CONFIG = ThumbnailConfig.model_validate(
+    {
+        **CONFIG.model_dump(by_alias=True, mode="json"),
+        "THUMBNAIL_SIZES": "256,64",
+        "FILTERS": "grayscale",
+        "SQUARE_THUMBNAIL_SIZE": "64",
+        "MODERN_FORMATS": "webp",
+        "WEBP_QUALITY": "80",
+        "WEBP_METHOD": "2",
+        "AVIF_QUALITY": "60",
+        "AVIF_SPEED": "8",
     }
 )
 
@@ -134,16 +148,22 @@ def test_describe_reads_the_header_of_the_version_it_was_given(bucket: FakeBucke
 
 def test_thumbnails_writes_every_size_and_summarises_the_smallest(bucket: FakeBucket) -> None:
     bucket.add(KEY, jpeg())
-    made = steps.thumbnails(photo(), CONFIG)
+    made = steps.thumbnails(photo(), THUMBNAIL_CONFIG)
     assert [(t["name"], t["width"], t["height"]) for t in made["thumbnails"]] == [
         ("256", 256, 171),
         ("64", 64, 43),
     ]
-    assert sorted(bucket.versions) == [
-        f"derivatives/{PHOTO_ID}/thumbnails/256.jpg",
-        f"derivatives/{PHOTO_ID}/thumbnails/64.jpg",
-        KEY,
+    assert [(r["format"], r["width"], r["height"]) for r in made["renditions"]] == [
+        ("jpeg", 256, 171),
+        ("jpeg", 64, 43),
+        ("jpeg", 64, 64),
+        ("webp", 256, 171),
+        ("webp", 64, 43),
     ]
+    assert sorted(bucket.versions) == [
+        f"derivatives/{PHOTO_ID}/thumbnails/{name}"
+        for name in ("256.jpg", "256.webp", "64.jpg", "64.webp", "square.jpg")
+    ] + [KEY]
     assert len(made["pixels"]["phash"]) == 16
     assert made["pixels"]["dominantColours"][0] == made["pixels"]["palette"][0]["colour"]
 
@@ -160,5 +180,5 @@ def test_filters_writes_each_filter_at_the_filter_size(bucket: FakeBucket) -> No
 def test_a_damaged_original_is_the_photos_fault(bucket: FakeBucket) -> None:
     bucket.add(KEY, jpeg()[:400])
     with pytest.raises(CorruptImage):
-        steps.thumbnails(photo(), CONFIG)
+        steps.thumbnails(photo(), THUMBNAIL_CONFIG)
     assert [k for k in bucket.versions if k.startswith("derivatives/")] == []
