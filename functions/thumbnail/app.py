@@ -7,11 +7,13 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photoflow import steps
-from photoflow.config import ThumbnailConfig, load
+from photoflow.config import StorageConfig, ThumbnailConfig, load
 from photoflow.models import StepInput
 from photoflow.observability import logger, logs_failure, metrics, timed_step, tracer
+from photoflow.photos import PhotoRepository
 
 CONFIG = load(ThumbnailConfig)
+PHOTOS = PhotoRepository(load(StorageConfig).table_name)  # near-duplicates are looked up there
 
 
 @logger.inject_lambda_context(correlation_id_path="photo.id")
@@ -21,7 +23,7 @@ CONFIG = load(ThumbnailConfig)
 @timed_step("thumbnail")
 @event_parser(model=StepInput)
 def lambda_handler(event: StepInput, context: LambdaContext) -> dict[str, Any]:
-    result = steps.thumbnails(event.photo, CONFIG)
+    result = steps.thumbnails(event.photo, CONFIG, PHOTOS)
     metrics.add_metric(
         name="ThumbnailsMade", unit=MetricUnit.Count, value=len(result["thumbnails"])
     )

@@ -41,6 +41,7 @@ from photoflow.reasons import describe
 LIST_PARTITION = "photos"
 BY_CREATED_AT_INDEX = "ByCreatedAt"
 BY_OWNER_INDEX = "ByOwner"
+HASH_BAND_INDEX = "ByHashBand{band}"  # photoflow.duplicates: a band of the hash, per owner
 # How long a record the API wrote before its upload stayed unclaimed is kept.
 UNCLAIMED_RECORD_SECONDS = 86400
 
@@ -138,6 +139,15 @@ class PhotoRecord:
         if self.error is None and self.cause is None:
             return None
         return describe(self.error, self.cause)
+
+
+@dataclass(frozen=True)
+class HashedPhoto:
+    """A photo as a hash band index holds it: enough to compare hashes and pick the earliest."""
+
+    photo_id: str
+    created_at: str
+    phash: str
 
 
 class PhotoRepository:
@@ -335,6 +345,24 @@ class PhotoRepository:
         """The photo if ``owner`` may see it; None for another's photo, exactly as for none."""
         record = self.get(photo_id)
         return record if record is not None and record.visible_to(owner) else None
+
+    def completed_in_hash_band(self, band: int, key: str) -> Iterator[HashedPhoto]:
+        """The completed photos whose hash has ``key`` for its band ``band``: a query of
+        that band's index, never a scan."""
+        query: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": HASH_BAND_INDEX.format(band=band),
+            "KeyConditionExpression": "#band = :key",
+            "FilterExpression": "#status = :completed",
+            "ExpressionAttributeNames": {"#band": f"hashBand{band}", "#status": "status"},
+            "ExpressionAttributeValues": {
+                ":key": {"S": key},
+                ":completed": {"S": PhotoStatus.COMPLETED.value},
+            },
+        }
+        for page in clients.dynamodb().get_paginator("query").paginate(**query):
+            for item in page.get("Items", []):
+                yield HashedPhoto(item["photoId"]["S"], item["createdAt"]["S"], item["phash"]["S"])
 
     def list_newest_first(
         self, owner: str, limit: int, cursor: str | None = None

@@ -12,6 +12,7 @@ from typing import Any
 
 from photoflow import storage
 from photoflow.config import ImagingConfig, MetadataConfig, ThumbnailConfig
+from photoflow.duplicates import find_original
 from photoflow.imaging import (
     apply_filters,
     make_thumbnail_set,
@@ -19,6 +20,7 @@ from photoflow.imaging import (
     summarize_rendition,
 )
 from photoflow.models import PhotoRef
+from photoflow.photos import PhotoRepository
 
 _FORMATS = {"image/jpeg": "jpeg", "image/webp": "webp", "image/avif": "avif"}
 
@@ -59,13 +61,16 @@ def describe_bytes(data: bytes, config: MetadataConfig) -> dict[str, Any]:
     }
 
 
-def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
+def thumbnails(
+    photo: PhotoRef, config: ThumbnailConfig, photos: PhotoRepository | None = None
+) -> dict[str, Any]:
     """Every configured size from one decode, and a pixel summary of the smallest.
 
     ``thumbnails`` are the JPEG sizes; ``square`` the smart-cropped square (None unless
     configured); ``renditions`` every file written, each with its format, size and bytes
     (the JPEG sizes, the square, each size in each modern format), for srcset and
-    <picture> sources.
+    <picture> sources. ``duplicateOf``: the owner's earlier photo this one nearly
+    repeats (photoflow.duplicates), looked up in ``photos`` when given.
     """
     data = storage.read_original(photo, config.max_photo_bytes)
     made = make_thumbnail_set(
@@ -82,6 +87,7 @@ def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
     )
     modern = [storage.write_rendition(photo, "thumbnails", r) for r in made.modern]
     pixels = summarize_rendition(made.thumbnails[-1].data)
+    original = None if photos is None else find_original(photos, photo, pixels.phash)
     return {
         "thumbnails": [ref.dump() for ref in refs],
         "square": None if square is None else square.dump(),
@@ -95,6 +101,7 @@ def thumbnails(photo: PhotoRef, config: ThumbnailConfig) -> dict[str, Any]:
             "phash": pixels.phash,
             "blurhash": pixels.blurhash,
         },
+        "duplicateOf": original,
     }
 
 
