@@ -397,7 +397,13 @@ def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
     """Print the distances and the rates per threshold; returns the rates at the code's."""
     result = duplicates.measure(DUPLICATE_PHOTOS, settings.imaging)
     rows = [
-        [name, str(min(values)), f"{sorted(values)[len(values) // 2]}", str(max(values))]
+        [
+            name,
+            str(min(values)),
+            f"{sorted(values)[len(values) // 2]}",
+            str(max(values)),
+            f"{sum(result.banded[name]) / len(values) * 100:.0f}%",
+        ]
         for name, values in result.near.items()
     ]
     rows.append(
@@ -406,6 +412,7 @@ def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
             str(min(result.different)),
             str(sorted(result.different)[len(result.different) // 2]),
             str(max(result.different)),
+            "",
         ]
     )
     write(
@@ -414,7 +421,7 @@ def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
         f" near-copies; {len(result.different):,} pairs of different photos (originals, and"
         " near-copies against other originals). Hamming distances in bits, of 64:"
     )
-    write(table(["pair", "min", "median", "max"], rows))
+    write(table(["pair", "min", "median", "max", "share a band"], rows))
     rates = result.rates(DUPLICATE_DISTANCES)
     rows = [
         [
@@ -433,6 +440,11 @@ def _duplicates_report(settings: WorkflowSettings) -> duplicates.DistanceRates:
     write(
         f"Chosen by this run (no false positives, fewest misses):"
         f" {duplicates.choose_threshold(rates)} bits; in the code: {NEAR_DUPLICATE_DISTANCE}."
+    )
+    write(
+        "The lookup (photoflow.duplicates) queries the table's four hash band indexes: it finds"
+        f" {result.lookup_recall(NEAR_DUPLICATE_DISTANCE) * 100:.0f}% of the near-copies within"
+        f" {NEAR_DUPLICATE_DISTANCE} bits (every copy within 3 bits shares a band)."
     )
     near = [d for values in result.near.values() for d in values]
     return duplicates.error_rates(near, result.different, NEAR_DUPLICATE_DISTANCE)

@@ -16,6 +16,7 @@ from io import BytesIO
 from PIL import Image
 
 from photoflow.config import ImagingConfig
+from photoflow.duplicates import shares_band
 from photoflow.imaging import hamming_distance, make_thumbnails, summarize_rendition
 from photoflow_local import samples
 
@@ -67,6 +68,19 @@ class DuplicateResult:
     photos: int
     near: dict[str, list[int]]  # variant -> its distances to the originals
     different: list[int]  # distances between different photos
+    # variant -> per photo, whether the copy shares a hash band with its original (what
+    # the lookup through the table's band indexes can find: photoflow.duplicates)
+    banded: dict[str, list[bool]]
+
+    def lookup_recall(self, distance: int) -> float:
+        """Of the near-copies within ``distance``, the share the band lookup finds."""
+        within = [
+            shared
+            for name, distances in self.near.items()
+            for d, shared in zip(distances, self.banded[name], strict=True)
+            if d <= distance
+        ]
+        return sum(within) / len(within) if within else 0.0
 
     def rates(self, distances: Sequence[int]) -> list[DistanceRates]:
         near = [d for values in self.near.values() for d in values]
@@ -101,6 +115,7 @@ def measure(count: int, config: ImagingConfig) -> DuplicateResult:
 
     originals: list[str] = []
     near: dict[str, list[int]] = {name: [] for name in VARIANTS}
+    banded: dict[str, list[bool]] = {name: [] for name in VARIANTS}
     variant_hashes: list[tuple[int, str]] = []
     for seed in range(count):
         scene = samples.render_scene(*PHOTO_SIZE, seed=1000 + seed)
@@ -109,6 +124,7 @@ def measure(count: int, config: ImagingConfig) -> DuplicateResult:
         for name, make in VARIANTS.items():
             copy = phash(make(scene))
             near[name].append(hamming_distance(original, copy))
+            banded[name].append(shares_band(original, copy))
             variant_hashes.append((seed, copy))
     different = [
         hamming_distance(a, b) for i, a in enumerate(originals) for b in originals[i + 1 :]
@@ -120,4 +136,4 @@ def measure(count: int, config: ImagingConfig) -> DuplicateResult:
         for other in range(count)
         if other != seed
     ]
-    return DuplicateResult(count, near, different)
+    return DuplicateResult(count, near, different, banded)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench import cost
-from bench.duplicates import choose_threshold, error_rates
+from bench.duplicates import DuplicateResult, choose_threshold, error_rates
 from bench.localstack import StackResult, subscriber_queues
 from bench.report import FAIL, PASS, SKIP, Target, pairs, table
 from bench.settings import TEMPLATE, _resolve, load_settings
@@ -313,6 +313,19 @@ def test_the_threshold_is_the_largest_distance_without_false_positives() -> None
     assert choose_threshold(rates) == 8
     with pytest.raises(ValueError, match="collide at every distance"):
         choose_threshold([error_rates(near, [0], 0)])
+
+
+def test_the_lookups_recall_counts_copies_within_the_distance_that_share_a_band() -> None:
+    result = DuplicateResult(
+        photos=3,
+        near={"recompressed": [1, 2, 12], "cropped": [6, 9, 30]},
+        different=[30, 31],
+        banded={"recompressed": [True, True, False], "cropped": [True, False, False]},
+    )
+    # Within 10 bits: 1, 2 (both share a band), 6 (shares), 9 (does not): 3 of 4
+    assert result.lookup_recall(10) == 0.75
+    assert result.lookup_recall(2) == 1.0
+    assert result.lookup_recall(0) == 0.0  # none within
 
 
 def test_tables_align_text_left_and_figures_right() -> None:
