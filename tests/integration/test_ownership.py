@@ -23,6 +23,9 @@ ADA = "7d2c1e0a-5b8f-4a61-9e3d-2f4b6c8a1e90"  # the sample events' caller
 GRACE = "3f9b2a77-0c1d-4e5f-8a9b-6c7d8e9f0a1b"
 IAM_USER = "arn:aws:iam::123456789012:user/grace"
 MISSING = "f" * 32
+# A processed photo's objects: the original, 3 sizes each as JPEG, WebP and AVIF, the
+# smart-cropped square and 4 filters (the template's defaults)
+EVERY_OBJECT = 1 + 3 * 3 + 1 + 4
 
 
 def as_user(event: dict[str, Any], sub: str | None) -> dict[str, Any]:
@@ -171,7 +174,7 @@ def test_deleting_a_processed_photo_removes_everything_once(
     # Given Ada's photo, processed, with its original and derivatives in the bucket
     photo_id = upload(local_stack, ADA)
     assert terminal_record(local_stack, photo_id)["status"] == {"S": "COMPLETED"}
-    assert len(objects(local_stack, photo_id)) == 1 + 3 + 4  # original, 3 sizes, 4 filters
+    assert len(objects(local_stack, photo_id)) == EVERY_OBJECT
 
     # When she deletes it, and deletes it again
     first = delete(local_stack, photo_id, ADA)
@@ -213,7 +216,7 @@ def test_a_photo_deleted_while_processing_goes_when_its_execution_ends(
     assert (status, body) == (202, {"photoId": photo_id, "status": "DELETING"})
     assert get(local_stack, photo_id, ADA)[0] == 404
     assert photo_id not in listed(local_stack, ADA)[0]
-    assert len(objects(local_stack, photo_id)) == 8
+    assert len(objects(local_stack, photo_id)) == EVERY_OBJECT
     assert delete(local_stack, photo_id, ADA)[0] == 202  # asking again changes nothing
 
     # And when its execution ends, the reconciler removes it all and announces it
