@@ -235,7 +235,7 @@ def test_the_recorded_photo_processed_is_what_python_builds_for_the_same_photo()
     message = sent["Message"]
     jsonschema.validate(message, SCHEMA)
     assert message["eventType"] == "PhotoProcessed"
-    assert message["owner"] == "4226365c-7519-42b2-b795-98cef9ecd778"
+    assert message["owner"] == "fe9e4b87-0ec3-4a8a-96d1-2aeae3e1bd82"
     assert message["schemaVersion"] == "3"
     assert [(r["format"], r["width"]) for r in message["derivatives"]["renditions"]][-2:] == [
         ("webp", 256),
