@@ -171,7 +171,8 @@ def test_deleting_a_processed_photo_removes_everything_once(
     # Given Ada's photo, processed, with its original and derivatives in the bucket
     photo_id = upload(local_stack, ADA)
     assert terminal_record(local_stack, photo_id)["status"] == {"S": "COMPLETED"}
-    assert len(objects(local_stack, photo_id)) == 1 + 3 + 4  # original, 3 sizes, 4 filters
+    # the original; 3 sizes in JPEG, WebP and AVIF, and the square; 4 filters
+    assert len(objects(local_stack, photo_id)) == 1 + 3 * 3 + 1 + 4
 
     # When she deletes it, and deletes it again
     first = delete(local_stack, photo_id, ADA)
@@ -213,7 +214,7 @@ def test_a_photo_deleted_while_processing_goes_when_its_execution_ends(
     assert (status, body) == (202, {"photoId": photo_id, "status": "DELETING"})
     assert get(local_stack, photo_id, ADA)[0] == 404
     assert photo_id not in listed(local_stack, ADA)[0]
-    assert len(objects(local_stack, photo_id)) == 8
+    assert len(objects(local_stack, photo_id)) == 15  # the original and 14 derivatives
     assert delete(local_stack, photo_id, ADA)[0] == 202  # asking again changes nothing
 
     # And when its execution ends, the reconciler removes it all and announces it
