@@ -332,6 +332,136 @@
     return { small, large: thumbnails[0] };
   }
 
+  // ------------------------------------------------------------------ pictures and placeholders
+
+  /** Each modern format's sources, best first: a browser takes the first type it decodes. */
+  const SOURCE_FORMATS = [
+    { format: "avif", type: "image/avif" },
+    { format: "webp", type: "image/webp" },
+  ];
+
+  /** The renditions of one format at the thumbnail sizes (not the square), as a srcset:
+   * one file per width (a photo smaller than two sizes has two files of its own width). */
+  function srcsetOf(photo, format) {
+    const renditions = Array.isArray(photo.renditions) ? photo.renditions : [];
+    const byWidth = new Map();
+    renditions
+      .filter((r) => r.format === format && r.name !== "square" && isNumber(r.width) && safeUrl(r.url))
+      .sort((a, b) => a.width - b.width)
+      .forEach((r) => byWidth.has(r.width) || byWidth.set(r.width, `${safeUrl(r.url)} ${r.width}w`));
+    return Array.from(byWidth.values()).join(", ");
+  }
+
+  /** <picture>: an AVIF and a WebP <source> (when the photo has them), then the JPEG <img>.
+   * `sizes` is the small thumbnail's width: a screen of twice the density takes a larger one. */
+  function pictureOf(photo, small, imgAttributes) {
+    const sizes = `${small.width}px`;
+    const sources = SOURCE_FORMATS.map(({ format, type }) => {
+      const srcset = srcsetOf(photo, format);
+      return srcset ? h("source", { type, srcset, sizes, "data-format": format }) : null;
+    });
+    const jpegs = srcsetOf(photo, "jpeg");
+    const img = h("img", { src: safeUrl(small.url), srcset: jpegs || null, sizes: jpegs ? sizes : null, ...imgAttributes });
+    return { picture: h("picture", {}, sources, img), img };
+  }
+
+  // BlurHash (https://blurha.sh, the algorithm published by Wolt under the MIT licence):
+  // a photo's few DCT components in base 83, decoded here into pixels.
+  const BASE83 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz#$%*+,-.:;=?@[]^_{|}~";
+
+  function decode83(text) {
+    let value = 0;
+    for (const character of text) {
+      const digit = BASE83.indexOf(character);
+      if (digit < 0) throw new Error("not a BlurHash");
+      value = value * 83 + digit;
+    }
+    return value;
+  }
+
+  function toLinear(value) {
+    const v = value / 255;
+    return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  }
+
+  function toSrgb(value) {
+    const v = Math.max(0, Math.min(1, value));
+    return Math.trunc((v <= 0.0031308 ? v * 12.92 : 1.055 * Math.pow(v, 1 / 2.4) - 0.055) * 255 + 0.5);
+  }
+
+  function signedPow(value, exponent) {
+    return Math.sign(value) * Math.pow(Math.abs(value), exponent);
+  }
+
+  /** The RGBA pixels (width x height) a BlurHash stands for; throws on a malformed one. */
+  function decodeBlurhash(hash, width, height) {
+    const text = String(hash || "");
+    if (text.length < 6) throw new Error("not a BlurHash");
+    const sizeFlag = decode83(text[0]);
+    const numY = Math.floor(sizeFlag / 9) + 1;
+    const numX = (sizeFlag % 9) + 1;
+    if (text.length !== 4 + 2 * numX * numY) throw new Error("not a BlurHash");
+    const maximum = (decode83(text[1]) + 1) / 166;
+    const colours = [];
+    for (let i = 0; i < numX * numY; i += 1) {
+      if (i === 0) {
+        const value = decode83(text.substring(2, 6));
+        colours.push([toLinear(value >> 16), toLinear((value >> 8) & 255), toLinear(value & 255)]);
+      } else {
+        const value = decode83(text.substring(4 + i * 2, 6 + i * 2));
+        const quantised = [Math.floor(value / (19 * 19)), Math.floor(value / 19) % 19, value % 19];
+        colours.push(quantised.map((q) => signedPow((q - 9) / 9, 2) * maximum));
+      }
+    }
+    const pixels = new Uint8ClampedArray(width * height * 4);
+    for (let y = 0; y < height; y += 1) {
+      for (let x = 0; x < width; x += 1) {
+        const sum = [0, 0, 0];
+        for (let j = 0; j < numY; j += 1) {
+          for (let i = 0; i < numX; i += 1) {
+            const basis = Math.cos((Math.PI * x * i) / width) * Math.cos((Math.PI * y * j) / height);
+            const colour = colours[i + j * numX];
+            for (let c = 0; c < 3; c += 1) sum[c] += colour[c] * basis;
+          }
+        }
+        const at = 4 * (x + y * width);
+        pixels[at] = toSrgb(sum[0]);
+        pixels[at + 1] = toSrgb(sum[1]);
+        pixels[at + 2] = toSrgb(sum[2]);
+        pixels[at + 3] = 255;
+      }
+    }
+    return pixels;
+  }
+
+  /** A small canvas painted with the photo's BlurHash, over `img` until it has loaded (or
+   * failed: its alt text shows then). Null when the photo has no valid BlurHash. */
+  function placeholderFor(photo, img, small) {
+    const hash = photo.blurhash || (photo.metadata && photo.metadata.blurhash);
+    if (!hash) return null;
+    const width = 32;
+    const height = Math.max(1, Math.round((width * (small.height || 1)) / (small.width || 1)));
+    let pixels;
+    try {
+      pixels = decodeBlurhash(hash, width, height);
+    } catch (_) {
+      return null;
+    }
+    const canvas = h("canvas", { class: "blurhash", width, height, "aria-hidden": "true", "data-testid": "blurhash" });
+    canvas.getContext("2d").putImageData(new ImageData(pixels, width, height), 0, 0);
+    const done = () => canvas.remove();
+    img.addEventListener("load", done, { once: true });
+    img.addEventListener("error", done, { once: true });
+    if (img.complete && img.naturalWidth > 0) return null;
+    return canvas;
+  }
+
+  /** The photo's picture with its placeholder, inside a box that stacks them. */
+  function pictureWithPlaceholder(photo, small, imgAttributes, boxClass) {
+    const { picture, img } = pictureOf(photo, small, imgAttributes);
+    return h("span", { class: `picture-box ${boxClass}` }, picture, placeholderFor(photo, img, small));
+  }
+
   function edgeLabel(thumbnail) {
     return /^\d+$/.test(String(thumbnail.name))
       ? `${thumbnail.name} px`
@@ -485,13 +615,17 @@
           h(
             "div",
             { class: "preview__stage" },
-            h("img", {
-              src: safeUrl(picked.small.url),
-              alt: `Thumbnail of ${name}, ${edgeLabel(picked.small)}`,
-              width: picked.small.width,
-              height: picked.small.height,
-              "data-testid": "thumbnail",
-            }),
+            pictureWithPlaceholder(
+              photo,
+              picked.small,
+              {
+                alt: `Thumbnail of ${name}, ${edgeLabel(picked.small)}`,
+                width: picked.small.width,
+                height: picked.small.height,
+                "data-testid": "thumbnail",
+              },
+              "preview__picture",
+            ),
           ),
           h(
             "figcaption",
@@ -768,13 +902,17 @@
       ? h(
           "a",
           { class: "tile__link", href: safeUrl(picked.large.url), target: "_blank", rel: "noopener noreferrer" },
-          h("img", {
-            src: safeUrl(picked.small.url),
-            alt: `Thumbnail of ${name}, ${edgeLabel(picked.small)}`,
-            width: picked.small.width,
-            height: picked.small.height,
-            "data-testid": "gallery-image",
-          }),
+          pictureWithPlaceholder(
+            photo,
+            picked.small,
+            {
+              alt: `Thumbnail of ${name}, ${edgeLabel(picked.small)}`,
+              width: picked.small.width,
+              height: picked.small.height,
+              "data-testid": "gallery-image",
+            },
+            "tile__picture",
+          ),
           h("span", { class: "visually-hidden" }, ", full size (opens in a new tab)"),
         )
       : h(

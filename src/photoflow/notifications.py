@@ -21,7 +21,7 @@ from typing import Any
 
 from photoflow import clients
 
-SCHEMA_VERSION = "2"  # the schema's version the messages follow
+SCHEMA_VERSION = "3"  # the schema's version every message follows (version 2 adds no field 3 lacks)
 PROCESSED = "PhotoProcessed"
 FAILED = "PhotoFailed"
 DELETED = "PhotoDeleted"

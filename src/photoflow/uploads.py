@@ -222,14 +222,30 @@ class Uploads:
             "updatedAt": record.updated_at,
         }
         if record.status is PhotoStatus.COMPLETED:
-            view["completedAt"] = record.completed_at
-            view["metadata"] = {**record.metadata, **record.derivatives.get("pixels", {})}
-            view["thumbnails"] = [self._linked(r) for r in record.derivatives.get("thumbnails", [])]
-            view["filters"] = [self._linked(r) for r in record.derivatives.get("filters", [])]
+            view.update(self._completed(record))
         if record.status is PhotoStatus.FAILED:
             view["failedAt"] = record.completed_at
             view["error"] = {"name": record.error, "message": record.error_message}
         return view
+
+    def _completed(self, record: PhotoRecord) -> dict[str, Any]:
+        """A completed photo's fields: every file with a URL, the square and the placeholder.
+
+        ``renditions`` (each thumbnail size in each format, and the square) and ``square``
+        are absent from the derivatives of photos processed before them: empty and null.
+        """
+        derivatives = record.derivatives
+        pixels = derivatives.get("pixels", {})
+        square = derivatives.get("square")
+        return {
+            "completedAt": record.completed_at,
+            "metadata": {**record.metadata, **pixels},
+            "thumbnails": [self._linked(r) for r in derivatives.get("thumbnails", [])],
+            "renditions": [self._linked(r) for r in derivatives.get("renditions", [])],
+            "square": None if square is None else self._linked(square),
+            "blurhash": pixels.get("blurhash"),
+            "filters": [self._linked(r) for r in derivatives.get("filters", [])],
+        }
 
     def _linked(self, rendition: dict[str, Any]) -> dict[str, Any]:
         url = clients.s3().generate_presigned_url(

@@ -63,6 +63,22 @@ def test_uploads_reach_a_terminal_state_and_their_subscribers(
             assert image.format == "JPEG"
             assert image.size == (smallest["width"], smallest["height"])
         assert len(photo["metadata"]["dominantColours"]) >= 1
+        # and every rendition, JPEG, WebP and AVIF, at its own URL, the square among them
+        formats: dict[str, list[str]] = {}
+        for rendition in photo["renditions"]:
+            response = requests.get(rendition["url"], timeout=10)
+            assert response.status_code == 200, rendition["key"]
+            assert response.headers["Content-Type"] == rendition["contentType"]
+            assert len(response.content) == rendition["bytes"]
+            formats.setdefault(rendition["format"], []).append(rendition["name"])
+        assert formats == {
+            "jpeg": ["2048", "1024", "256", "square"],
+            "webp": ["2048", "1024", "256"],
+            "avif": ["2048", "1024", "256"],
+        }
+        assert (photo["square"]["width"], photo["square"]["height"]) == (256, 256)
+        assert photo["square"]["url"].split("?")[0].endswith("/thumbnails/square.jpg")
+        assert len(photo["blurhash"]) == 28  # 4 x 3 components: 4 + 2 x 12 characters
     assert finished["beach.jpg"]["metadata"]["gps"] is None  # KeepLocation defaults to false
     # and the corrupt one failed with a named error and a readable message
     broken = finished["broken.jpg"]

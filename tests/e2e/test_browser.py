@@ -22,7 +22,15 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Locator,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from photoflow_local.client import PhotosClient
 from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
@@ -282,19 +290,23 @@ def test_uploads_show_progress_then_results_or_the_failure(
     expect(beach.get_by_test_id("thumbnail")).to_have_attribute(
         "alt", "Thumbnail of beach.jpg, 256 px"
     )
+    # in a <picture> whose AVIF and WebP sources come first, the placeholder gone once loaded
+    assert beach.locator("picture source").evaluate_all("all => all.map(s => s.type)") == [
+        "image/avif",
+        "image/webp",
+    ]
+    expect(beach.get_by_test_id("blurhash")).to_have_count(0)
     expect(beach.get_by_test_id("full-size-link")).to_contain_text(f"1600 {TIMES} 1000")
     expect(beach.get_by_test_id("status-text")).to_contain_text("Processed in")
 
-    # and the metadata: dimensions, camera, time taken, location, colours
+    # and the metadata: dimensions, camera, time taken, colours
     expect(beach.get_by_test_id("dimensions")).to_have_text(f"1600 {TIMES} 1000 px")
     expect(logo.get_by_test_id("dimensions")).to_have_text(f"600 {TIMES} 400 px")
     expect(beach.get_by_test_id("camera")).to_have_text("Canon EOS R5")
     expect(beach.get_by_test_id("taken-at")).to_have_text("2024-03-09 18:42:05")
-    expect(beach.get_by_test_id("location")).to_have_text("lat 40.00000, lon -3.70000")
-    expect(beach.get_by_test_id("location-link")).to_have_attribute(
-        "href",
-        "https://www.openstreetmap.org/?mlat=40.00000&mlon=-3.70000#map=15/40.00000/-3.70000",
-    )
+    # but no location, though the photo has one: the local stack keeps KeepLocation's default
+    expect(beach.get_by_test_id("location")).to_have_count(0)
+    expect(beach.get_by_test_id("location-link")).to_have_count(0)
     # each colour with the share of the photo it covers, the largest first
     swatches = [text.strip() for text in beach.get_by_test_id("colour-swatch").all_text_contents()]
     shares = [SWATCH.match(text) for text in swatches]
@@ -510,6 +522,104 @@ def test_a_photo_still_processing_when_the_wait_ends_says_so(
     expect(slow.get_by_test_id("status-text")).to_have_text("Still processing, refresh later.")
     expect(slow.get_by_test_id("check-again")).to_be_visible()
     expect(slow).not_to_have_attribute("data-status", "FAILED")
+
+
+# What each modern format's file starts with: ISO BMFF's ftyp box of brand avif; RIFF WEBP.
+MAGIC = {"image/avif": (4, b"ftypavif"), "image/webp": (8, b"WEBP")}
+
+
+def placeholder_pixels(canvas: Locator) -> dict[str, Any]:
+    """The BlurHash canvas's size, how many of its pixels are opaque, and its distinct colours."""
+    result: dict[str, Any] = canvas.evaluate(
+        """canvas => {
+            const { width, height } = canvas;
+            const { data } = canvas.getContext("2d").getImageData(0, 0, width, height);
+            const colours = new Set();
+            let opaque = 0;
+            for (let at = 0; at < data.length; at += 4) {
+                if (data[at + 3] === 255) opaque += 1;
+                colours.add(`${data[at]},${data[at + 1]},${data[at + 2]}`);
+            }
+            return { width: canvas.width, height: canvas.height, opaque, colours: colours.size };
+        }"""
+    )
+    return result
+
+
+@pytest.mark.browser
+def test_a_tile_offers_avif_and_webp_and_paints_the_blurhash_until_its_picture_loads(
+    open_page: OpenPage, local_stack: LocalStack
+) -> None:
+    # Given a processed photo of 900 x 600 px
+    client = PhotosClient(local_stack.api_url)
+    photo_id = client.upload_bytes(make_photo(900, 600, seed=41), "modern.jpg")["photoId"]
+    assert client.wait(photo_id, timeout=60)["status"] == "COMPLETED"
+    # and the page, its thumbnail requests held back until the test lets them go
+    page = open_page(config={"galleryPageSize": 50})
+    held: list[Route] = []
+    released: list[bool] = []
+
+    def thumbnail(url: str) -> bool:
+        return "/thumbnails/" in url
+
+    def hold(route: Route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    def held_so_far() -> int:
+        page.evaluate("0")  # a round trip, in which Playwright hands over the routes it holds
+        return len(held)
+
+    page.route(thumbnail, hold)
+    page.reload()
+    expect(page.get_by_test_id("user-name")).to_have_text(LOCAL_TEST_USER)
+    tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{photo_id}"]')
+
+    # Then, while its picture is on its way, the tile shows the BlurHash painted on a canvas
+    canvas = tile.get_by_test_id("blurhash")
+    expect(canvas).to_be_visible()
+    poll(held_so_far, lambda n: n >= 1, timeout=10, what="a thumbnail request held")
+    painted = placeholder_pixels(canvas)
+    assert (painted["width"], painted["height"]) == (32, 21)  # the photo's 3:2, 32 px wide
+    assert painted["opaque"] == 32 * 21
+    assert painted["colours"] > 8, painted  # a blur of the photo, not one flat colour
+    assert tile.get_by_test_id("gallery-image").evaluate("img => img.naturalWidth") == 0
+    screenshot(page, "placeholders.png")
+    assert_accessible(page, "with placeholders painted")
+
+    # and its <picture> offers AVIF, then WebP, before the JPEG <img>
+    picture = tile.locator("picture")
+    types = picture.locator("source").evaluate_all("sources => sources.map(s => s.type)")
+    assert types == ["image/avif", "image/webp"]
+    img = picture.locator(":scope > img")
+    expect(img).to_have_attribute("alt", "Thumbnail of modern.jpg, 256 px")
+    expect(img).to_have_attribute("width", "256")
+    expect(img).to_have_attribute("height", "171")
+    expect(img).to_have_attribute("data-testid", "gallery-image")
+    # each size of each format, whose URL answers with that format's bytes and type
+    for content_type, (offset, magic) in MAGIC.items():
+        srcset = picture.locator(f'source[type="{content_type}"]').get_attribute("srcset") or ""
+        candidates = [candidate.strip().split(" ") for candidate in srcset.split(",")]
+        assert [width for _, width in candidates] == ["256w", "900w"], srcset
+        for url, _ in candidates:
+            response = page.request.get(url)
+            assert response.status == 200, url
+            assert response.headers["content-type"] == content_type
+            assert response.body()[offset : offset + len(magic)] == magic
+
+    # When the pictures arrive
+    released.append(True)
+    for route in held:
+        route.continue_()
+    wait_for_images(page, tile)
+
+    # Then the AVIF is shown (Chromium decodes it) and the placeholder is gone
+    current = tile.get_by_test_id("gallery-image").evaluate("img => img.currentSrc")
+    assert f"/derivatives/{photo_id}/thumbnails/256.avif?" in current, current
+    expect(canvas).to_have_count(0)
+    screenshot(page, "pictures.png")
 
 
 @pytest.mark.browser

@@ -83,7 +83,7 @@ def test_a_photo_is_processed_end_to_end(
     [message], _ = notifications(photo_id, {completed_queue: 1, failed_queue: 0})
     body = message["body"]
     assert body["eventType"] == "PhotoProcessed"
-    assert body["schemaVersion"] == "2"
+    assert body["schemaVersion"] == "3"
     assert body["executionArn"] == item["executionArn"]["S"]
     assert body["derivatives"]["thumbnails"] == derivatives["thumbnails"]
 

@@ -56,11 +56,33 @@ DERIVATIVES = {
             "bytes": 5695,
         }
     ],
+    "square": None,
+    "renditions": [
+        {
+            "name": "256",
+            "key": f"derivatives/{PHOTO_ID}/thumbnails/256.jpg",
+            "width": 256,
+            "height": 171,
+            "contentType": "image/jpeg",
+            "bytes": 5695,
+            "format": "jpeg",
+        },
+        {
+            "name": "256",
+            "key": f"derivatives/{PHOTO_ID}/thumbnails/256.avif",
+            "width": 256,
+            "height": 171,
+            "contentType": "image/avif",
+            "bytes": 2508,
+            "format": "avif",
+        },
+    ],
     "filters": [],
     "pixels": {
         "dominantColours": ["#9f7c87"],
         "palette": [{"colour": "#9f7c87", "share": 1.0}],
         "phash": "971bc08556e5313f",
+        "blurhash": "LMJ=Qo:izV.7;As.oar=y]pHPTib",
     },
 }
 REASON = "the JPEG image data is damaged or incomplete: image file is truncated (34 bytes)"
@@ -156,7 +178,7 @@ def test_a_photo_deleted_is_valid_and_carries_no_bucket_nor_execution() -> None:
     )
     jsonschema.validate(event.message, SCHEMA)
     assert event.message == {
-        "schemaVersion": "2",
+        "schemaVersion": "3",
         "eventType": "PhotoDeleted",
         "status": "DELETED",
         "photoId": PHOTO_ID,
@@ -184,7 +206,8 @@ def test_every_event_type_of_the_schema_is_built_here_and_the_asl_sends_two_of_t
         notifications.FAILED,
         notifications.DELETED,
     ]
-    assert SCHEMA["properties"]["schemaVersion"] == {"const": notifications.SCHEMA_VERSION}
+    assert SCHEMA["properties"]["schemaVersion"]["enum"] == ["3", "2"]
+    assert notifications.SCHEMA_VERSION == "3"
     published = {
         name: state["Arguments"]["Message"]["eventType"]
         for name, state in ASL["States"].items()
@@ -192,7 +215,7 @@ def test_every_event_type_of_the_schema_is_built_here_and_the_asl_sends_two_of_t
     }
     assert published == {"NotifyProcessed": "PhotoProcessed", "NotifyFailure": "PhotoFailed"}
     for state in ("NotifyProcessed", "NotifyFailure"):
-        assert ASL["States"][state]["Arguments"]["Message"]["schemaVersion"] == "2"
+        assert ASL["States"][state]["Arguments"]["Message"]["schemaVersion"] == "3"
 
 
 def _recorded_publish(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -212,7 +235,13 @@ def test_the_recorded_photo_processed_is_what_python_builds_for_the_same_photo()
     message = sent["Message"]
     jsonschema.validate(message, SCHEMA)
     assert message["eventType"] == "PhotoProcessed"
-    assert message["owner"] == "ed778bd0-4456-41e7-aa10-88eb439bf55e"
+    assert message["owner"] == "fe9e4b87-0ec3-4a8a-96d1-2aeae3e1bd82"
+    assert message["schemaVersion"] == "3"
+    assert [(r["format"], r["width"]) for r in message["derivatives"]["renditions"]][-2:] == [
+        ("webp", 256),
+        ("avif", 256),
+    ]
+    assert message["derivatives"]["square"]["width"] == 256
     built = notifications.processed(
         photo,
         message["executionArn"],
@@ -244,3 +273,47 @@ def test_the_recorded_photo_failed_is_what_python_builds_for_the_same_photo() ->
         "Message": message,
         "MessageAttributes": sent["MessageAttributes"],
     }
+
+
+@pytest.mark.parametrize(
+    ("example", "version"),
+    [
+        ("notification_processed.json", "3"),
+        ("notification_processed_v2.json", "2"),
+        ("notification_failed.json", "3"),
+        ("notification_deleted.json", "3"),
+    ],
+)
+def test_both_versions_examples_are_valid(example: str, version: str) -> None:
+    message = json.loads((EVENTS / example).read_text())
+    jsonschema.validate(message, SCHEMA)
+    assert message["schemaVersion"] == version
+
+
+def test_a_version_3_photo_processed_names_its_renditions_square_and_blurhash() -> None:
+    message = json.loads((EVENTS / "notification_processed.json").read_text())
+    derivatives = message["derivatives"]
+    assert [(r["format"], r["width"]) for r in derivatives["renditions"] if r["name"] == "256"] == [
+        ("jpeg", 256),
+        ("webp", 256),
+        ("avif", 256),
+    ]
+    assert (derivatives["square"]["width"], derivatives["square"]["height"]) == (256, 256)
+    assert derivatives["pixels"]["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
+
+
+@pytest.mark.parametrize("dropped", ["renditions", "square", "blurhash"])
+def test_a_version_3_photo_processed_without_a_version_3_field_is_invalid(dropped: str) -> None:
+    message = json.loads((EVENTS / "notification_processed.json").read_text())
+    holder = message["derivatives"]["pixels"] if dropped == "blurhash" else message["derivatives"]
+    del holder[dropped]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(message, SCHEMA)
+    jsonschema.validate({**message, "schemaVersion": "2"}, SCHEMA)
+
+
+def test_a_rendition_in_an_unknown_format_is_invalid() -> None:
+    message = json.loads((EVENTS / "notification_processed.json").read_text())
+    message["derivatives"]["renditions"][0]["format"] = "gif"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(message, SCHEMA)

@@ -107,7 +107,7 @@ def test_a_timed_out_execution_is_recorded_failed_and_announced_once(
     assert published(topic) == [
         (
             {
-                "schemaVersion": "2",
+                "schemaVersion": "3",
                 "eventType": "PhotoFailed",
                 "status": "FAILED",
                 "photoId": PHOTO_ID,
@@ -254,7 +254,7 @@ def test_a_processed_photo_is_deleted_whole_announced_and_forgotten(
     assert published(topic) == [
         (
             {
-                "schemaVersion": "2",
+                "schemaVersion": "3",
                 "eventType": "PhotoDeleted",
                 "status": "DELETED",
                 "photoId": PHOTO_ID,

@@ -191,8 +191,39 @@ def test_the_view_of_a_completed_photo_links_its_derivatives(
         {**thumbnail, "url": f"https://{BUCKET}.s3.amazonaws.com/{thumbnail['key']}?signed"}
     ]
     assert view["filters"] == []
+    assert (view["renditions"], view["square"], view["blurhash"]) == ([], None, None)
     assert bucket.calls[0][1]["ExpiresIn"] == 900
     assert "error" not in view
+
+
+def test_the_view_links_every_rendition_and_the_square_and_carries_the_blurhash(
+    uploads: Uploads, bucket: FakeBucket
+) -> None:
+    square = {"name": "square", "key": f"derivatives/{PHOTO_ID}/thumbnails/square.jpg"}
+    avif = {"name": "256", "key": f"derivatives/{PHOTO_ID}/thumbnails/256.avif", "format": "avif"}
+    record = PhotoRecord(
+        photo_id=PHOTO_ID,
+        status=PhotoStatus.COMPLETED,
+        created_at="2026-12-01T15:52:05.000Z",
+        updated_at="2026-12-01T15:52:07.000Z",
+        completed_at="2026-12-01T15:52:07.000Z",
+        derivatives={
+            "thumbnails": [],
+            "square": square,
+            "renditions": [{**square, "format": "jpeg"}, avif],
+            "pixels": {"blurhash": "LMJ=Qo:izV.7;As.oar=y]pHPTib"},
+        },
+        metadata={"format": "JPEG"},
+    )
+    view = uploads.view(record)
+    signed = f"https://{BUCKET}.s3.amazonaws.com/derivatives/{PHOTO_ID}/thumbnails"
+    assert [(r["format"], r["url"]) for r in view["renditions"]] == [
+        ("jpeg", f"{signed}/square.jpg?signed"),
+        ("avif", f"{signed}/256.avif?signed"),
+    ]
+    assert view["square"] == {**square, "url": f"{signed}/square.jpg?signed"}
+    assert view["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
+    assert view["metadata"]["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
 
 
 def test_the_view_of_a_failed_photo_has_its_error_in_words() -> None:
