@@ -886,6 +886,20 @@
     (controls[focused.index] || controls[0] || elements.galleryHeading).focus({ preventScroll: true });
   }
 
+  /** Names of the photos the gallery has listed, to name the original of a duplicate. */
+  const listedNames = new Map();
+
+  /** A near-duplicate says which photo it repeats, by name when the gallery has listed it. */
+  function duplicateMark(originalId) {
+    const original = listedNames.get(originalId);
+    const text = original ? `Duplicate of ${original}` : "Duplicate of an earlier photo";
+    return h(
+      "span",
+      { class: "tile__duplicate", title: text, "data-testid": "duplicate-mark", "data-original": originalId },
+      text,
+    );
+  }
+
   function galleryItem(photo) {
     const name = photo.filename || "photo";
     const status = String(photo.status || "");
@@ -938,6 +952,7 @@
           {},
           h("span", { class: "tile__name", title: name }, name),
           h("span", { class: "tile__time" }, formatInstant(photo.createdAt)),
+          photo.duplicateOf ? duplicateMark(photo.duplicateOf) : null,
         ),
       ),
       h(
@@ -998,6 +1013,7 @@
         return;
       }
       const photos = Array.isArray(page.photos) ? page.photos : [];
+      for (const photo of photos) listedNames.set(photo.photoId, photo.filename || "photo");
       if (reset) {
         // A refresh keeps the tiles that did not change (their images, their open
         // details) and the keyboard focus, which a replaced node would drop to <body>.

@@ -22,6 +22,8 @@ from typing import Any
 from photoflow import clients
 
 SCHEMA_VERSION = "3"  # the schema's version every message follows (version 2 adds no field 3 lacks)
+PREVIOUS_VERSION = "2"  # a PhotoProcessed of a record written before version 3's fields
+VERSION_3_DERIVATIVES = ("square", "renditions", "duplicateOf")
 PROCESSED = "PhotoProcessed"
 FAILED = "PhotoFailed"
 DELETED = "PhotoDeleted"
@@ -68,9 +70,11 @@ def processed(
     occurred_at: str,
 ) -> Notification:
     """PhotoProcessed: ``photo`` is the execution's (id, bucket, key), as NotifyProcessed
-    reads ``$photo``."""
+    reads ``$photo``. Announced again from a record written before version 3 (the
+    reconciler does), it says version 2: its derivatives lack what version 3 requires."""
+    current = all(name in derivatives for name in VERSION_3_DERIVATIVES)
     message = {
-        "schemaVersion": SCHEMA_VERSION,
+        "schemaVersion": SCHEMA_VERSION if current else PREVIOUS_VERSION,
         "eventType": PROCESSED,
         "status": "COMPLETED",
         "photoId": photo["id"],

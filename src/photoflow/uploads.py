@@ -229,7 +229,8 @@ class Uploads:
         return view
 
     def _completed(self, record: PhotoRecord) -> dict[str, Any]:
-        """A completed photo's fields: every file with a URL, the square and the placeholder.
+        """A completed photo's fields: every file with a URL, the square, the placeholder,
+        and the owner's earlier photo it nearly repeats (``duplicateOf``, or null).
 
         ``renditions`` (each thumbnail size in each format, and the square) and ``square``
         are absent from the derivatives of photos processed before them: empty and null.
@@ -244,6 +245,7 @@ class Uploads:
             "renditions": [self._linked(r) for r in derivatives.get("renditions", [])],
             "square": None if square is None else self._linked(square),
             "blurhash": pixels.get("blurhash"),
+            "duplicateOf": derivatives.get("duplicateOf"),
             "filters": [self._linked(r) for r in derivatives.get("filters", [])],
         }
 

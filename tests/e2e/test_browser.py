@@ -36,7 +36,7 @@ from photoflow_local.client import PhotosClient
 from photoflow_local.identity import LOCAL_TEST_PASSWORD, LOCAL_TEST_USER
 from photoflow_local.stack import LocalStack
 from tests import axe
-from tests.photos import make_photo, truncated_jpeg
+from tests.photos import encode, make_photo, render_scene, truncated_jpeg
 from tests.support import ROOT, QueueWatcher, notifications, poll
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
@@ -620,6 +620,32 @@ def test_a_tile_offers_avif_and_webp_and_paints_the_blurhash_until_its_picture_l
     assert f"/derivatives/{photo_id}/thumbnails/256.avif?" in current, current
     expect(canvas).to_have_count(0)
     screenshot(page, "pictures.png")
+
+
+@pytest.mark.browser
+def test_a_photo_uploaded_again_is_marked_a_duplicate_of_the_first_in_the_gallery(
+    open_page: OpenPage, local_stack: LocalStack
+) -> None:
+    # Given a photo, and later the same scene again, smaller and recompressed
+    client = PhotosClient(local_stack.api_url)
+    scene = render_scene(1200, 900, seed=5151)
+    first = client.upload_bytes(encode(scene, quality=92), "meadow.jpg")["photoId"]
+    assert client.wait(first, timeout=60)["status"] == "COMPLETED"
+    again = client.upload_bytes(encode(scene.resize((600, 450)), quality=60), "meadow-2.jpg")
+    assert client.wait(again["photoId"], timeout=60)["status"] == "COMPLETED"
+
+    # When the gallery lists them
+    page = open_page(config={"galleryPageSize": 50})
+    copy_tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{again["photoId"]}"]')
+    first_tile = page.locator(f'[data-testid="gallery-item"][data-photo-id="{first}"]')
+    expect(copy_tile).to_be_visible()
+    wait_for_images(page)
+
+    # Then the copy says which photo it repeats, and the first says nothing of the kind
+    expect(copy_tile.get_by_test_id("duplicate-mark")).to_have_text("Duplicate of meadow.jpg")
+    expect(first_tile.get_by_test_id("duplicate-mark")).to_have_count(0)
+    assert_accessible(page, "with a duplicate marked")
+    screenshot(page, "duplicates.png")
 
 
 @pytest.mark.browser

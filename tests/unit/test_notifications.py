@@ -10,6 +10,7 @@ what the engine sent."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -57,6 +58,7 @@ DERIVATIVES = {
         }
     ],
     "square": None,
+    "duplicateOf": None,
     "renditions": [
         {
             "name": "256",
@@ -235,7 +237,9 @@ def test_the_recorded_photo_processed_is_what_python_builds_for_the_same_photo()
     message = sent["Message"]
     jsonschema.validate(message, SCHEMA)
     assert message["eventType"] == "PhotoProcessed"
-    assert message["owner"] == "fe9e4b87-0ec3-4a8a-96d1-2aeae3e1bd82"
+    # the local pool's user, whose sub is new with every recording
+    assert message["owner"] == photo["owner"]
+    assert re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", message["owner"])
     assert message["schemaVersion"] == "3"
     assert [(r["format"], r["width"]) for r in message["derivatives"]["renditions"]][-2:] == [
         ("webp", 256),
@@ -302,7 +306,7 @@ def test_a_version_3_photo_processed_names_its_renditions_square_and_blurhash() 
     assert derivatives["pixels"]["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
 
 
-@pytest.mark.parametrize("dropped", ["renditions", "square", "blurhash"])
+@pytest.mark.parametrize("dropped", ["renditions", "square", "duplicateOf", "blurhash"])
 def test_a_version_3_photo_processed_without_a_version_3_field_is_invalid(dropped: str) -> None:
     message = json.loads((EVENTS / "notification_processed.json").read_text())
     holder = message["derivatives"]["pixels"] if dropped == "blurhash" else message["derivatives"]
@@ -310,6 +314,35 @@ def test_a_version_3_photo_processed_without_a_version_3_field_is_invalid(droppe
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(message, SCHEMA)
     jsonschema.validate({**message, "schemaVersion": "2"}, SCHEMA)
+
+
+def test_a_duplicate_names_its_original_by_photo_id() -> None:
+    message = json.loads((EVENTS / "notification_processed.json").read_text())
+    message["derivatives"]["duplicateOf"] = "0d5f3c1e2b7a4f6e9c8d1a2b3c4d5e6f"
+    jsonschema.validate(message, SCHEMA)
+    message["derivatives"]["duplicateOf"] = "uploads/0d5f3c1e2b7a4f6e9c8d1a2b3c4d5e6f/a.jpg"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(message, SCHEMA)
+
+
+def test_a_record_written_before_version_3_is_announced_as_version_2() -> None:
+    # The reconciler announces from the record: one written before version 3 has none of
+    # its fields, and a message labelled "3" without them would be refused.
+    older = {
+        name: value
+        for name, value in DERIVATIVES.items()
+        if name not in ("square", "renditions", "duplicateOf")
+    }
+    event = notifications.processed(
+        {"id": PHOTO_ID, "bucket": "photos", "key": f"uploads/{PHOTO_ID}/a.jpg"},
+        ARN,
+        owner="ada",
+        metadata=METADATA,
+        derivatives=older,
+        occurred_at=WHEN,
+    )
+    assert event.message["schemaVersion"] == "2"
+    jsonschema.validate(event.message, SCHEMA)
 
 
 def test_a_rendition_in_an_unknown_format_is_invalid() -> None:

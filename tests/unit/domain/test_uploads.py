@@ -191,7 +191,12 @@ def test_the_view_of_a_completed_photo_links_its_derivatives(
         {**thumbnail, "url": f"https://{BUCKET}.s3.amazonaws.com/{thumbnail['key']}?signed"}
     ]
     assert view["filters"] == []
-    assert (view["renditions"], view["square"], view["blurhash"]) == ([], None, None)
+    assert (view["renditions"], view["square"], view["blurhash"], view["duplicateOf"]) == (
+        [],
+        None,
+        None,
+        None,
+    )
     assert bucket.calls[0][1]["ExpiresIn"] == 900
     assert "error" not in view
 
@@ -212,6 +217,7 @@ def test_the_view_links_every_rendition_and_the_square_and_carries_the_blurhash(
             "square": square,
             "renditions": [{**square, "format": "jpeg"}, avif],
             "pixels": {"blurhash": "LMJ=Qo:izV.7;As.oar=y]pHPTib"},
+            "duplicateOf": "0d5f3c1e2b7a4f6e9c8d1a2b3c4d5e6f",
         },
         metadata={"format": "JPEG"},
     )
@@ -224,6 +230,7 @@ def test_the_view_links_every_rendition_and_the_square_and_carries_the_blurhash(
     assert view["square"] == {**square, "url": f"{signed}/square.jpg?signed"}
     assert view["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
     assert view["metadata"]["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
+    assert view["duplicateOf"] == "0d5f3c1e2b7a4f6e9c8d1a2b3c4d5e6f"
 
 
 def test_the_view_of_a_failed_photo_has_its_error_in_words() -> None:
