@@ -692,6 +692,7 @@ def _usage(
         sqs_requests=1 + 2 / ingest_batch + 3,
         sns_publishes=stack.service_tasks.get("sns", 0),
         dynamodb_write_units=((writes - 1) + final_units) * (1 + settings.table_indexes)
+        + settings.keyed_indexes
         + idempotency_writes,
         api_requests=1,
         lambda_log_bytes=stack.log_bytes_per_photo,
@@ -710,7 +711,8 @@ def _usage(
         " (measured locally), billed in 100 ms and 64 MB steps.",
         f"S3: objects written per photo in the local run, one read of the original per step."
         f" DynamoDB: {writes} writes per photo, the last of {stack.item_bytes} bytes, the others"
-        f" under 1 KB, each written to the table and its {settings.table_indexes} index(es);"
+        f" under 1 KB, each written to the table and its {settings.table_indexes} index(es)"
+        f" of every attribute, and once to each of its {settings.keyed_indexes} keyed index(es);"
         f" and {idempotency_writes:g} writes of the ingest function's and the reconciler's"
         " records of what they did once (counted in the local run).",
         "CloudWatch Logs: the functions' own log lines in the local run; Lambda's START, END"

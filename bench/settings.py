@@ -26,7 +26,12 @@ class WorkflowSettings:
     memory_mb: dict[str, int]  # function logical id -> MemorySize
     step_functions: tuple[str, ...]  # logical ids of the functions the state machine invokes
     stages: tuple[Stage, ...]  # those functions along the workflow, Parallel branches side by side
-    table_indexes: int  # global secondary indexes of the photos table: each write updates them
+    # Global secondary indexes of the tables projecting every attribute: each write of a
+    # record updates them, at the record's size.
+    table_indexes: int
+    # The others (keys and a few attributes: the hash band indexes): a record enters them
+    # once, when the workflow writes their keys with the completed record, under 1 KB.
+    keyed_indexes: int
     workflow_type: str
 
     @property
@@ -64,11 +69,8 @@ def load_settings(template: Path = TEMPLATE) -> WorkflowSettings:
         memory_mb=memory,
         step_functions=shape.step_functions,
         stages=shape.stages,
-        table_indexes=sum(
-            len(resource.get("Properties", {}).get("GlobalSecondaryIndexes", []))
-            for resource in sam.get("Resources", {}).values()
-            if resource.get("Type") == TABLE_TYPE
-        ),
+        table_indexes=sum(projection == "ALL" for projection in _index_projections(sam)),
+        keyed_indexes=sum(projection != "ALL" for projection in _index_projections(sam)),
         workflow_type=str(defaults.get("WorkflowType", "STANDARD")),
     )
 
@@ -78,3 +80,13 @@ def _resolve(value: Any, parameters: dict[str, Any]) -> Any:
     if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in parameters:
         return parameters[value["Ref"]]
     return value
+
+
+def _index_projections(sam: dict[str, Any]) -> list[str]:
+    """The projection type of every global secondary index of the template's tables."""
+    return [
+        str(index.get("Projection", {}).get("ProjectionType", "KEYS_ONLY"))
+        for resource in sam.get("Resources", {}).values()
+        if resource.get("Type") == TABLE_TYPE
+        for index in resource.get("Properties", {}).get("GlobalSecondaryIndexes", [])
+    ]

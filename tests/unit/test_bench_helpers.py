@@ -270,6 +270,9 @@ def test_the_bench_measures_the_steps_the_template_declares_in_their_stages() ->
     queues = subscriber_queues(shape)
     assert queues["CompletedPhotosQueue"] == "PhotoProcessed"
     assert queues["FailedPhotosQueue"] == "PhotoFailed"
+    # the photo table's indexes: by owner and by creation, every attribute; the four hash
+    # bands, keys only (a record enters those once)
+    assert (settings.table_indexes, settings.keyed_indexes) == (2, 4)
 
 
 @pytest.mark.parametrize(
