@@ -285,12 +285,47 @@ def _result_paths(spec: dict[str, Any], definition: dict[str, Any]) -> list[list
         for variable, value in (spec.get("Assign") or {}).items()
         if isinstance(value, str) and (match := _RESULT_PATH.fullmatch(value.strip("{}% ")))
     }
+    # A branch's last Task whose Output names fields of its result, in a Parallel that
+    # assigns the merge of its branches' outputs: ``$derivatives.pixels.phash`` reads the
+    # result's field behind ``pixels``.
+    outputs = {
+        key: match.group(1)[1:].split(".")
+        for key, value in (spec.get("Output") or {}).items()
+        if isinstance(value, str) and (match := _RESULT_PATH.fullmatch(value.strip("{}% ")))
+    }
+    merged = _merged_into(spec, definition.get("States", {})) if outputs else set()
     for text in _strings(definition):
         for match in _VARIABLE_PATH.finditer(text):
             variable, tail = match.groups()
             if variable in assigned and tail:
                 paths.append(assigned[variable] + tail[1:].split("."))
+            elif variable in merged and tail:
+                key, *rest = tail[1:].split(".")
+                if key in outputs:
+                    paths.append(outputs[key] + rest)
     return paths
+
+
+_MERGED_RESULTS = "$merge($states.result)"
+
+
+def _merged_into(spec: dict[str, Any], states: dict[str, Any]) -> set[str]:
+    """The variables a Parallel assigns from the merge of its branches' outputs, when
+    ``spec`` is a state of one of its branches (at any depth)."""
+    found: set[str] = set()
+    for state in states.values():
+        branches = state.get("Branches", []) if isinstance(state, dict) else []
+        for branch in branches:
+            inner = branch.get("States", {})
+            if any(candidate is spec for candidate in inner.values()):
+                found |= {
+                    variable
+                    for variable, value in (state.get("Assign") or {}).items()
+                    if isinstance(value, str)
+                    and value.strip("{}% ").replace(" ", "") == _MERGED_RESULTS
+                }
+            found |= _merged_into(spec, inner)
+    return found
 
 
 def _placeholder_result(spec: dict[str, Any], definition: dict[str, Any] | None = None) -> Any:

@@ -47,3 +47,40 @@ def test_a_jsonata_result_gets_what_its_state_and_its_variables_readers_read() -
         "StatusCode": 200,
     }
     assert mocks._placeholder_result(announce, definition) == {}
+
+
+def test_a_branchs_output_is_followed_through_the_merge_its_parallel_assigns() -> None:
+    # Given a Parallel whose branches' outputs are merged into a variable, and a later state
+    # reading a field of one branch's output deeper than the branch selected it
+    thumbnails = _lambda(
+        Output={
+            "pixels": "{% $states.result.Payload.pixels %}",
+            "kept": "{% $states.result.Payload.kept %}",
+        },
+        End=True,
+    )
+    record = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:updateItem",
+        "Arguments": {"Item": {"hash": "{% $substring($derivatives.pixels.phash, 0, 4) %}"}},
+        "End": True,
+    }
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Make",
+        "States": {
+            "Make": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Thumbnails", "States": {"Thumbnails": thumbnails}}],
+                "Assign": {"derivatives": "{% $merge($states.result) %}"},
+                "Next": "Record",
+            },
+            "Record": record,
+        },
+    }
+
+    # Then the branch's placeholder result has the field read behind the merge
+    assert mocks._placeholder_result(thumbnails, definition) == {
+        "Payload": {"pixels": {"phash": "mocked"}, "kept": "mocked"},
+        "StatusCode": 200,
+    }
