@@ -15,12 +15,12 @@ from types import ModuleType
 
 from PIL import Image, ImageOps
 
+from photoflow import steps
 from photoflow.config import ImagingConfig, ThumbnailConfig
 from photoflow.imaging import (
     ModernFormat,
     apply_filters,
     fitted_size,
-    make_thumbnail_set,
     make_thumbnails,
     read_metadata,
     summarize_rendition,
@@ -57,27 +57,14 @@ def eighth_scale_decode(data: bytes) -> Image.Image:
 
 def thumbnail_step(data: bytes, config: ThumbnailConfig) -> list[bytes]:
     """The step without its modern formats: the JPEG sizes (returned), the square, the summary."""
-    made = make_thumbnail_set(
-        data,
-        config.thumbnail_sizes,
-        config.limits,
-        quality=config.jpeg_quality,
-        square=config.square_thumbnail_size or None,
-    )
+    made = steps.thumbnail_set(data, config, modern=False)
     summarize_rendition(made.thumbnails[-1].data)
     return [rendition.data for rendition in made.thumbnails]
 
 
 def thumbnail_step_every_format(data: bytes, config: ThumbnailConfig) -> list[bytes]:
     """The step as deployed: every file it writes (JPEG sizes, square, modern formats)."""
-    made = make_thumbnail_set(
-        data,
-        config.thumbnail_sizes,
-        config.limits,
-        quality=config.jpeg_quality,
-        square=config.square_thumbnail_size or None,
-        modern=config.modern,
-    )
+    made = steps.thumbnail_set(data, config)
     summarize_rendition(made.thumbnails[-1].data)
     square = [made.square.data] if made.square else []
     return [r.data for r in made.thumbnails] + square + [r.data for r in made.modern]
