@@ -3,9 +3,10 @@
 Fed by Step Functions status-change events through EventBridge and an SQS
 queue; see photoflow.reconcile for what it does with each. A schedule also
 invokes it to sweep photos whose execution ended without an event (EXPRESS
-workflows send none; Standard ones send them best effort). EventBridge and SQS
-deliver at least once: each event is handled once by its id (Powertools
-idempotency), so a redelivery is neither counted nor announced again, while an
+workflows send none; Standard ones send them best effort). The reprocessing workflow
+invokes it directly to finish a deletion that waited for a photo it was making again.
+EventBridge and SQS deliver at least once: each event is handled once by its id
+(Powertools idempotency), so a redelivery is neither counted nor announced again, while an
 event whose handling failed is handled again in full.
 """
 
@@ -90,13 +91,26 @@ def sweep() -> dict[str, int]:
     return dict(outcomes)
 
 
+@tracer.capture_method
+def finish_deletion(request: dict[str, Any]) -> dict[str, str]:
+    photo_id, run = str(request["photoId"]), str(request["run"])
+    with failure_logged("deletion after reprocessing", photo_id=photo_id, run=run):
+        if reconciler.deletion is None:
+            raise RuntimeError("the reconciler has no bucket to delete from")
+        outcome = reconciler.deletion.finish_after_reprocessing(photo_id, run)
+    logger.info("deletion after reprocessing", photo_id=photo_id, run=run, outcome=outcome)
+    return {"outcome": outcome}
+
+
 @logger.inject_lambda_context
 @logs_failure
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(
     event: dict[str, Any], context: LambdaContext
-) -> PartialItemFailureResponse | dict[str, int]:
+) -> PartialItemFailureResponse | dict[str, int] | dict[str, str]:
+    if "finishDeletion" in event:
+        return finish_deletion(event["finishDeletion"])
     if event.get("detail-type") == "Scheduled Event":
         with failure_logged("sweep", event_id=event.get("id")):
             return sweep()

@@ -6,7 +6,11 @@ workflow can still write to the photo, everything is removed at once. While the
 photo is being processed its workflow would write derivatives and its record
 again after a removal, so the mark stays and the reconciler finishes the deletion
 when the execution ends (``photoflow.reconcile``): the photo is never left
-half-written. Every step can be repeated: removing what is gone already removes
+half-written. A photo that a reprocessing run holds (``photoflow.reprocess``) waits the
+same way: the run finds the mark when it comes to record, and has the reconciler finish
+the deletion (``finish_after_reprocessing``), the derivatives it has just written
+included; were that run to stop first, its hold lapses and the next request finishes the
+job. Every step can be repeated: removing what is gone already removes
 nothing, and the mark keeps the job findable until the record itself goes, last.
 
 A photo whose upload never came keeps its marked record until it expires (its
@@ -31,7 +35,7 @@ class Deletion(StrEnum):
     """What became of a request to delete a photo."""
 
     DELETED = "deleted"  # gone: original, derivatives and record
-    PENDING = "pending"  # being processed: deleted when its workflow ends
+    PENDING = "pending"  # being processed or reprocessed: deleted when that ends
     NOT_FOUND = "not found"  # not the caller's, never existed, or gone already
 
 
@@ -50,10 +54,23 @@ class PhotoDeletion:
             self.remove_objects(photo_id)
             self.announce(record)
             return Deletion.DELETED
-        if not record.status.terminal:
+        if not record.status.terminal or record.reprocessing(utc_now()):
             return Deletion.PENDING
         self.finish(record)
         return Deletion.DELETED
+
+    def finish_after_reprocessing(self, photo_id: str, run: str) -> str:
+        """What a reprocessing run that lost its hold on a photo leaves behind: a deletion
+        that waited for it is finished ("deleted"); a photo another run holds now is that
+        run's to finish ("superseded")."""
+        record = self.photos.get(photo_id)
+        if record is None:
+            return "deleted"
+        held_by_other = record.reprocess_lease != run and record.reprocessing(utc_now())
+        if record.delete_requested is None or held_by_other:
+            return "superseded"
+        self.finish(record)
+        return "deleted"
 
     def finish(self, record: PhotoRecord) -> None:
         """Remove a marked photo whose workflow has ended, announce it, then its record."""

@@ -33,6 +33,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from photoflow import clients
+from photoflow.clients import DynamoDBClient
 from photoflow.errors import InvalidCursor
 from photoflow.reasons import describe
 
@@ -92,6 +93,10 @@ class PhotoRecord:
     failure_announced_at: str | None = None  # when the reconciler announced the failure
     owner: str | None = None
     delete_requested: str | None = None
+    config_version: int | None = None  # the ConfigVersion that made its derivatives
+    reprocess_lease: str | None = None  # the reprocessing run that holds the photo
+    reprocess_lease_until: str | None = None  # when that hold lapses
+    reprocessed_at: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> PhotoRecord:
@@ -104,6 +109,7 @@ class PhotoRecord:
             return json.loads(raw) if raw else {}
 
         size = item.get("size", {}).get("N")
+        version = item.get("configVersion", {}).get("N")
         return cls(
             photo_id=item["photoId"]["S"],
             status=PhotoStatus(item["status"]["S"]),
@@ -124,6 +130,19 @@ class PhotoRecord:
             failure_announced_at=s("failureAnnouncedAt"),
             owner=s("owner"),
             delete_requested=s("deleteRequested"),
+            config_version=int(version) if version is not None else None,
+            reprocess_lease=s("reprocessLease"),
+            reprocess_lease_until=s("reprocessLeaseUntil"),
+            reprocessed_at=s("reprocessedAt"),
+        )
+
+    def reprocessing(self, now: str) -> bool:
+        """Whether a reprocessing run holds the photo at ``now`` (its steps may still write
+        derivatives): its claim is there and has not lapsed."""
+        return (
+            self.reprocess_lease is not None
+            and self.reprocess_lease_until is not None
+            and self.reprocess_lease_until > now
         )
 
     def visible_to(self, caller: str) -> bool:
@@ -154,8 +173,12 @@ class PhotoRepository:
     """Every read and write of photo records in one DynamoDB table that Python makes (the
     state machine's own writes are its MarkProcessing, RecordResult and RecordFailure)."""
 
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, dynamodb: DynamoDBClient | None = None) -> None:
         self.table_name = table_name
+        self._dynamodb = dynamodb  # the process's client (photoflow.clients) when None
+
+    def _db(self) -> DynamoDBClient:
+        return self._dynamodb if self._dynamodb is not None else clients.dynamodb()
 
     def accept(
         self,
@@ -202,7 +225,7 @@ class PhotoRepository:
         if expires_at is not None:
             sets.append("expiresAt = if_not_exists(expiresAt, :expiresAt)")
             values[":expiresAt"] = {"N": str(expires_at)}
-        clients.dynamodb().update_item(
+        self._db().update_item(
             TableName=self.table_name,
             Key={"photoId": {"S": photo_id}},
             UpdateExpression="SET " + ", ".join(sets),
@@ -222,7 +245,7 @@ class PhotoRepository:
         is the object's, as S3 holds it, whatever the client declared.
         """
         try:
-            response = clients.dynamodb().update_item(
+            response = self._db().update_item(
                 TableName=self.table_name,
                 Key={"photoId": {"S": photo_id}},
                 UpdateExpression=(
@@ -267,7 +290,7 @@ class PhotoRepository:
         route to the same failure (a sweep, a status-change event) announces it again."""
         now = utc_now()
         try:
-            clients.dynamodb().update_item(
+            self._db().update_item(
                 TableName=self.table_name,
                 Key={"photoId": {"S": photo_id}},
                 UpdateExpression="SET failureAnnouncedAt = if_not_exists(failureAnnouncedAt, :now)",
@@ -291,7 +314,7 @@ class PhotoRepository:
         """
         now = utc_now()
         try:
-            clients.dynamodb().update_item(
+            self._db().update_item(
                 TableName=self.table_name,
                 Key={"photoId": {"S": photo_id}},
                 UpdateExpression=(
@@ -333,7 +356,7 @@ class PhotoRepository:
 
     def get(self, photo_id: str) -> PhotoRecord | None:
         item = (
-            clients.dynamodb()
+            self._db()
             .get_item(
                 TableName=self.table_name, Key={"photoId": {"S": photo_id}}, ConsistentRead=True
             )
@@ -360,7 +383,7 @@ class PhotoRepository:
                 ":completed": {"S": PhotoStatus.COMPLETED.value},
             },
         }
-        for page in clients.dynamodb().get_paginator("query").paginate(**query):
+        for page in self._db().get_paginator("query").paginate(**query):
             for item in page.get("Items", []):
                 yield HashedPhoto(item["photoId"]["S"], item["createdAt"]["S"], item["phash"]["S"])
 
@@ -382,7 +405,7 @@ class PhotoRepository:
         }
         if cursor:
             query["ExclusiveStartKey"] = decode_cursor(cursor, owner)
-        page = clients.dynamodb().query(**query)
+        page = self._db().query(**query)
         records = [PhotoRecord.from_item(item) for item in page.get("Items", [])]
         last = page.get("LastEvaluatedKey")
         return records, encode_cursor(last) if last else None
@@ -418,7 +441,7 @@ class PhotoRepository:
                 **values,
             },
         }
-        for page in clients.dynamodb().get_paginator("query").paginate(**query):
+        for page in self._db().get_paginator("query").paginate(**query):
             for item in page.get("Items", []):
                 yield PhotoRecord.from_item(item)
 
@@ -430,7 +453,7 @@ class PhotoRepository:
         the workflow's end, and any retry of the deletion, see it and finish the job.
         """
         try:
-            response = clients.dynamodb().update_item(
+            response = self._db().update_item(
                 TableName=self.table_name,
                 Key={"photoId": {"S": photo_id}},
                 UpdateExpression="SET deleteRequested = if_not_exists(deleteRequested, :now)",
@@ -455,7 +478,7 @@ class PhotoRepository:
     def forget(self, photo_id: str) -> None:
         """Delete the record of a photo whose deletion was requested (and no other)."""
         try:
-            clients.dynamodb().delete_item(
+            self._db().delete_item(
                 TableName=self.table_name,
                 Key={"photoId": {"S": photo_id}},
                 ConditionExpression="attribute_exists(deleteRequested)",
@@ -466,7 +489,7 @@ class PhotoRepository:
 
     def discard_unstored(self, photo_id: str) -> None:
         """Delete the record written for an upload that was then not stored."""
-        clients.dynamodb().delete_item(
+        self._db().delete_item(
             TableName=self.table_name,
             Key={"photoId": {"S": photo_id}},
             ConditionExpression="attribute_not_exists(acceptedVersion)",
@@ -475,16 +498,42 @@ class PhotoRepository:
     def marked_for_deletion_created_between(
         self, oldest: datetime, newest: datetime
     ) -> Iterator[PhotoRecord]:
-        """Photos marked for deletion, in a terminal state, created in [oldest, newest]."""
+        """Photos marked for deletion, in a terminal state and held by no reprocessing run,
+        created in [oldest, newest]."""
         return self._created_between(
             oldest,
             newest,
-            "attribute_exists(deleteRequested) AND #status IN (:completed, :failed)",
+            "attribute_exists(deleteRequested) AND #status IN (:completed, :failed)"
+            " AND (attribute_not_exists(reprocessLease) OR reprocessLeaseUntil < :now)",
             {
                 ":completed": {"S": PhotoStatus.COMPLETED.value},
                 ":failed": {"S": PhotoStatus.FAILED.value},
+                ":now": {"S": utc_now()},
             },
         )
+
+    def completed_ids(self, prefix: str = "", before_version: int | None = None) -> Iterator[str]:
+        """The ids of every COMPLETED photo nobody is deleting, whose id starts with
+        ``prefix`` and, given ``before_version``, made by an older ConfigVersion (or by none
+        recorded): what a reprocessing run may select. One Scan, its pages in turn."""
+        conditions = ["#status = :completed", "attribute_not_exists(deleteRequested)"]
+        values: dict[str, Any] = {":completed": {"S": PhotoStatus.COMPLETED.value}}
+        if prefix:
+            conditions.append("begins_with(photoId, :prefix)")
+            values[":prefix"] = {"S": prefix}
+        if before_version is not None:
+            conditions.append("(attribute_not_exists(configVersion) OR configVersion < :version)")
+            values[":version"] = {"N": str(before_version)}
+        scan = {
+            "TableName": self.table_name,
+            "ProjectionExpression": "photoId",
+            "FilterExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": values,
+        }
+        for page in self._db().get_paginator("scan").paginate(**scan):
+            for item in page.get("Items", []):
+                yield item["photoId"]["S"]
 
 
 def encode_cursor(key: dict[str, Any]) -> str:

@@ -13,6 +13,8 @@ photoflow publish-page       upload web/ to a deployed stack, pointed at its API
 photoflow smoke --api URL    check a deployed stack end to end (--token or --iam, --topic)
 photoflow redrive PHOTO      retry a failed photo from the state that failed (RedriveExecution)
 photoflow redrive-dead-letters  send a dead-letter queue's messages back (message move task)
+photoflow reprocess          make stored photos again with the configuration deployed now
+photoflow reprocess status   how far a reprocessing run has got, and what it did
 
 PHOTO is whatever a person has in hand: a photo id, an execution name or an execution
 ARN. Expected failures are one line and an exit status of their own (failures.py).
@@ -904,6 +906,206 @@ def redrive_dead_letters(
     outcome = operations.redrive_dead_letters(operations.client("sqs", endpoint), queue, None, wait)
     console.print(f"{outcome.status}: {outcome.moved} of {outcome.to_move} messages moved back")
     raise typer.Exit(0 if outcome.status == "COMPLETED" else 1)
+
+
+reprocess_app = _Typer(
+    cls=_Group,
+    help="Make stored photos again with the configuration deployed now (a Distributed Map).",
+)
+app.add_typer(reprocess_app, name="reprocess")
+
+
+def _reprocess_clients(endpoint_url: str | None) -> tuple[Any, Any, Any, dict[str, Any]]:
+    from photoflow_local import operations
+
+    state = running.saved()
+    endpoint = endpoint_url or state["endpointUrl"]
+    outputs = state["outputs"]
+    if "ReprocessWorkflowArn" not in outputs:
+        raise Failure(
+            "the local stack running here has no ReprocessWorkflow (its template has none)"
+        )
+    sfn, s3, dynamodb = (
+        operations.client(s, endpoint) for s in ("stepfunctions", "s3", "dynamodb")
+    )
+    return sfn, s3, dynamodb, outputs
+
+
+@reprocess_app.callback(invoke_without_command=True)
+def reprocess(
+    ctx: typer.Context,
+    prefix: Annotated[
+        str, typer.Option(metavar="P", help="only photos whose id starts with P (a sample)")
+    ] = "",
+    before_version: Annotated[
+        int | None,
+        typer.Option(metavar="V", help="only photos made by a ConfigVersion older than V"),
+    ] = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE", help="only the photo ids in FILE (one a line, or a CSV)"),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="follow the run to its end")] = False,
+    batch_size: Annotated[int, typer.Option(metavar="N", help="photos per child execution")] = 10,
+    max_concurrency: Annotated[
+        int, typer.Option(metavar="N", help="child executions at once")
+    ] = 100,
+    tolerated_failure_percentage: Annotated[
+        float, typer.Option(metavar="PCT", help="failed photos the run tolerates, in percent")
+    ] = 5.0,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long --wait waits")
+    ] = 3600.0,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Make the selected photos again (every completed one by default): their derivatives,
+    metadata and record, announced as PhotoReprocessed. Exit 1 if the run failed."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from photoflow.photos import PhotoRepository
+    from photoflow_local import reprocessing
+
+    if sum(x is not None and x != "" for x in (prefix, before_version, manifest)) > 1:
+        raise typer.BadParameter("give at most one of --prefix, --before-version, --manifest")
+    sfn, s3, dynamodb, outputs = _reprocess_clients(endpoint_url)
+    try:
+        ids = reprocessing.read_manifest(manifest.read_text()) if manifest else None
+        selection = reprocessing.Selection(prefix, before_version, ids)
+        photos = PhotoRepository(outputs["PhotosTableName"], dynamodb)
+        selected = reprocessing.select(photos, selection)
+        run = reprocessing.start(
+            sfn,
+            s3,
+            outputs["ReprocessWorkflowArn"],
+            outputs["PhotosBucketName"],
+            selected,
+            batch_size=batch_size,
+            max_concurrency=max_concurrency,
+            tolerated_failure_percentage=tolerated_failure_percentage,
+        )
+    except reprocessing.ReprocessError as refused:
+        raise Failure(str(refused)) from None
+    console.print(
+        f"reprocessing {run.photos} photos ({selection.describe()}): {run.execution_arn}",
+        soft_wrap=True,
+    )
+    if not wait:
+        console.print("follow it with: photoflow reprocess status", soft_wrap=True)
+        return
+    raise typer.Exit(_follow_run(sfn, s3, run.execution_arn, timeout))
+
+
+@reprocess_app.command("status")
+def reprocess_status(
+    run: Annotated[
+        str | None,
+        typer.Argument(metavar="RUN", help="the run's execution ARN (default: the latest run)"),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="follow the run to its end")] = False,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long --wait waits")
+    ] = 3600.0,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """How far a run has got (photos done, failed, pending) and, once it ended, what it did
+    to each photo. Exit 1 if the run failed."""
+    sfn, s3, _, outputs = _reprocess_clients(endpoint_url)
+    run = run or _latest_run(sfn, outputs["ReprocessWorkflowArn"])
+    if wait:
+        raise typer.Exit(_follow_run(sfn, s3, run, timeout))
+    raise typer.Exit(_print_run(sfn, s3, run))
+
+
+def _latest_run(sfn: Any, state_machine_arn: str) -> str:
+    runs = sfn.list_executions(stateMachineArn=state_machine_arn, maxResults=1)["executions"]
+    if not runs:
+        raise Failure("no reprocessing run yet", "start one: photoflow reprocess")
+    return str(runs[0]["executionArn"])
+
+
+def _follow_run(sfn: Any, s3: Any, execution_arn: str, timeout: float) -> int:
+    """A progress bar over the run's photos until it ends (or ``timeout``), then its report."""
+    from photoflow_local import reprocessing
+
+    deadline = time.monotonic() + timeout
+    with Progress(
+        TextColumn("[bold]reprocessing"),
+        BarColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+        while True:
+            now = reprocessing.progress(sfn, execution_arn)
+            bar.update(
+                task,
+                total=now.total or None,
+                completed=now.finished_items,
+                description=(
+                    f"{now.succeeded} done, {now.failed} failed, "
+                    f"{now.pending + now.running} pending"
+                ),
+            )
+            if now.done or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)  # a bounded poll: the deadline ends it
+    return _print_run(sfn, s3, execution_arn)
+
+
+def _print_run(sfn: Any, s3: Any, execution_arn: str) -> int:
+    from photoflow_local import reprocessing
+
+    now = reprocessing.progress(sfn, execution_arn)
+    console.print(f"{execution_arn}: {now.status}", soft_wrap=True)
+    console.print(
+        f"photos: {now.total} in all, {now.succeeded} done, {now.failed} failed,"
+        f" {now.pending + now.running} pending"
+    )
+    if now.error:
+        console.print(f"[red]{escape(now.error)}[/]: {escape(now.cause or '')}", soft_wrap=True)
+    if now.results is not None:
+        done = reprocessing.outcomes(s3, *now.results)
+        console.print(
+            ", ".join(f"{n} {outcome}" for outcome, n in sorted(done.photos.items())) or "none",
+            soft_wrap=True,
+        )
+        for photo in done.failed:
+            console.print(
+                f"  {photo.photo_id}: {escape(photo.error)}: {escape(photo.message)}",
+                soft_wrap=True,
+            )
+        for error, cause in done.failed_batches:
+            console.print(f"  a batch failed: {escape(error)}: {escape(cause)}", soft_wrap=True)
+        console.print(f"results: s3://{now.results[0]}/{now.results[1]}", soft_wrap=True)
+    if now.status == "FAILED":
+        console.print("redrive it (failed batches run again): photoflow reprocess redrive")
+    return 0 if now.status in ("SUCCEEDED", "RUNNING") else 1
+
+
+@reprocess_app.command("redrive")
+def reprocess_redrive(
+    run: Annotated[
+        str | None,
+        typer.Argument(metavar="RUN", help="the run's execution ARN (default: the latest run)"),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="follow the run to its end")] = False,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long --wait waits")
+    ] = 3600.0,
+    endpoint_url: EndpointOption = None,
+) -> None:
+    """Run a failed run's unfinished batches again (RedriveExecution): photos it made are
+    passed over, the others are made. Exit 1 if the run fails again."""
+    sfn, s3, _, outputs = _reprocess_clients(endpoint_url)
+    run = run or _latest_run(sfn, outputs["ReprocessWorkflowArn"])
+    try:
+        sfn.redrive_execution(executionArn=run)
+    except ClientError as error:
+        raise _aws_refusal(error) from error
+    console.print(f"redriven: {run}", soft_wrap=True)
+    if wait:
+        raise typer.Exit(_follow_run(sfn, s3, run, timeout))
 
 
 users_app = _Typer(cls=_Group, help="Users of the local stack's user pool: who may sign in.")

@@ -18,6 +18,7 @@ from typing import Any
 from moto.stepfunctions.parser.mocking.mock_config import StateMockedResponses
 
 from photoflow_local import patches
+from photoflow_local.shape import main_state_machine
 from photoflow_local.template import load_sam
 
 INJECTED_ERROR = "Injected.PermanentError"
@@ -46,11 +47,7 @@ def load_definition(template: Path, logical_id: str | None = None) -> tuple[str,
         in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine")
     }
     if logical_id is None:
-        if len(machines) != 1:
-            raise ValueError(
-                f"the template has {len(machines)} state machines: name one of {sorted(machines)}"
-            )
-        logical_id = next(iter(machines))
+        logical_id = main_state_machine(sam.get("Resources", {}))
     properties = machines[logical_id].get("Properties", {})
     if "DefinitionUri" in properties:
         definition = json.loads((template.parent / properties["DefinitionUri"]).read_text())

@@ -403,16 +403,14 @@ def _history(sfn: Any, arn: str) -> list[dict[str, Any]]:
 
 
 def _state_machine_arn(stack: LocalStack, logical_id: str | None) -> str:
-    """The template's one state machine, the one of that logical id, or that ARN."""
+    """The template's photo workflow, the state machine of that logical id, or that ARN."""
     if logical_id is not None and logical_id.startswith("arn:"):
         return logical_id
     machines = stack.stack.of_type("AWS::StepFunctions::StateMachine")
     if logical_id is None:
-        if len(machines) != 1:
-            raise ReplayError(
-                f"the template has {len(machines)} state machines; name one of {sorted(machines)}"
-            )
-        return next(iter(machines.values()))
+        if stack.stack.main_state_machine is None:
+            raise ReplayError(f"no photo workflow among {sorted(machines)}: name one")
+        return machines[stack.stack.main_state_machine]
     if logical_id not in machines:
         raise ReplayError(
             f"no state machine {logical_id!r} in the template (has {sorted(machines)})"

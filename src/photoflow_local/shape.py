@@ -20,6 +20,7 @@ from photoflow_local.template import TranslatedTemplate, translate
 
 FUNCTION = "AWS::Lambda::Function"
 STATE_MACHINE = "AWS::StepFunctions::StateMachine"
+STATE_MACHINES = (STATE_MACHINE, "AWS::Serverless::StateMachine")
 QUEUE = "AWS::SQS::Queue"
 SUBSCRIPTION = "AWS::SNS::Subscription"
 ALARM = "AWS::CloudWatch::Alarm"
@@ -104,13 +105,32 @@ def load_shape(path: Path, parameters: dict[str, str] | None = None) -> Workflow
     return _cached(path.resolve(), tuple(sorted((parameters or {}).items())))
 
 
+def main_state_machine(resources: dict[str, dict[str, Any]]) -> str:
+    """The photo workflow among a template's state machines (SAM's or translated): the
+    only one, or the one that a function's environment names (the ingest starts it;
+    the reprocessing workflow is started by hand)."""
+    machines = [k for k, r in resources.items() if r.get("Type") in STATE_MACHINES]
+    if len(machines) == 1:
+        return machines[0]
+    started = {
+        name
+        for r in resources.values()
+        if r.get("Type") in (FUNCTION, "AWS::Serverless::Function")
+        for value in (r.get("Properties", {}).get("Environment", {}).get("Variables", {}).values())
+        if (name := _logical(value)) in machines
+    }
+    if len(started) != 1:
+        raise ValueError(
+            f"the template has {len(machines)} state machines and functions start"
+            f" {len(started)} of them: name one of {sorted(machines)}"
+        )
+    return started.pop()
+
+
 def shape_of(template: TranslatedTemplate, state_machine: str | None = None) -> WorkflowShape:
     resources = template.resources
-    machines = [k for k, r in resources.items() if r.get("Type") == STATE_MACHINE]
     if state_machine is None:
-        if len(machines) != 1:
-            raise ValueError(f"the template has {len(machines)} state machines: name one")
-        state_machine = machines[0]
+        state_machine = main_state_machine(resources)
     functions = tuple(k for k, r in resources.items() if r.get("Type") == FUNCTION)
     definition = _definition(template, state_machine)
     arns = _substituted_functions(resources[state_machine], set(functions))

@@ -33,6 +33,7 @@ from photoflow_local.identity import LocalUserPool
 from photoflow_local.lambdas import LambdaService
 from photoflow_local.poller import SqsPoller
 from photoflow_local.schedules import Scheduler, scheduled_rules
+from photoflow_local.shape import STATE_MACHINE, main_state_machine
 from photoflow_local.template import translate
 
 LOCAL_CREDENTIALS = {
@@ -187,6 +188,8 @@ class LocalStack:
         parameters = {k: v for k, v in parameters.items() if k in template.parameters}
         deployer = LocalDeployer(self.endpoint_url, region=options.region)
         self.deployed = deployer.deploy(template, parameters)
+        if self.deployed.of_type(STATE_MACHINE):
+            self.deployed.main_state_machine = main_state_machine(template.resources)
         for function in self.deployed.functions.values():
             self.lambdas.register(function)
         self.lambdas.warm()

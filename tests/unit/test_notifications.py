@@ -22,6 +22,16 @@ from tests.support import EVENTS, ROOT
 
 SCHEMA = json.loads((EVENTS / "notification.schema.json").read_text())
 ASL = json.loads((ROOT / "statemachine" / "photo_workflow.asl.json").read_text())
+# The reprocessing workflow as deployed with ConfigVersion 2: its photo's own states.
+REPROCESS_ASL = json.loads(
+    (ROOT / "statemachine" / "reprocess_workflow.asl.json")
+    .read_text()
+    .replace("${ConfigVersion}", "2")
+)
+REPROCESS_STATES = REPROCESS_ASL["States"]["ReprocessPhotos"]["ItemProcessor"]["States"][
+    "EachPhoto"
+]["ItemProcessor"]["States"]
+RUN = "arn:aws:states:us-east-1:123456789012:execution:photoflow-dev-reprocess:reprocess-1"
 HISTORIES = ROOT / "tests" / "fixtures" / "histories"
 
 PHOTO_ID = "571754a92d384817a2c1756184e2627f"
@@ -101,10 +111,13 @@ def _evaluated(template: Any, bindings: dict[str, Any]) -> Any:
     return template
 
 
-def asl_sends(state: str, photo: dict[str, Any]) -> dict[str, Any]:
+def asl_sends(
+    state: str, photo: dict[str, Any], states: dict[str, Any] = ASL["States"]
+) -> dict[str, Any]:
     """The Message and MessageAttributes that ``state`` publishes for ``photo``."""
-    arguments = ASL["States"][state]["Arguments"]
+    arguments = states[state]["Arguments"]
     bindings = {
+        "run": RUN,
         "photo": photo,
         "metadata": METADATA,
         "derivatives": DERIVATIVES,
@@ -202,11 +215,43 @@ def test_a_photo_processed_without_a_format_is_filtered_as_unknown() -> None:
     }
 
 
+@pytest.mark.parametrize("photo", [OWNED, PHOTO], ids=["with an owner", "without one"])
+def test_a_reprocessed_photo_is_announced_as_its_upload_was_with_its_run_and_version(
+    photo: dict[str, Any],
+) -> None:
+    reprocessed = asl_sends("NotifyReprocessed", photo, REPROCESS_STATES)
+    jsonschema.validate(reprocessed["Message"], SCHEMA)
+    processed = asl_sends("NotifyProcessed", photo)
+    message = dict(reprocessed["Message"])
+    assert (message.pop("eventType"), message.pop("runArn"), message.pop("configVersion")) == (
+        "PhotoReprocessed",
+        RUN,
+        2,
+    )
+    assert message == {k: v for k, v in processed["Message"].items() if k != "eventType"}
+    attributes = dict(reprocessed["MessageAttributes"])
+    assert attributes.pop("eventType") == {"DataType": "String", "StringValue": "PhotoReprocessed"}
+    assert attributes == {
+        k: v for k, v in processed["MessageAttributes"].items() if k != "eventType"
+    }
+
+
+def test_a_photo_reprocessed_without_its_run_or_version_is_invalid() -> None:
+    message = asl_sends("NotifyReprocessed", OWNED, REPROCESS_STATES)["Message"]
+    for dropped in ("runArn", "configVersion"):
+        with pytest.raises(jsonschema.ValidationError, match=dropped):
+            jsonschema.validate({k: v for k, v in message.items() if k != dropped}, SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**message, "schemaVersion": "2"}, SCHEMA)
+
+
 def test_every_event_type_of_the_schema_is_built_here_and_the_asl_sends_two_of_them() -> None:
+    # PhotoReprocessed is the reprocessing workflow's alone (the test above).
     assert SCHEMA["properties"]["eventType"]["enum"] == [
         notifications.PROCESSED,
         notifications.FAILED,
         notifications.DELETED,
+        "PhotoReprocessed",
     ]
     assert SCHEMA["properties"]["schemaVersion"]["enum"] == ["3", "2"]
     assert notifications.SCHEMA_VERSION == "3"

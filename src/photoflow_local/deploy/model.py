@@ -64,6 +64,7 @@ class DeployedStack:
     apis: dict[str, ApiDefinition] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     not_emulated: dict[str, str] = field(default_factory=dict)
+    main_state_machine: str | None = None  # the photo workflow (shape.main_state_machine)
 
     def of_type(self, resource_type: str) -> dict[str, str]:
         return {k: self.physical_ids[k] for k, t in self.types.items() if t == resource_type}
