@@ -297,3 +297,79 @@ def test_objects_are_deleted_in_batches_and_a_refusal_is_an_incomplete_deletion(
     assert str(incomplete.value) == (
         f"photo {PHOTO_ID}: 1 object(s) not deleted, first {KEY}: AccessDenied Access Denied"
     )
+
+
+RUN = "arn:aws:states:us-east-1:123456789012:execution:photoflow-dev-reprocess:reprocess-1"
+OTHER_RUN = RUN.replace("reprocess-1", "reprocess-2")
+HELD_UNTIL = "2026-12-01T16:25:00.000Z"  # 15 minutes after NOW
+LAPSED_AT = "2026-12-01T16:05:00.000Z"  # before NOW
+
+
+def test_a_photo_a_reprocessing_run_holds_is_deleted_once_the_run_lets_it_go(
+    table: FakeTable, bucket: FakeBucket, topic: FakeTopic
+) -> None:
+    held = record(
+        "COMPLETED", deleteRequested=NOW, reprocessLease=RUN, reprocessLeaseUntil=HELD_UNTIL
+    )
+    table.outcomes.append({"Attributes": held})
+    bucket.add(KEY, b"original")
+    deletion = PhotoDeletion(BUCKET, PhotoRepository(TABLE), TOPIC)
+    assert deletion.request(PHOTO_ID, OWNER) is Deletion.PENDING
+    assert bucket.calls == [] and topic.published == []
+    # The run comes to record, finds the mark and hands the deletion over.
+    table.items[PHOTO_ID] = held
+    bucket.add(f"derivatives/{PHOTO_ID}/thumbnails/512.jpg", b"made by the run")
+    assert deletion.finish_after_reprocessing(PHOTO_ID, RUN) == "deleted"
+    assert all(not versions for versions in bucket.versions.values())
+    assert [m["eventType"] for m, _ in published(topic)] == ["PhotoDeleted"]
+    assert PHOTO_ID not in table.items
+
+
+def test_a_lapsed_hold_does_not_delay_a_deletion(
+    table: FakeTable, bucket: FakeBucket, topic: FakeTopic
+) -> None:
+    lapsed = record(
+        "COMPLETED", deleteRequested=NOW, reprocessLease=RUN, reprocessLeaseUntil=LAPSED_AT
+    )
+    table.outcomes.append({"Attributes": lapsed})
+    bucket.add(KEY, b"original")
+    deletion = PhotoDeletion(BUCKET, PhotoRepository(TABLE), TOPIC)
+    assert deletion.request(PHOTO_ID, OWNER) is Deletion.DELETED
+    assert [m["eventType"] for m, _ in published(topic)] == ["PhotoDeleted"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"reprocessLease": OTHER_RUN, "reprocessLeaseUntil": HELD_UNTIL}, "superseded"),
+        (
+            {
+                "deleteRequested": NOW,
+                "reprocessLease": OTHER_RUN,
+                "reprocessLeaseUntil": HELD_UNTIL,
+            },
+            "superseded",
+        ),
+        ({"reprocessLease": RUN, "reprocessLeaseUntil": HELD_UNTIL}, "superseded"),
+        (
+            {"deleteRequested": NOW, "reprocessLease": OTHER_RUN, "reprocessLeaseUntil": LAPSED_AT},
+            "deleted",
+        ),
+    ],
+    ids=["another run holds it", "marked, another run holds it", "not marked", "marked, lapsed"],
+)
+def test_a_run_that_lost_its_hold_finishes_only_a_deletion_nobody_else_holds(
+    table: FakeTable, bucket: FakeBucket, topic: FakeTopic, fields: dict[str, str], expected: str
+) -> None:
+    table.items[PHOTO_ID] = record("COMPLETED", **fields)
+    bucket.add(KEY, b"original")
+    deletion = PhotoDeletion(BUCKET, PhotoRepository(TABLE), TOPIC)
+    assert deletion.finish_after_reprocessing(PHOTO_ID, RUN) == expected
+    assert (PHOTO_ID in table.items) is (expected == "superseded")
+    assert len(topic.published) == (1 if expected == "deleted" else 0)
+
+
+def test_a_run_finds_a_photo_deleted_already_gone(table: FakeTable, topic: FakeTopic) -> None:
+    deletion = PhotoDeletion(BUCKET, PhotoRepository(TABLE), TOPIC)
+    assert deletion.finish_after_reprocessing(PHOTO_ID, RUN) == "deleted"
+    assert topic.published == []
