@@ -209,8 +209,9 @@ class LambdaService:
         self._log_lock = threading.Lock()
         self._sandboxes: list[_Sandbox] = []
         self._unpacked: list[Path] = []  # folders of functions created with a zip
-        # Fault injection (soak runs): given a function name, an error type to fail with, or None.
-        self.fault: Callable[[str], str | None] | None = None
+        # Fault injection (soak runs, tests): given a function name and the invocation's event
+        # (JSON text), an error type to fail with, or None.
+        self.fault: Callable[[str, str], str | None] | None = None
 
     def register(self, function: LocalFunction) -> None:
         self.functions[function.name] = function
@@ -255,7 +256,7 @@ class LambdaService:
                 "",
             )
         started = time.monotonic()
-        injected = self.fault(function_name) if self.fault else None
+        injected = self.fault(function_name, event) if self.fault else None
         if injected:
             self.invocations.append(Invocation(function_name, started, 0.0, True, injected))
             return error_payload(injected, f"{injected} injected by the fault injector"), True, ""

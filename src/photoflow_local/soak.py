@@ -271,7 +271,7 @@ def run_soak(template: Path, settings: SoakSettings) -> SoakReport:
     shape = load_shape(template, settings.parameters)
     faulty = faulty_functions(shape)
 
-    def inject(function_name: str) -> str | None:
+    def inject(function_name: str, event: str) -> str | None:
         with fault_lock:
             if function_name in faulty and rng.random() < settings.fault_rate:
                 report.faults_injected += 1

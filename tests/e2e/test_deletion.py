@@ -20,7 +20,7 @@ def held_metadata(local_stack: LocalStack) -> Iterator[threading.Event]:
     """Hold the metadata step until the test lets it go (bounded)."""
     release = threading.Event()
 
-    def hold(function_name: str) -> str | None:
+    def hold(function_name: str, event: str) -> str | None:
         if function_name == "MetadataFunction":
             release.wait(timeout=60)
         return None  # no fault: only held

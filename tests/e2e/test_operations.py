@@ -42,7 +42,9 @@ def workdir(local_stack: LocalStack, tmp_path: Path) -> Iterator[Path]:
 def faults(local_stack: LocalStack) -> Iterator[dict[str, Any]]:
     """Faults the test turns on and off: a function name and what it fails with."""
     injected: dict[str, Any] = {}
-    local_stack.lambdas.fault = lambda name: injected["rule"](name) if "rule" in injected else None
+    local_stack.lambdas.fault = lambda name, event: (
+        injected["rule"](name) if "rule" in injected else None
+    )
     yield injected
     local_stack.lambdas.fault = None
 

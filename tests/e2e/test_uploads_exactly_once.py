@@ -221,7 +221,7 @@ def gates(local_stack: LocalStack) -> Iterator[dict[str, threading.Event]]:
     held = {"metadata": threading.Event(), "ingest": threading.Event()}
     closed = {"ingest": threading.Event()}
 
-    def hold(function_name: str) -> str | None:
+    def hold(function_name: str, event: str) -> str | None:
         if function_name == "MetadataFunction":
             held["metadata"].wait(timeout=60)
         if function_name == "StartWorkflowFunction" and closed["ingest"].is_set():

@@ -97,7 +97,7 @@ def test_an_ingest_poller_that_dies_holding_a_batch_starts_nothing_twice(
     dying.start()
     local_stack.pollers[index] = dying
 
-    def die_once(function_name: str) -> str | None:
+    def die_once(function_name: str, event: str) -> str | None:
         if function_name == "StartWorkflowFunction" and not dying._crashed.is_set():
             dying.crash()
         return None
