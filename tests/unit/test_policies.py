@@ -364,6 +364,33 @@ def test_the_workflow_invokes_exactly_its_steps_and_touches_no_storage() -> None
     ]
 
 
+def test_reprocessing_runs_its_own_children_the_steps_and_reads_and_writes_its_own_files() -> None:
+    stack = deployed()
+    policy = policy_of("ReprocessWorkflow")
+    machine = stack.ref("ReprocessWorkflow")
+    assert machine == stack.arn("states", "stateMachine:photoflow-dev-reprocess")
+    assert policy.allows("states:StartExecution", machine)
+    assert not policy.allows("states:StartExecution", stack.ref("PhotoWorkflow"))
+    child = stack.arn("states", "execution:photoflow-dev-reprocess/Reprocess:1")
+    assert policy.allows("states:DescribeExecution", child)
+    assert policy.allows("states:RedriveExecution", child)
+    assert not policy.allows("states:RedriveExecution", stack.arn("states", "execution:other:1"))
+    reconciler = "ReconcileFunction"
+    for function in ALL_FUNCTIONS:
+        arn = stack.get_att(function, "Arn")
+        expected = function in STEP_FUNCTIONS or function == reconciler
+        assert policy.allows("lambda:InvokeFunction", arn) == expected, function
+    table = stack.get_att("PhotosTable", "Arn")
+    assert policy.allows("dynamodb:UpdateItem", table)
+    assert not any(policy.allows(a, table) for a in ("dynamodb:DeleteItem", "dynamodb:Scan"))
+    assert policy.allows("s3:GetObject", bucket_key("reprocess/manifests/run.csv"))
+    assert policy.allows("s3:PutObject", bucket_key("reprocess/results/run/manifest.json"))
+    for key in (UPLOAD_KEY, DERIVATIVE_KEY):
+        assert not policy.allows("s3:GetObject", bucket_key(key)), key
+        assert not policy.allows("s3:PutObject", bucket_key(key)), key
+    assert not policy.allows("s3:PutObject", bucket_key("reprocess/manifests/run.csv"))
+
+
 @pytest.mark.parametrize("function", ALL_FUNCTIONS)
 def test_each_function_writes_only_its_own_log_group(function: str) -> None:
     stack = deployed()
