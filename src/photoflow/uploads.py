@@ -230,7 +230,9 @@ class Uploads:
 
     def _completed(self, record: PhotoRecord) -> dict[str, Any]:
         """A completed photo's fields: every file with a URL, the square, the placeholder,
-        and the owner's earlier photo it nearly repeats (``duplicateOf``, or null).
+        the owner's earlier photo it nearly repeats (``duplicateOf``, or null), and the
+        ConfigVersion that made its derivatives, with when a reprocessing run made them
+        (null for a photo not reprocessed, or made before versions were recorded).
 
         ``renditions`` (each thumbnail size in each format, and the square) and ``square``
         are absent from the derivatives of photos processed before them: empty and null.
@@ -247,6 +249,8 @@ class Uploads:
             "blurhash": pixels.get("blurhash"),
             "duplicateOf": derivatives.get("duplicateOf"),
             "filters": [self._linked(r) for r in derivatives.get("filters", [])],
+            "configVersion": record.config_version,
+            "reprocessedAt": record.reprocessed_at,
         }
 
     def _linked(self, rendition: dict[str, Any]) -> dict[str, Any]:

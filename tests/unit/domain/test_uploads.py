@@ -199,6 +199,7 @@ def test_the_view_of_a_completed_photo_links_its_derivatives(
     )
     assert bucket.calls[0][1]["ExpiresIn"] == 900
     assert "error" not in view
+    assert (view["configVersion"], view["reprocessedAt"]) == (None, None)
 
 
 def test_the_view_links_every_rendition_and_the_square_and_carries_the_blurhash(
@@ -220,6 +221,8 @@ def test_the_view_links_every_rendition_and_the_square_and_carries_the_blurhash(
             "duplicateOf": "0d5f3c1e2b7a4f6e9c8d1a2b3c4d5e6f",
         },
         metadata={"format": "JPEG"},
+        config_version=2,
+        reprocessed_at="2026-12-02T09:00:00.000Z",
     )
     view = uploads.view(record)
     signed = f"https://{BUCKET}.s3.amazonaws.com/derivatives/{PHOTO_ID}/thumbnails"
@@ -231,6 +234,7 @@ def test_the_view_links_every_rendition_and_the_square_and_carries_the_blurhash(
     assert view["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
     assert view["metadata"]["blurhash"] == "LMJ=Qo:izV.7;As.oar=y]pHPTib"
     assert view["duplicateOf"] == "0d5f3c1e2b7a4f6e9c8d1a2b3c4d5e6f"
+    assert (view["configVersion"], view["reprocessedAt"]) == (2, "2026-12-02T09:00:00.000Z")
 
 
 def test_the_view_of_a_failed_photo_has_its_error_in_words() -> None:
