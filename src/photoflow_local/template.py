@@ -124,10 +124,14 @@ def _local_paths(template: dict[str, Any], root: Path) -> dict[str, Path]:
 
 
 def translate(
-    path: Path, parameter_overrides: dict[str, str] | None = None, region: str = "us-east-1"
+    path: Path,
+    parameter_overrides: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    sam: dict[str, Any] | None = None,
 ) -> TranslatedTemplate:
-    """The CloudFormation that `sam deploy` would create from ``path``."""
-    sam = load_sam(path)
+    """The CloudFormation that `sam deploy` would create from ``path`` (``sam``: the
+    template as ``load_sam`` read it already, so as not to parse it twice)."""
+    sam = load_sam(path) if sam is None else sam
     prepared = copy.deepcopy(sam)
     code_paths = _local_paths(prepared, path.parent.resolve())
     parameters = {
