@@ -46,8 +46,11 @@ class StackUpdate:
     _properties: dict[str, dict[str, Any]] = field(default_factory=dict)
     _fingerprints: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._previous_parameters = dict(self.deployment.stack.parameters)
+
     def parameter_changes(self) -> list[str]:
-        previous = self.deployment.stack.parameters
+        previous = self._previous_parameters
         return [
             f"parameter {name}: {previous.get(name, '(none)')} -> {value}"
             for name, value in self.parameters.items()
