@@ -47,7 +47,6 @@ def test_an_override_names_a_parameter_of_the_template_with_an_allowed_value() -
         check_parameters(sam, Path("template.yaml"), {"WorkflowKind": "EXPRESS"})
 
 
-
 def test_an_override_matches_the_parameters_allowed_pattern_whole() -> None:
     sam = load_sam(ROOT / "template.yaml")
     check_parameters(sam, Path("template.yaml"), {"ThumbnailSizes": "2048,1024,512,256"})
