@@ -370,7 +370,10 @@ def up(
                 add_demo_user(stack, console, with_page=options.static_dir is not None)
                 up_in = f"up in {time.monotonic() - started_at:.1f} s"
                 console.print(f"{up_in}. {MEMORY_NOTE}", soft_wrap=True)
-                console.print("Ctrl-C stops the stack; `photoflow deploy` updates it.")
+                console.print(
+                    "`photoflow deploy` updates it to a changed template, keeping its data."
+                )
+                console.print("Ctrl-C stops the stack.")
                 supervisor.wait()
         except KeyboardInterrupt:
             console.print("stopped before it was ready")
