@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from photoflow_local.deploy.compute import code_fingerprint, state_machine_definition, zip_folder
@@ -153,17 +154,18 @@ def _plan_function(
             )
         )
         update._properties[logical_id] = after
-    if fingerprint != ctx.stack.code_fingerprints.get(name):
+    folder = ctx.template.code_paths[after["Code"]["S3Key"]]
+    function = ctx.stack.functions[name]
+    if fingerprint != ctx.stack.code_fingerprints.get(name) or folder != function.code_dir:
         update.changes.append(f"{logical_id}: code updated")
-        folder = ctx.template.code_paths[after["Code"]["S3Key"]]
-        update._steps.append(
-            (
-                lambda: lambda_client.update_function_code(
-                    FunctionName=name, ZipFile=zip_folder(folder)
-                ),
-                lambda: None,  # the files are what they are now
-            )
-        )
+        previous = function.code_dir  # the template's CodeUri may name another folder now
+
+        def update_code(to: Path) -> None:  # the function's sandboxes retire
+            with function._lock:
+                function.code_dir = to
+            lambda_client.update_function_code(FunctionName=name, ZipFile=zip_folder(to))
+
+        update._steps.append((lambda: update_code(folder), lambda: update_code(previous)))
         update._fingerprints[name] = fingerprint
 
 
