@@ -168,9 +168,10 @@ class Supervisor:
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> Supervisor:
-        self._previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, self._stop)
         if self.serves_updates:
             UPDATES_DIR.mkdir(parents=True, exist_ok=True)
+            for left in UPDATES_DIR.iterdir():  # what a stack that ended left unanswered
+                left.unlink(missing_ok=True)
             self._previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._request)
         return self
 
@@ -187,12 +188,16 @@ class Supervisor:
 
     def wait(self) -> None:
         """Until Ctrl-C or SIGTERM, answering update requests as they come."""
-        with contextlib.suppress(KeyboardInterrupt):
-            while not self._stopping:
-                self._wake.wait()
-                self._wake.clear()
-                if not self._stopping and self.on_update is not None:
-                    self._answer(self.on_update)
+        previous = signal.signal(signal.SIGTERM, self._stop)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                while not self._stopping:
+                    self._wake.wait()
+                    self._wake.clear()
+                    if not self._stopping and self.on_update is not None:
+                        self._answer(self.on_update)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     @staticmethod
     def _answer(on_update: UpdateHandler) -> None:
