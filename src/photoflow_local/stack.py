@@ -240,7 +240,9 @@ class LocalStack:
         """`sam deploy` of the running stack: ``template_path`` with ``overrides``, as
         CloudFormation updates a stack in place, keeping its data. As `sam deploy` does, a
         parameter not given keeps the stack's value (UsePreviousValue; a changed Default
-        takes effect only when given); one new in the template takes its Default. Applied
+        takes effect only when given); one new in the template takes its Default (the SAM
+        CLI's deploy: ``merge_parameters`` sends UsePreviousValue for every parameter not
+        overridden, ``create_changeset`` drops it for a parameter the stack lacks). Applied
         only when nothing needs the stack created anew (``StackUpdate.restart`` empty)."""
         if self._deployer is None:
             raise RuntimeError("the local stack is not started")
