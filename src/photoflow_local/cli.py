@@ -1,6 +1,8 @@
 """The photoflow command: run the local stack and use it.
 
 photoflow up                 start the local stack; Ctrl-C stops it
+photoflow deploy             update the running local stack to the template as it is now
+                             (and --parameter-overrides), keeping its data, as `sam deploy` does
 photoflow demo               what `make run` does: the sample photos through the workflow
 photoflow upload PHOTO...    upload through the HTTP API; a summary (--wait: how each ended)
 photoflow status PHOTO       a photo's record
@@ -340,7 +342,7 @@ def up(
     from photoflow_local.stack import LocalStack, StackOptions
 
     parameters = _overrides(template, parameter_overrides)
-    with running.claim() as claim:
+    with running.claim() as claim, running.Supervisor(serves_updates=True) as supervisor:
         if claim.stale is not None:
             console.print(
                 f"removed {running.STATE_FILE}: the local stack that wrote it (pid {claim.stale})"
@@ -362,13 +364,17 @@ def up(
                 running.run_log(running.DEBUG_LOG) as debug_log,
                 LocalStack(template, options, log_sink=log, debug_log_sink=debug_log) as stack,
             ):
-                claim.publish(running.stack_state(stack))
+                supervisor.on_update = functools.partial(_update_stack, stack, claim)
+                claim.publish({**running.stack_state(stack), running.SERVES_UPDATES: True})
                 _print_addresses(stack, options.static_dir is not None)
                 add_demo_user(stack, console, with_page=options.static_dir is not None)
                 up_in = f"up in {time.monotonic() - started_at:.1f} s"
                 console.print(f"{up_in}. {MEMORY_NOTE}", soft_wrap=True)
+                console.print(
+                    "`photoflow deploy` updates it to a changed template, keeping its data."
+                )
                 console.print("Ctrl-C stops the stack.")
-                running.wait_until_stopped()
+                supervisor.wait()
         except KeyboardInterrupt:
             console.print("stopped before it was ready")
             return
@@ -376,6 +382,72 @@ def up(
 
 
 MEMORY_NOTE = "Everything is kept in memory: stopping the stack loses every photo."
+
+
+def _update_stack(stack: Any, claim: running.Claim, request: dict[str, Any]) -> dict[str, Any]:
+    """In the `photoflow up` process: one `photoflow deploy` request, answered."""
+    from photoflow_local.template import TemplateError
+
+    template = Path(request["template"])
+    try:
+        update = stack.update(template, request.get("overrides", {}))
+    except TemplateError as error:
+        return {"code": int(ExitCode.USAGE), "error": str(error)}
+    except ClientError as error:  # the local AWS refused a step: the update was rolled back
+        return {"code": int(ExitCode.FAILED), "error": _aws_refusal(error).line()}
+    if update.restart:
+        console.print(
+            f"deploy of {template} refused: {len(update.restart)} change(s) need a restart"
+        )
+        return {"code": int(ExitCode.FAILED), "lines": update.restart}
+    lines = update.parameter_changes() + update.changes
+    claim.publish({**running.stack_state(stack), running.SERVES_UPDATES: True})
+    console.print(
+        f"deployed {template}: {len(lines)} change(s)"
+        if lines
+        else f"deployed {template}: no changes"
+    )
+    for line in lines:
+        console.print(f"  {escape(line)}", soft_wrap=True)
+    return {"code": int(ExitCode.OK), "lines": lines}
+
+
+@app.command()
+def deploy(
+    template: Annotated[Path, typer.Option(metavar="FILE", help="SAM template to deploy")] = Path(
+        "template.yaml"
+    ),
+    parameter_overrides: ParameterOverridesOption = None,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="how long to wait for the update")
+    ] = 120.0,
+) -> None:
+    """Update the stack `photoflow up` runs here to the template as it is now, keeping its data.
+
+    As `sam deploy` updates a stack in place: functions' environment, memory, timeout and code,
+    and state machines' definitions (running executions keep theirs). A parameter not given
+    keeps the stack's value, as with `sam deploy`. Anything else (a resource added or removed,
+    another property changed) needs `photoflow up` restarted: the update is then refused
+    whole, each such change named, and nothing is changed."""
+    overrides = _overrides(template, parameter_overrides)
+    answer = running.request_update(
+        {"template": str(template.resolve()), "overrides": overrides}, timeout
+    )
+    code = ExitCode(answer.get("code", ExitCode.BUG))
+    if answer.get("error"):
+        raise Failure(answer["error"], code=code)
+    lines: list[str] = answer.get("lines", [])
+    if code != ExitCode.OK:
+        for line in lines:
+            console.print(escape(line), soft_wrap=True)
+        raise Failure(
+            f"not deployed: {len(lines)} change(s) need the stack created anew, nothing changed",
+            "stop `photoflow up` and start it again (its data is lost then)",
+            code,
+        )
+    for line in lines:
+        console.print(escape(line), soft_wrap=True)
+    console.print(f"deployed {template}" + ("" if lines else ": no changes"))
 
 
 def _print_addresses(stack: Any, with_page: bool) -> None:

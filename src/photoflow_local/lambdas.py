@@ -12,6 +12,10 @@ reported as ``Runtime.ExitError``, as an out-of-memory kill is on Lambda.
 What functions print goes to the log sink, never to the terminal, line by line as
 they print it (a sandbox sends each line on at once), each line written whole and
 flushed: a log file can be followed while the stack runs.
+A function's configuration or code updated (``reconfigure``, ``update_code``) retires its
+sandboxes, as Lambda retires execution environments after UpdateFunctionConfiguration or
+UpdateFunctionCode: idle ones at once, busy ones when their invocation ends; the next
+invocation starts a fresh one.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class LocalFunction:
     timeout_seconds: float = 3
     memory_mb: int = 128
     max_concurrency: int = 2
+    # Counts configuration and code updates: a sandbox started before the latest one retires.
+    generation: int = field(default=0, repr=False)
     _idle: list[_Sandbox] = field(default_factory=list, repr=False)
     _slots: threading.Semaphore = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -109,21 +115,26 @@ class _Sandbox:
     def __init__(
         self,
         function: LocalFunction,
-        environment: dict[str, str],
+        environment_of: Callable[[LocalFunction], dict[str, str]],
         on_log: Callable[[str], None],
     ) -> None:
         self.on_log = on_log
+        with function._lock:  # one configuration, whole, even while it is being updated
+            environment = environment_of(function)
+            self.generation = function.generation
+            code_dir, memory_mb = function.code_dir, function.memory_mb
+            timeout_seconds = function.timeout_seconds
         self.connection, child = _SPAWN.Pipe()
         self.process = _SPAWN.Process(
             target=serve,
             args=(
                 child,
-                str(function.code_dir),
+                str(code_dir),
                 function.handler,
                 environment,
                 function.name,
-                function.memory_mb,
-                function.timeout_seconds,
+                memory_mb,
+                timeout_seconds,
             ),
             name=f"lambda-{function.name}",
             daemon=True,
@@ -230,11 +241,15 @@ class LambdaService:
     ) -> None:
         """A function created through the Lambda API with a zip: its code unpacked into a
         folder of its own (removed when the service stops), then run like any other."""
+        folder = self._unpack(package)
+        self.register(LocalFunction(name, folder, handler, environment, timeout_seconds, memory_mb))
+
+    def _unpack(self, package: bytes) -> Path:
         folder = Path(tempfile.mkdtemp(prefix="photoflow-function-"))
         self._unpacked.append(folder)
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             archive.extractall(folder)
-        self.register(LocalFunction(name, folder, handler, environment, timeout_seconds, memory_mb))
+        return folder
 
     def environment(self, function: LocalFunction) -> dict[str, str]:
         return {
@@ -264,9 +279,7 @@ class LambdaService:
             sandbox = self._sandbox_for(function)
             began = time.monotonic()  # after waiting for a free sandbox
             payload, errored, logs, error_type = sandbox.invoke(event, function.timeout_seconds)
-            if sandbox.alive:
-                with function._lock:
-                    function._idle.append(sandbox)
+            self._release(function, sandbox)
         self.invocations.append(
             Invocation(function_name, began, (time.monotonic() - began) * 1000, errored, error_type)
         )
@@ -275,6 +288,56 @@ class LambdaService:
             self.write_log(line)
             logs += line
         return payload, errored, logs
+
+    def _release(self, function: LocalFunction, sandbox: _Sandbox) -> None:
+        """A sandbox back to the idle ones after an invocation; one started before the
+        function's latest update is stopped instead."""
+        if not sandbox.alive:
+            return
+        with function._lock:
+            current = sandbox.generation == function.generation
+            if current:
+                function._idle.append(sandbox)
+        if not current:
+            sandbox.stop()
+
+    def reconfigure(
+        self,
+        function_name: str,
+        *,
+        environment: dict[str, str],
+        timeout_seconds: float,
+        memory_mb: int,
+    ) -> None:
+        """A function's new configuration (UpdateFunctionConfiguration): its sandboxes retire."""
+        function = self.functions.get(function_name)
+        if function is None:
+            return
+        with function._lock:
+            function.environment = dict(environment)
+            function.timeout_seconds = timeout_seconds
+            function.memory_mb = memory_mb
+        self._retire(function)
+
+    def update_code(self, function_name: str, package: bytes | None) -> None:
+        """A function's new code (UpdateFunctionCode): a function created with a zip gets the
+        new zip unpacked; one run in place from its folder (the template's) reads the folder
+        anew. Either way its sandboxes retire."""
+        function = self.functions.get(function_name)
+        if function is None:
+            return
+        if package is not None and function.code_dir in self._unpacked:
+            folder = self._unpack(package)
+            with function._lock:
+                function.code_dir = folder
+        self._retire(function)
+
+    def _retire(self, function: LocalFunction) -> None:
+        with function._lock:
+            function.generation += 1
+            idle, function._idle = function._idle, []
+        for sandbox in idle:
+            sandbox.stop()
 
     def write_log(self, lines: str) -> None:
         """Whole lines into the sink, at once: functions running side by side interleave
@@ -287,7 +350,7 @@ class LambdaService:
         with function._lock:
             if function._idle:
                 return function._idle.pop()
-        sandbox = _Sandbox(function, self.environment(function), self.write_log)
+        sandbox = _Sandbox(function, self.environment, self.write_log)
         # Keep track of live sandboxes only: timed-out and crashed ones are already stopped.
         self._sandboxes = [s for s in self._sandboxes if s.alive] + [sandbox]
         return sandbox
@@ -303,10 +366,9 @@ class LambdaService:
             with function._lock:
                 if function._idle:
                     continue
-            sandbox = _Sandbox(function, self.environment(function), self.write_log)
+            sandbox = _Sandbox(function, self.environment, self.write_log)
             self._sandboxes.append(sandbox)
-            with function._lock:
-                function._idle.append(sandbox)
+            self._release(function, sandbox)
 
     def stop(self) -> None:
         for sandbox in self._sandboxes:

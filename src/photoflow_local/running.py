@@ -6,6 +6,13 @@ to ``.local-stack/stack.json``. The kernel releases the lock when the process en
 it ends (Ctrl-C, ``kill -9``, a crash), so a ``stack.json`` whose lock is free is stale:
 the next ``photoflow up`` removes it, and every other command says so in one line instead
 of trying addresses nobody answers.
+
+``photoflow deploy`` reaches the running ``photoflow up`` through ``.local-stack/updates/``:
+it writes a request file there, sends the process SIGHUP, and waits (bounded) for the
+result file the process writes once the update is done. Only the user who runs the stack
+can signal it or write in its directory, which is all the authentication a local stack
+needs; a stack that does not serve updates (``photoflow demo``) says so in stack.json, and
+is never sent a signal it would die of.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +41,8 @@ START_HINT = "start one with `photoflow up` (or `make up`)"
 FUNCTIONS_LOG = STATE_DIR / "functions.log"
 DEBUG_LOG = STATE_DIR / "debug.log"
 REPLAY_LOG = STATE_DIR / "replay-functions.log"
+UPDATES_DIR = STATE_DIR / "updates"
+SERVES_UPDATES = "servesUpdates"  # in stack.json: the process answers update requests
 
 
 def run_log(path: Path) -> TextIO:
@@ -128,15 +139,122 @@ def stack_state(stack: Any) -> dict[str, Any]:
         "endpointUrl": stack.endpoint_url,
         "apiUrl": stack.api_url if stack.apis else None,  # a template may define no REST API
         "outputs": stack.stack.outputs,
+        "parameters": stack.stack.parameters,  # as deployed (`photoflow deploy` changes them)
     }
 
 
 def wait_until_stopped() -> None:
     """Return on Ctrl-C or SIGTERM."""
-    stopped = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with Supervisor() as supervisor:
+        supervisor.wait()
+
+
+# An update request's answer: "code" (an ExitCode), "lines" (what changed, or what needs a
+# restart), "error" (one line, when it failed).
+UpdateHandler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Supervisor:
+    """The running stack's main thread: waits for Ctrl-C or SIGTERM, and answers update
+    requests (SIGHUP) with ``on_update`` meanwhile, one at a time, on this thread. Enter it
+    before publishing stack.json, so that no request comes before SIGHUP is handled; set
+    ``on_update`` once the stack is up (a request before it waits until then)."""
+
+    def __init__(self, serves_updates: bool = False) -> None:
+        self.serves_updates = serves_updates
+        self.on_update: UpdateHandler | None = None
+        self._wake = threading.Event()
+        self._stopping = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> Supervisor:
+        if self.serves_updates:
+            UPDATES_DIR.mkdir(parents=True, exist_ok=True)
+            for left in UPDATES_DIR.iterdir():  # what a stack that ended left unanswered
+                left.unlink(missing_ok=True)
+            self._previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._request)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _stop(self, *_: object) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def _request(self, *_: object) -> None:
+        self._wake.set()
+
+    def wait(self) -> None:
+        """Until Ctrl-C or SIGTERM, answering update requests as they come."""
+        previous = signal.signal(signal.SIGTERM, self._stop)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                while not self._stopping:
+                    self._wake.wait()
+                    self._wake.clear()
+                    if not self._stopping and self.on_update is not None:
+                        self._answer(self.on_update)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    @staticmethod
+    def _answer(on_update: UpdateHandler) -> None:
+        for request_file in sorted(UPDATES_DIR.glob("*.request.json")):
+            try:
+                request = json.loads(request_file.read_text())
+            except (OSError, ValueError):
+                continue  # withdrawn meanwhile (its sender gave up)
+            request_file.unlink(missing_ok=True)
+            try:
+                answer = on_update(request)
+            except Exception as error:  # the stack keeps running whatever one update does
+                answer = {
+                    "code": int(ExitCode.BUG),
+                    "error": f"unexpected error: {type(error).__name__}: {error}",
+                }
+            _write_atomically(
+                request_file.with_name(request_file.name.replace(".request.", ".result.")),
+                json.dumps(answer),
+            )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """``path`` holds ``text`` whole or not at all, for a reader polling for it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def request_update(request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Ask the stack running here to update itself; its answer, within ``timeout`` seconds."""
+    state = saved()
+    if not state.get(SERVES_UPDATES):
+        raise Failure(
+            f"the local stack running here (pid {state.get('pid')}) does not take updates"
+            " (`photoflow demo` keeps its stack as it started it)",
+            "run the stack with `photoflow up` to deploy to it",
+        )
+    request_id = uuid.uuid4().hex
+    request_file = UPDATES_DIR / f"{request_id}.request.json"
+    result_file = UPDATES_DIR / f"{request_id}.result.json"
+    UPDATES_DIR.mkdir(parents=True, exist_ok=True)
+    _write_atomically(request_file, json.dumps(request))
+    os.kill(int(state["pid"]), signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while not result_file.exists():
+        if time.monotonic() > deadline or not is_running():
+            request_file.unlink(missing_ok=True)
+            raise Failure(
+                f"the local stack (pid {state.get('pid')}) did not answer the update in"
+                f" {timeout:.0f} s"
+                + (" (it may still apply it)" if is_running() else ": it stopped"),
+                f"see what `photoflow up` printed, and {DEBUG_LOG}",
+            )
+        time.sleep(delay)  # a bounded poll of a file the other process writes
+        delay = min(delay * 1.5, 0.5)
+    answer: dict[str, Any] = json.loads(result_file.read_text())
+    result_file.unlink(missing_ok=True)
+    return answer

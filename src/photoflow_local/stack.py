@@ -29,12 +29,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from photoflow_local import patches
 from photoflow_local.api import LocalApi
 from photoflow_local.deploy import ACCOUNT_ID, DeployedStack, LocalDeployer
+from photoflow_local.deploy.update import StackUpdate
 from photoflow_local.identity import LocalUserPool
 from photoflow_local.lambdas import LambdaService
 from photoflow_local.poller import SqsPoller
 from photoflow_local.schedules import Scheduler, scheduled_rules
 from photoflow_local.shape import STATE_MACHINE, main_state_machine
-from photoflow_local.template import translate
+from photoflow_local.template import TemplateError, check_parameters, load_sam, translate
 
 LOCAL_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -131,6 +132,8 @@ class LocalStack:
         self.apis: dict[str, LocalApi] = {}
         self.user_pool: LocalUserPool | None = None
         self.deployed: DeployedStack | None = None
+        self._deployer: LocalDeployer | None = None
+        self._update_lock = threading.Lock()
         self._saved_environment: dict[str, str] | None = None
         self._reservations: list[socket.socket] = []
 
@@ -186,8 +189,8 @@ class LocalStack:
         parameters = {"AllowedOrigin": f"http://127.0.0.1:{api_port}", **(options.parameters or {})}
         template = translate(self.template_path, parameters, region=options.region)
         parameters = {k: v for k, v in parameters.items() if k in template.parameters}
-        deployer = LocalDeployer(self.endpoint_url, region=options.region)
-        self.deployed = deployer.deploy(template, parameters)
+        self._deployer = LocalDeployer(self.endpoint_url, region=options.region)
+        self.deployed = self._deployer.deploy(template, parameters)
         if self.deployed.of_type(STATE_MACHINE):
             self.deployed.main_state_machine = main_state_machine(template.resources)
         for function in self.deployed.functions.values():
@@ -232,6 +235,36 @@ class LocalStack:
             front_end.start()
             self.apis[logical_id] = front_end
         return self
+
+    def update(self, template_path: Path, overrides: dict[str, str]) -> StackUpdate:
+        """`sam deploy` of the running stack: ``template_path`` with ``overrides``, as
+        CloudFormation updates a stack in place, keeping its data. As `sam deploy` does, a
+        parameter not given keeps the stack's value (UsePreviousValue; a changed Default
+        takes effect only when given); one new in the template takes its Default (the SAM
+        CLI's deploy: ``merge_parameters`` sends UsePreviousValue for every parameter not
+        overridden, ``create_changeset`` drops it for a parameter the stack lacks). Applied
+        only when nothing needs the stack created anew (``StackUpdate.restart`` empty)."""
+        if self._deployer is None:
+            raise RuntimeError("the local stack is not started")
+        sam = load_sam(template_path)
+        check_parameters(sam, template_path, overrides)
+        declared = sam.get("Parameters", {})
+        previous = {k: str(v) for k, v in self.stack.parameters.items() if k in declared}
+        values = {**previous, **overrides}
+        with self._update_lock:
+            template = translate(template_path, values, self.options.region, sam)
+            parameters = {
+                name: values.get(name, spec.get("Default"))
+                for name, spec in template.parameters.items()
+            }
+            missing = sorted(name for name, value in parameters.items() if value is None)
+            if missing:
+                raise TemplateError(f"parameters without a value: {', '.join(missing)}")
+            update = self._deployer.update(template, parameters)
+            if not update.restart:
+                update.apply()
+                self.template_path = template_path
+        return update
 
     def stop(self) -> None:
         for reservation in self._reservations:

@@ -73,7 +73,7 @@ def parameter_overrides(texts: list[str]) -> dict[str, str]:
 
 def check_parameters(sam: dict[str, Any], path: Path, overrides: dict[str, str]) -> None:
     """Each override names one of the template's parameters, with one of its allowed values
-    (CloudFormation refuses the stack otherwise)."""
+    and matching its AllowedPattern (CloudFormation refuses the stack otherwise)."""
     declared = sam.get("Parameters", {})
     for name, value in overrides.items():
         if name not in declared:
@@ -83,6 +83,10 @@ def check_parameters(sam: dict[str, Any], path: Path, overrides: dict[str, str])
         allowed = [str(v) for v in declared[name].get("AllowedValues", [])]
         if allowed and value not in allowed:
             raise TemplateError(f"{name}={value}: {name} is one of {', '.join(allowed)}")
+        pattern = declared[name].get("AllowedPattern")
+        # CloudFormation matches the whole value, and names the pattern it failed.
+        if pattern is not None and re.fullmatch(str(pattern), value) is None:
+            raise TemplateError(f"{name}={value}: {name} must match pattern {pattern}")
 
 
 def _local_path(root: Path, logical_id: str, prop: str, value: str) -> Path:
@@ -124,10 +128,14 @@ def _local_paths(template: dict[str, Any], root: Path) -> dict[str, Path]:
 
 
 def translate(
-    path: Path, parameter_overrides: dict[str, str] | None = None, region: str = "us-east-1"
+    path: Path,
+    parameter_overrides: dict[str, str] | None = None,
+    region: str = "us-east-1",
+    sam: dict[str, Any] | None = None,
 ) -> TranslatedTemplate:
-    """The CloudFormation that `sam deploy` would create from ``path``."""
-    sam = load_sam(path)
+    """The CloudFormation that `sam deploy` would create from ``path`` (``sam``: the
+    template as ``load_sam`` read it already, so as not to parse it twice)."""
+    sam = load_sam(path) if sam is None else sam
     prepared = copy.deepcopy(sam)
     code_paths = _local_paths(prepared, path.parent.resolve())
     parameters = {

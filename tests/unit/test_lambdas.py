@@ -165,6 +165,40 @@ def test_a_line_is_in_the_log_file_while_its_invocation_still_runs(
     assert path.read_text().count(f"waiting for {release}") == 1
 
 
+def test_a_new_configuration_retires_the_sandboxes_idle_at_once_busy_when_done(
+    service: LambdaService, tmp_path: Path
+) -> None:
+    # Given a sandbox busy with an invocation, and another one idle
+    release = tmp_path / "release"
+    with ThreadPoolExecutor(1) as pool:
+        busy = pool.submit(service.invoke, "first", json.dumps({"wait_for": str(release)}))
+        poll(service.busy_sandboxes, lambda busy: len(busy) == 1, what="the busy sandbox")
+        [busy_sandbox] = service.busy_sandboxes()
+        assert invoke(service, "first", read="COLOUR")[0]["seen"] == "red"
+        [idle_sandbox] = service.functions["first"]._idle
+
+        # When the function is given a new configuration (UpdateFunctionConfiguration)
+        service.reconfigure(
+            "first", environment={"COLOUR": "green"}, timeout_seconds=7, memory_mb=256
+        )
+
+        # Then the idle sandbox is gone at once, and the next invocation runs in a fresh one
+        assert not idle_sandbox.alive
+        fresh, errored = invoke(service, "first", read="COLOUR")
+        assert (fresh["seen"], errored) == ("green", False)
+        assert invoke(service, "first", read="ONLY_FIRST")[0]["seen"] is None  # replaced whole
+        # and the busy one ends its invocation as it started it, and is not used again
+        assert busy_sandbox.alive
+        release.touch()
+        assert json.loads(busy.result(timeout=30)[0]) == {"released": True}
+    assert not busy_sandbox.alive
+    assert {invoke(service, "first")[0]["pid"] for _ in range(3)} == {fresh["pid"]}
+    assert (service.functions["first"].timeout_seconds, service.functions["first"].memory_mb) == (
+        7,
+        256,
+    )
+
+
 def test_each_run_has_its_own_log_and_keeps_the_previous_one(tmp_path: Path) -> None:
     path = tmp_path / "functions.log"
     with run_log(path) as first:

@@ -1560,3 +1560,47 @@ def test_variables_are_bound_by_value_whatever_their_text(runtime: RecordingRunt
         "nothing": "null",
         "photo": '{"id":"p1"}',
     }
+
+
+class UpdatedRuntime(RecordingRuntime):
+    """A Lambda runtime that records the updates of functions it is told of."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.updates: list[tuple[str, Any]] = []
+
+    def reconfigure(
+        self,
+        function_name: str,
+        *,
+        environment: dict[str, str],
+        timeout_seconds: float,
+        memory_mb: int,
+    ) -> None:
+        self.updates.append((function_name, (environment, timeout_seconds, memory_mb)))
+
+    def update_code(self, function_name: str, package: bytes | None) -> None:
+        self.updates.append((function_name, package))
+
+
+def test_a_function_update_reaches_the_local_runtime() -> None:
+    updated = UpdatedRuntime()
+    with patches.apply(updated, time_scale=0.001), mock_aws():
+        _function("thumbnail")
+        client = boto3.client("lambda", region_name="us-east-1")
+
+        client.update_function_configuration(
+            FunctionName="thumbnail",
+            Environment={"Variables": {"THUMBNAIL_SIZES": "2048,1024,512,256"}},
+            Timeout=30,
+        )
+        client.update_function_configuration(FunctionName="thumbnail", MemorySize=1024)
+        package = b"PK\x05\x06" + b"\x01" * 18
+        client.update_function_code(FunctionName="thumbnail", ZipFile=package)
+
+    # every configuration whole, as the function has it after the update; then the new zip
+    assert updated.updates[:2] == [
+        ("thumbnail", ({"THUMBNAIL_SIZES": "2048,1024,512,256"}, 30.0, 128)),
+        ("thumbnail", ({"THUMBNAIL_SIZES": "2048,1024,512,256"}, 30.0, 1024)),
+    ]
+    assert set(updated.updates[2:]) == {("thumbnail", package)}

@@ -47,6 +47,17 @@ def test_an_override_names_a_parameter_of_the_template_with_an_allowed_value() -
         check_parameters(sam, Path("template.yaml"), {"WorkflowKind": "EXPRESS"})
 
 
+def test_an_override_matches_the_parameters_allowed_pattern_whole() -> None:
+    sam = load_sam(ROOT / "template.yaml")
+    check_parameters(sam, Path("template.yaml"), {"ThumbnailSizes": "2048,1024,512,256"})
+    for refused in ("2048,big", "2048,", "2048 1024"):
+        with pytest.raises(TemplateError) as raised:
+            check_parameters(sam, Path("template.yaml"), {"ThumbnailSizes": refused})
+        assert str(raised.value) == (
+            f"ThumbnailSizes={refused}: ThumbnailSizes must match pattern ^[0-9]+(,[0-9]+)*$"
+        )
+
+
 def test_a_template_copied_away_from_its_code_says_where_its_paths_resolve(
     tmp_path: Path,
 ) -> None:

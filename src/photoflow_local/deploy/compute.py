@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -38,13 +39,14 @@ def function(ctx: Deployment, logical_id: str, props: dict[str, Any]) -> None:
         raise ValueError(f"{logical_id}: only local code (CodeUri to a folder) runs locally")
     code_dir = ctx.template.code_paths[code["S3Key"]]
     name = props.get("FunctionName") or logical_id
+    ctx.stack.code_fingerprints[name] = code_fingerprint(ctx, props)
     environment = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
     response = ctx.client("lambda").create_function(
         FunctionName=name,
         Runtime=props.get("Runtime", "python3.12"),
         Role=props["Role"],
         Handler=props["Handler"],
-        Code={"ZipFile": _zip_folder(code_dir)},
+        Code={"ZipFile": zip_folder(code_dir)},
         Environment={"Variables": environment},
         Timeout=int(props.get("Timeout", 3)),
         MemorySize=int(props.get("MemorySize", 128)),
@@ -82,16 +84,40 @@ def event_source_mapping(ctx: Deployment, logical_id: str, props: dict[str, Any]
     ctx.created(logical_id, f"{logical_id}-local")
 
 
-def state_machine(ctx: Deployment, logical_id: str, props: dict[str, Any]) -> None:
+def code_fingerprint(ctx: Deployment, props: dict[str, Any]) -> str:
+    """A hash of what a function runs: its code folder's files and its layers' (the folders
+    `sam build` would package), so that an update can tell whether the code changed."""
+    folders = [ctx.template.code_paths[props["Code"]["S3Key"]]]
+    by_physical_id = {physical: logical for logical, physical in ctx.stack.physical_ids.items()}
+    for layer in props.get("Layers", []):
+        resource = ctx.template.resources.get(by_physical_id.get(str(layer), ""), {})
+        key = resource.get("Properties", {}).get("Content", {}).get("S3Key")
+        if key in ctx.template.code_paths:
+            folders.append(ctx.template.code_paths[key])
+    digest = hashlib.sha256()
+    for number, folder in enumerate(folders):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"{number}/{path.relative_to(folder).as_posix()}\0".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def state_machine_definition(props: dict[str, Any]) -> str:
+    """The definition a state machine is created with: its DefinitionSubstitutions filled."""
     definition = props.get("DefinitionString")
     if definition is None:
         definition = json.dumps(props["Definition"])
     substitutions = props.get("DefinitionSubstitutions", {})
-    definition = re.sub(
+    return re.sub(
         r"\$\{(\w+)\}",
         lambda m: str(substitutions[m.group(1)]) if m.group(1) in substitutions else m.group(0),
         definition,
     )
+
+
+def state_machine(ctx: Deployment, logical_id: str, props: dict[str, Any]) -> None:
+    definition = state_machine_definition(props)
     name = props.get("StateMachineName") or logical_id
     request: dict[str, Any] = {
         "name": name,
@@ -125,7 +151,7 @@ def _logging_configuration(logging: dict[str, Any]) -> dict[str, Any]:
     return configuration
 
 
-def _zip_folder(folder: Path) -> bytes:
+def zip_folder(folder: Path) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(folder.rglob("*")):

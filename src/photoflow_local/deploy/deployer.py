@@ -10,6 +10,7 @@ import boto3
 from photoflow_local.deploy.context import Deployment, Handler
 from photoflow_local.deploy.model import ACCOUNT_ID, DeployedStack
 from photoflow_local.deploy.registry import HANDLERS, REFERENCES_ONLY
+from photoflow_local.deploy.update import StackUpdate, plan_update
 from photoflow_local.intrinsics import Resolver, UnresolvedReference, references
 from photoflow_local.template import TranslatedTemplate
 
@@ -59,17 +60,46 @@ class LocalDeployer:
                 reason = REFERENCES_ONLY.get(kind, "not emulated by the local stack")
                 self.stack.not_emulated[logical_id] = f"{kind}: {reason}"
                 self.stack.physical_ids[logical_id] = f"{logical_id}-local"
+                self.stack.properties[logical_id] = resource.get("Properties", {})
                 continue
-            handler(deployment, logical_id, self.resolver.resolve(resource.get("Properties", {})))
+            properties = self.resolver.resolve(resource.get("Properties", {}))
+            self.stack.properties[logical_id] = properties
+            handler(deployment, logical_id, properties)
+        self.stack.outputs = self._outputs(template, self.resolver, self.stack.not_emulated)
+        return self.stack
+
+    def update(self, template: TranslatedTemplate, parameters: dict[str, Any]) -> StackUpdate:
+        """CloudFormation's update-stack: what changes from the stack as deployed to
+        ``template`` with ``parameters`` (every one of the template's), resolved with the
+        stack's physical ids. Nothing is applied: ``StackUpdate.apply`` does that, and only
+        for an update with nothing that needs the stack created anew."""
+        values = {name: str(value) for name, value in parameters.items()}
+        resolver = Resolver(
+            lambda name: self._ref(name, values),
+            self._get_att,
+            template.conditions,
+            template.mappings,
+        )
+        deployment = Deployment(self.stack, template, self._client, self.stack_name, self.region)
+        order = self._creation_order(template.resources)
+        update = plan_update(deployment, resolver, values, order)
+        update.outputs = self._outputs(template, resolver, update.not_emulated)
+        return update
+
+    @staticmethod
+    def _outputs(
+        template: TranslatedTemplate, resolver: Resolver, not_emulated: dict[str, str]
+    ) -> dict[str, Any]:
+        outputs: dict[str, Any] = {}
         for name, output in template.outputs.items():
-            if "Condition" in output and not self.resolver.condition(output["Condition"]):
+            if "Condition" in output and not resolver.condition(output["Condition"]):
                 continue
             try:
-                self.stack.outputs[name] = self.resolver.resolve(output["Value"])
+                outputs[name] = resolver.resolve(output["Value"])
             except UnresolvedReference as missing:
                 # An attribute of a resource the local stack does not emulate.
-                self.stack.not_emulated[f"Outputs.{name}"] = f"not available locally ({missing})"
-        return self.stack
+                not_emulated[f"Outputs.{name}"] = f"not available locally ({missing})"
+        return outputs
 
     @staticmethod
     def _creation_order(resources: dict[str, dict[str, Any]]) -> list[str]:
@@ -97,7 +127,7 @@ class LocalDeployer:
             visit(logical_id)
         return order
 
-    def _ref(self, name: str) -> Any:
+    def _ref(self, name: str, parameters: dict[str, Any] | None = None) -> Any:
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
@@ -110,8 +140,9 @@ class LocalDeployer:
         }
         if name in pseudo:
             return pseudo[name]
-        if name in self.stack.parameters:
-            return self.stack.parameters[name]
+        values = self.stack.parameters if parameters is None else parameters
+        if name in values:
+            return values[name]
         if name in self.stack.physical_ids:
             return self.stack.physical_ids[name]
         raise UnresolvedReference(f"Ref {name}: not created (yet)")

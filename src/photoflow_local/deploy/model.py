@@ -64,6 +64,12 @@ class DeployedStack:
     apis: dict[str, ApiDefinition] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     not_emulated: dict[str, str] = field(default_factory=dict)
+    # Each resource's properties as created (resolved; as the template has them for a type
+    # only named locally, whose references may name what is not emulated): what an update
+    # compares with.
+    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A hash of each function's code (its folder and its layers'), by function name.
+    code_fingerprints: dict[str, str] = field(default_factory=dict)
     main_state_machine: str | None = None  # the photo workflow (shape.main_state_machine)
 
     def of_type(self, resource_type: str) -> dict[str, str]:

@@ -3,7 +3,7 @@
 them again (a context manager): every replacement goes through ``base.replace`` or
 ``base.set_attribute``, which remember how to put moto's part back.
 
-Where each lives: awslambda (1, 22, 29, 30), stepfunctions.api (2, 14, 19, 20),
+Where each lives: awslambda (1, 22, 29, 30, 70), stepfunctions.api (2, 14, 19, 20),
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
@@ -215,6 +215,11 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    tables per node and searched every nested sub-expression again (quadratic). Parsed trees
    are kept per expression, the tables built once per pass, the clause and path checks made
    once on the whole expression (moto's own passes only when that fails, for its errors).
+70. (with 1.) UpdateFunctionConfiguration and UpdateFunctionCode changed only moto's record of
+   the function, which nothing local runs from: the local runtime kept the old environment,
+   timeout and memory (and a zip-created function its old code). Both reach the runtime too,
+   which retires the function's sandboxes, as Lambda does with its execution environments
+   after an update: idle ones at once, busy ones when their invocation ends.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Lambda (patches 1, 22, 29, 30): functions run in the local runtime, not in Docker, and
-Invoke answers as Lambda does."""
+"""Lambda (patches 1, 22, 29, 30, 70): functions run in the local runtime, not in Docker,
+Invoke answers as Lambda does, and an update of a function reaches the local runtime."""
 
 from __future__ import annotations
 
@@ -118,7 +118,36 @@ def _backend_invoke(
     return result
 
 
+# ----------------------------------------------------------------- 70. updates reach the runtime
+def _update_configuration(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+    """moto's UpdateFunctionConfiguration, and then the local runtime's: the function's new
+    environment, timeout and memory, its sandboxes retired (the next invocation starts a fresh
+    one, as on Lambda). moto only changed its own record, which nothing local runs from."""
+    configuration: dict[str, Any] = state.originals["update_configuration"](self, config_updates)
+    reconfigure = getattr(state.runtime, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(
+            self.function_name,
+            environment={str(k): str(v) for k, v in (self.environment_vars or {}).items()},
+            timeout_seconds=float(self.timeout),
+            memory_mb=int(self.memory_size),
+        )
+    return configuration
+
+
+def _update_function_code(self: LambdaFunction, updated_spec: dict[str, Any]) -> dict[str, Any]:
+    """moto's UpdateFunctionCode, and then the local runtime's: the new zip (if one was sent)
+    for a function created with one, and its sandboxes retired."""
+    configuration: dict[str, Any] = state.originals["update_function_code"](self, updated_spec)
+    update_code = getattr(state.runtime, "update_code", None)
+    if update_code is not None and not updated_spec.get("DryRun"):
+        update_code(self.function_name, self.code_bytes if "ZipFile" in updated_spec else None)
+    return configuration
+
+
 def install() -> None:
     replace(LambdaFunction, "_invoke_lambda", _invoke_lambda)
     replace(LambdaFunction, "invoke", _invoke, "function_invoke")
     replace(LambdaBackend, "invoke", _backend_invoke, "backend_invoke")
+    replace(LambdaFunction, "update_configuration", _update_configuration)
+    replace(LambdaFunction, "update_function_code", _update_function_code)
