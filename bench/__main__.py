@@ -689,10 +689,11 @@ def _reprocess_work(
     )
     per_service_ms = orchestration_ms / max(1, upload_services)
     services = sum(n for kind, n in tasks.items() if not kind.startswith("lambda"))
-    steps_ms = sum(
-        max(sum(step_ms.get(name, 0.0) for name in branch) for branch in stage)
+    critical = [
+        max(stage, key=lambda branch: sum(step_ms.get(name, 0.0) for name in branch))
         for stage in settings.stages
-    )
+    ]
+    steps_ms = sum(step_ms.get(name, 0.0) for branch in critical for name in branch)
     work = backfill.PhotoWork(
         lambdas=lambdas,
         photo_ms=steps_ms + services * per_service_ms,
@@ -704,6 +705,7 @@ def _reprocess_work(
         s3_gets=len(steps),
         s3_puts=stack.objects_per_photo.get(DERIVATIVES_PREFIX.rstrip("/"), 0.0),
         sns_publishes=tasks.get("sns:publish", 0),
+        critical_steps=tuple(name for branch in critical for name in branch),
     )
     units = backfill.write_units(work, prices)
     local = [

@@ -105,6 +105,7 @@ class PhotoWork:
     s3_gets: float
     s3_puts: float
     sns_publishes: float
+    critical_steps: tuple[str, ...] = ()  # the steps on photo_ms's path (the slower branch)
 
     @property
     def lambda_seconds(self) -> float:
@@ -438,8 +439,26 @@ class Scenario:
     limits: AccountLimits
 
 
-def scenarios(work: PhotoWork, limits: AccountLimits) -> list[Scenario]:
-    """The defaults, then the levers of what binds them, one after the other."""
+def scenarios(work: PhotoWork, limits: AccountLimits, prices: cost.Prices) -> list[Scenario]:
+    """The defaults (and the same with slower steps), then the levers of what binds them,
+    one after the other."""
+    # The steps' times are single-threaded work on a whole core; below 1,769 MB Lambda
+    # gives a function that share of a vCPU, and CPU-bound work slows in proportion.
+    cpu_bound = dataclasses.replace(
+        work,
+        lambdas=[
+            dataclasses.replace(
+                use, duration_ms=use.duration_ms * cost.cpu_share_factor(use.memory_mb, prices)
+            )
+            for use in work.lambdas
+        ],
+        photo_ms=work.photo_ms
+        + sum(
+            use.duration_ms * (cost.cpu_share_factor(use.memory_mb, prices) - 1)
+            for use in work.lambdas
+            if use.function in work.critical_steps
+        ),
+    )
     raised = dataclasses.replace(limits, lambda_concurrency=RAISED_LAMBDA_CONCURRENCY)
     wider = RunParameters(max_concurrency=RAISED_MAX_CONCURRENCY)
     # The single-key index projecting only what its listing reads: the claim's and the
@@ -452,6 +471,12 @@ def scenarios(work: PhotoWork, limits: AccountLimits) -> list[Scenario]:
     )
     return [
         Scenario("defaults", work, RunParameters(), limits),
+        Scenario(
+            "defaults, steps CPU-bound at their memory's share of a vCPU",
+            cpu_bound,
+            RunParameters(),
+            limits,
+        ),
         Scenario(
             f"Lambda concurrency {RAISED_LAMBDA_CONCURRENCY:,}, maxConcurrency"
             f" {RAISED_MAX_CONCURRENCY:,}",
@@ -489,7 +514,7 @@ def scale_report(
     """
     runs = [
         (scenario, estimate(photos, scenario.work, scenario.run, scenario.limits, prices))
-        for scenario in scenarios(work, limits)
+        for scenario in scenarios(work, limits, prices)
         for photos in PHOTO_COUNTS
     ]
     summary = [
@@ -537,7 +562,7 @@ def scale_report(
                 left=3,
             ),
             "\nPhotos per second each limit allows at the defaults:",
-            table(["limit", *counts, "how"], by_limit, left=1),
+            table(["limit", *counts, f"how ({counts[-1]})"], by_limit, left=1),
             "\nCost by line at the defaults:",
             table(["line", f"amount ({counts[-1]})", *counts], by_line, left=2),
             f"\nWhere the manifest of {counts[-1]} photo ids comes from:",

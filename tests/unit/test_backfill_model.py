@@ -282,3 +282,18 @@ def test_the_write_units_of_a_record_round_up_to_a_kilobyte() -> None:
     assert backfill.write_units(WORK, PRICES) == 2
     assert backfill.write_units(dataclasses.replace(WORK, item_bytes=1024), PRICES) == 1
     assert math.isclose(WORK.lambda_seconds, 0.5)
+
+
+def test_the_scenarios_slow_the_steps_to_their_cpu_share_and_pull_each_lever() -> None:
+    work = dataclasses.replace(WORK, single_key_indexes=1, critical_steps=("ThumbnailFunction",))
+
+    defaults, cpu_bound, raised, narrow = backfill.scenarios(work, LIMITS, PRICES)
+
+    assert defaults.work == work and defaults.run == backfill.RunParameters()
+    # 1,024 MB has 1,024 / 1,769 of a vCPU: 500 ms of one core's work takes 863.8 ms
+    assert cpu_bound.work.lambdas[0].duration_ms == pytest.approx(500 * 1769 / 1024)
+    assert cpu_bound.work.photo_ms == pytest.approx(500 * 1769 / 1024)
+    assert raised.limits.lambda_concurrency == 3000 and raised.run.max_concurrency == 1000
+    # the single-key index leaves the indexes of every attribute for the keyed ones
+    assert (narrow.work.full_indexes, narrow.work.keyed_indexes) == (1, 5)
+    assert narrow.work.single_key_indexes == 0
