@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
 import tempfile
 import time
@@ -19,6 +20,7 @@ from types import ModuleType
 import pi_heif
 
 from bench import (
+    backfill,
     coldstart,
     cost,
     duplicates,
@@ -32,11 +34,13 @@ from bench import (
     routes,
 )
 from bench.report import Target, ms, pairs, table, usd, write
-from bench.settings import WorkflowSettings, load_settings
+from bench.settings import TEMPLATE, WorkflowSettings, load_settings
 from bench.stats import percentile, time_interleaved
 from photoflow.imaging import NEAR_DUPLICATE_DISTANCE, thumbnail_images
+from photoflow.keys import DERIVATIVES_PREFIX
 from photoflow_local.artifact import LAYER_BUDGET_BYTES
 from photoflow_local.shape import Stage
+from photoflow_local.template import load_sam
 
 THUMBNAIL_FUNCTION = "ThumbnailFunction"
 TARGET_PHOTO = "12 MP JPEG"  # the photo the speed targets and the cost table are measured on
@@ -72,6 +76,10 @@ SIDE_BY_SIDE = ((imaging.STEP, imaging.VIPS), (imaging.SINGLE, imaging.EIGHTH))
 PSNR_FLOOR_DB = 32.0
 DUPLICATE_PHOTOS = 30  # generated photos, each with every kind of near-copy
 DUPLICATE_DISTANCES = range(0, 26, 2)  # a 64-bit median pHash differs in an even number of bits
+REPROCESS_WORKFLOW = "ReprocessWorkflow"
+# Indexes of the photo table keyed by one value for every photo: ByCreatedAt, keyed by
+# listPartition (photoflow.photos.LIST_PARTITION) so that the reconciler can sweep by date.
+SINGLE_KEY_INDEXES = 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     report.section("Cost per 1,000 photos (us-east-1 list prices; check before quoting)")
     _cost_report(settings, prices, target, stack)
+
+    report.section("Reprocessing at scale: a backfill on AWS at default limits (a model)")
+    _scale_report(settings, prices, target, stack)
 
     report.section("Targets")
     thumbnail_peak = next(peak.step_mb for peak in peaks if peak.step == "thumbnail step")
@@ -633,6 +644,94 @@ def _cost_report(
             ]
         )
     )
+
+
+def _scale_report(
+    settings: WorkflowSettings,
+    prices: cost.Prices,
+    target: imaging.PhotoResult,
+    stack: localstack.StackResult,
+    reprocess_items_per_s: float | None = None,
+) -> None:
+    """The reprocessing estimate for 1M and 100M photos, fed with this run's measurements.
+
+    ``reprocess_items_per_s``: the hook for the ReprocessWorkflow's own throughput on the
+    local stack (photos per second through its Distributed Map), printed beside the
+    estimate's inputs once the local engine runs the workflow and the bench measures it.
+    """
+    work, local = _reprocess_work(settings, prices, target, stack)
+    limits, _ = backfill.load_limits()
+    write(backfill.scale_report(work, prices, limits, local, reprocess_items_per_s))
+
+
+def _reprocess_work(
+    settings: WorkflowSettings,
+    prices: cost.Prices,
+    target: imaging.PhotoResult,
+    stack: localstack.StackResult,
+) -> tuple[backfill.PhotoWork, list[tuple[str, str]]]:
+    """What reprocessing one photo uses: the steps' imaging times on the target photo (as the
+    cost table counts them), the ReprocessWorkflow's path for the writes and publishes, the
+    local stack's record and objects; and those figures for printing."""
+    sam = load_sam(TEMPLATE)
+    definition_uri = sam["Resources"][REPROCESS_WORKFLOW]["Properties"]["DefinitionUri"]
+    definition = json.loads((TEMPLATE.parent / definition_uri).read_text(encoding="utf-8"))
+    tasks = backfill.service_tasks(backfill.reprocess_path(definition))
+    steps = [name for name in settings.step_functions if name in STEP_CASES]
+    step_ms = {name: target.timings[STEP_CASES[name]].median_ms for name in steps}
+    lambdas = [cost.LambdaUse(name, settings.memory_mb[name], step_ms[name], 1.0) for name in steps]
+    # The upload workflow's lone executions less their steps' critical path leave the time
+    # of its service states (DynamoDB, SNS) and hand-offs: shared out per service state.
+    upload_services = sum(n for kind, n in stack.service_tasks.items() if kind != "lambda")
+    orchestration_ms = max(
+        0.0,
+        statistics.median(stack.lone_execution_ms) - stack.critical_path_ms(settings.stages),
+    )
+    per_service_ms = orchestration_ms / max(1, upload_services)
+    services = sum(n for kind, n in tasks.items() if not kind.startswith("lambda"))
+    critical = [
+        max(stage, key=lambda branch: sum(step_ms.get(name, 0.0) for name in branch))
+        for stage in settings.stages
+    ]
+    steps_ms = sum(step_ms.get(name, 0.0) for branch in critical for name in branch)
+    work = backfill.PhotoWork(
+        lambdas=lambdas,
+        photo_ms=steps_ms + services * per_service_ms,
+        item_bytes=stack.item_bytes,
+        record_writes=tasks.get("dynamodb:updateItem", 0),
+        full_indexes=settings.table_indexes,
+        single_key_indexes=SINGLE_KEY_INDEXES,
+        keyed_indexes=settings.keyed_indexes,
+        s3_gets=len(steps),
+        s3_puts=stack.objects_per_photo.get(DERIVATIVES_PREFIX.rstrip("/"), 0.0),
+        sns_publishes=tasks.get("sns:publish", 0),
+        critical_steps=tuple(name for branch in critical for name in branch),
+    )
+    units = backfill.write_units(work, prices)
+    local = [
+        (
+            "steps (imaging, one core)",
+            ", ".join(f"{u.function} {u.duration_ms:.0f} ms at {u.memory_mb} MB" for u in lambdas),
+        ),
+        ("Lambda time per photo", f"{work.lambda_seconds * 1000:.0f} ms"),
+        (
+            "one photo through a child",
+            f"{work.photo_ms:.0f} ms: the steps' critical path {steps_ms:.0f} ms + {services}"
+            f" service states x {per_service_ms:.1f} ms (the upload workflow's, measured)",
+        ),
+        (
+            "its record",
+            f"{stack.item_bytes:,} bytes: {units} WRU per write, {work.record_writes} writes,"
+            f" {work.full_indexes} indexes of every attribute",
+        ),
+        ("S3 per photo", f"{work.s3_gets:g} GET (the original), {work.s3_puts:g} PUT"),
+        ("SNS per photo", f"{work.sns_publishes:g} publish"),
+        (
+            "upload workflow on the local stack",
+            f"{stack.photo_count / stack.wall_s:.2f} photos/s (not the reprocessing workflow)",
+        ),
+    ]
+    return work, local
 
 
 def _stages_text(stages: Sequence[Stage]) -> str:
