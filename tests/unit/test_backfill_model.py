@@ -224,7 +224,7 @@ def test_the_reprocessing_workflow_path_has_three_record_writes_and_one_publish(
         "ClaimPhoto",
         "ExtractMetadata",
         "MakeDerivatives",
-        "RecordReprocessed",
+        "RecordResult",
         "NotifyReprocessed",
         "ReleaseClaim",
     ]

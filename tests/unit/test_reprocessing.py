@@ -37,7 +37,7 @@ def _set_attributes(update_expression: str) -> set[str]:
 
 def test_a_reprocessed_record_holds_what_an_upload_records_and_the_version_that_made_it() -> None:
     upload = _set_attributes(PHOTO["States"]["RecordResult"]["Arguments"]["UpdateExpression"])
-    again = _set_attributes(EACH_PHOTO["RecordReprocessed"]["Arguments"]["UpdateExpression"])
+    again = _set_attributes(EACH_PHOTO["RecordResult"]["Arguments"]["UpdateExpression"])
     assert upload - again == {"#status", "completedAt"}  # it stays COMPLETED, as it was
     assert again - upload == {"reprocessedAt"}
     assert "configVersion" in upload  # both record the version
