@@ -234,6 +234,7 @@ from photoflow_local.patches.base import (
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
 from photoflow_local.patches.stepfunctions import (
     api,
+    distributed_map,
     evaluation,
     express,
     integrations,
@@ -294,6 +295,7 @@ _MODULES = (
     sns,
     sqs,
     redrive,
+    distributed_map,
     express,  # last: its refusals of Express ARNs come before every other patch's answer
 )
 
