@@ -292,10 +292,23 @@ def test_no_more_children_run_at_once_than_max_concurrency(
     assert _map_run(described["executionArn"])["maxConcurrency"] == max_concurrency
 
 
-def test_failures_within_tolerance_succeed_and_return_the_failed_children(aws: Any) -> None:
-    definition = _distributed(_failing_ids("2", "4"), ToleratedFailureCount=2)
+@pytest.mark.parametrize(
+    ("tolerance", "described_tolerance"),
+    [
+        ({"ToleratedFailureCount": 2}, (2, 0.0)),
+        ({"ToleratedFailureCount": "{% $states.input.count %}"}, (2, 0.0)),
+        # two of five failed is 40%
+        ({"ToleratedFailurePercentage": "{% $states.input.percentage %}"}, (0, 40.5)),
+        ({"ToleratedFailurePercentage": 40}, (0, 40.0)),
+    ],
+)
+def test_failures_within_tolerance_succeed_and_return_the_failed_children(
+    aws: Any, tolerance: dict[str, Any], described_tolerance: tuple[int, float]
+) -> None:
+    definition = _distributed(_failing_ids("2", "4"), **tolerance)
+    manifest = {"bucket": BUCKET, "key": "photos.csv"}
 
-    described = _run(definition)
+    described = _run(definition, {"manifest": manifest, "count": 2, "percentage": 40.5})
 
     output = json.loads(described["output"])
     assert described["status"] == "SUCCEEDED", described
@@ -313,7 +326,11 @@ def test_failures_within_tolerance_succeed_and_return_the_failed_children(aws: A
         "Input": '{"id":"2","size":"20"}',
     }
     map_run = _map_run(described["executionArn"])
-    assert (map_run["status"], map_run["toleratedFailureCount"]) == ("SUCCEEDED", 2)
+    assert map_run["status"] == "SUCCEEDED"
+    assert (
+        map_run["toleratedFailureCount"],
+        map_run["toleratedFailurePercentage"],
+    ) == described_tolerance
     assert _counts(map_run, "itemCounts") == {
         "total": 5,
         "succeeded": 3,

@@ -219,7 +219,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 61. A Distributed Map as AWS takes it was refused: the grammar has no ``ItemBatcher``, takes no
    integer ``ToleratedFailurePercentage``, no ``ExecutionType`` EXPRESS, and no ``Arguments`` or
    ``WriterConfig`` in a ``ResultWriter``. What it refuses is taken out of each Distributed Map
-   state before the grammar sees the definition, and kept with the parsed state.
+   state before the grammar sees the definition, and kept with the parsed state. A JSONata
+   ToleratedFailureCount was read as a ToleratedFailurePercentage, and a JSONata
+   ToleratedFailurePercentage truncated to an integer (AWS's is a float).
 62. A map run tolerated every failure (a failed child was a null result) and gave each child
    one item. As on AWS: children get batches (``{"Items": [...], "BatchInput": {...}}``,
    MaxItemsPerBatch, MaxInputBytesPerBatch, their paths and JSONata); the run fails with

@@ -69,6 +69,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.item
     map_run_record as map_run_record_module,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.state_map import StateMap
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_failure import (
+    ToleratedFailureCountStringJSONata,
+    ToleratedFailurePercentageStringJSONata,
+)
 from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.eval.program_state import (
@@ -78,6 +82,7 @@ from moto.stepfunctions.parser.asl.eval.program_state import (
 )
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from photoflow_local.patches.base import replace, state
@@ -235,6 +240,18 @@ def parse(definition: str) -> Any:
             setattr(component, _EXTRAS, extras)
             setattr(component.iteration_component, _EXTRAS, extras)
     return program, tree
+
+
+def _count_jsonata(self: Preprocessor, ctx: Any) -> ToleratedFailureCountStringJSONata:
+    """moto reads a JSONata ToleratedFailureCount as a ToleratedFailurePercentage."""
+    return ToleratedFailureCountStringJSONata(self.visitString_jsonata(ctx=ctx.string_jsonata()))
+
+
+def _percentage_jsonata(self: ToleratedFailurePercentageStringJSONata, env: Environment) -> float:
+    """moto truncates a JSONata ToleratedFailurePercentage to an integer; AWS's is a float
+    (recorded: 1.1 in ``test_map_state_tolerated_failure_percentage_path[1.1]``)."""
+    self.string_jsonata.eval(env=env)
+    return float(env.stack.pop())
 
 
 # ----------------------------------------------------------------- 62. the map run
@@ -640,6 +657,13 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
 
 def install() -> None:
     replace(AmazonStateLanguageParser, "parse", staticmethod(parse), "asl_parse")
+    replace(Preprocessor, "visitTolerated_failure_count_string_jsonata", _count_jsonata)
+    replace(
+        ToleratedFailurePercentageStringJSONata,
+        "_eval_tolerated_failure_percentage",
+        _percentage_jsonata,
+        "tolerated_percentage_jsonata",
+    )
     replace(DistributedIterationComponent, "_map_run", _map_run, "distributed_map_run")
     replace(MapRunRecord, "describe", _describe, "map_run_describe")
     replace(StepFunctionResponse, "list_executions", _list_executions, "dmap_list_executions")
