@@ -655,3 +655,109 @@ def test_an_update_of_max_concurrency_applies_to_the_running_map_run(
     assert described["status"] == "SUCCEEDED", described
     assert probe.most == 2
     assert sfn.describe_map_run(mapRunArn=map_run_arn)["maxConcurrency"] == 2
+
+
+# ----------------------------------------------------------------- 65. Map Run redrive
+def _failing_until_redriven(*ids: str) -> dict[str, Any]:
+    """Children whose one state fails for the photos ``ids`` until the child is redriven (its
+    own ``$states.context.Execution.RedriveCount``), and passes otherwise: a redriven child
+    resumes at the state that failed."""
+    failing = (
+        f"$states.input.id in {json.dumps(list(ids))}"
+        " and $states.context.Execution.RedriveCount = 0"
+    )
+    work = {
+        "Type": "Pass",
+        "Output": f"{{% {failing} ? $error('photo ' & $states.input.id) : $states.input %}}",
+        "End": True,
+    }
+    return {"StartAt": "Work", "States": {"Work": work}}
+
+
+def _redrive(execution_arn: str) -> dict[str, Any]:
+    _sfn().redrive_execution(executionArn=execution_arn)
+    described: dict[str, Any] = poll(
+        lambda: _sfn().describe_execution(executionArn=execution_arn),
+        lambda answer: answer["status"] != "RUNNING",
+        timeout=20,
+        what=f"end of the redrive of {execution_arn}",
+    )
+    return described
+
+
+def test_a_redriven_parent_redrives_the_failed_children_of_its_map_run(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entered: list[str] = []  # the children that ran their Pass state, by execution ARN
+    original = StatePass._eval_state
+
+    def counted(pass_state: StatePass, env: Any) -> None:
+        entered.append(env.states.context_object.context_object_data["Execution"]["Id"])
+        original(pass_state, env)
+
+    monkeypatch.setattr(StatePass, "_eval_state", counted)
+    # the last two children fail: the run exceeds its tolerance once every child started
+    first = _run(_distributed(_failing_until_redriven("4", "5"), ToleratedFailureCount=1))
+    map_run_arn = _map_run(first["executionArn"])["mapRunArn"]
+    failed = _sfn().list_executions(mapRunArn=map_run_arn, statusFilter="FAILED")["executions"]
+
+    described = _redrive(first["executionArn"])
+
+    assert (first["status"], first["error"]) == ("FAILED", THRESHOLD[0])
+    assert described["status"] == "SUCCEEDED", described
+    children = _sfn().list_executions(mapRunArn=map_run_arn)["executions"]
+    redriven = sorted(child["executionArn"] for child in children if child["redriveCount"] == 1)
+    assert redriven == sorted(child["executionArn"] for child in failed)
+    assert len(redriven) == 2
+    assert sorted(child["status"] for child in children) == ["SUCCEEDED"] * 5
+    assert sorted(entered[:5]) == sorted(child["executionArn"] for child in children)
+    assert sorted(entered[5:]) == redriven  # none that had succeeded ran again
+    map_run = _sfn().describe_map_run(mapRunArn=map_run_arn)
+    assert (map_run["status"], map_run["redriveCount"]) == ("SUCCEEDED", 1)
+    assert "redriveDate" in map_run
+    assert _counts(map_run, "itemCounts") == {
+        "total": 5,
+        "succeeded": 5,
+        "failed": 0,
+        "pending": 0,
+        "running": 0,
+    }
+    runs = _sfn().list_map_runs(executionArn=first["executionArn"])["mapRuns"]
+    assert [run["mapRunArn"] for run in runs] == [map_run_arn]
+    redriven_events = [
+        details
+        for event_type, details in _events(first["executionArn"])
+        if event_type in ("MapRunStarted", "MapRunRedriven")
+    ]
+    assert redriven_events == [
+        {"mapRunArn": map_run_arn},
+        {"mapRunArn": map_run_arn, "redriveCount": 1},
+    ]
+
+
+def test_express_children_of_a_redriven_map_run_start_again_as_new_executions(aws: Any) -> None:
+    processor = _failing_until_redriven("2")
+    processor["States"]["Work"]["Output"] = (
+        "{% $states.input.id = '2' ? $error('redrives: '"
+        " & $string($states.context.Execution.RedriveCount)) : $states.input %}"
+    )
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": BUCKET, "Prefix": "out"},
+    }
+    first = _run(_distributed(processor, kind="EXPRESS", ResultWriter=writer))
+    map_run_arn = _map_run(first["executionArn"])["mapRunArn"]
+    failed_file = f"out/{map_run_arn.rsplit(':', 1)[1]}/FAILED_0.json"
+    before = _written(aws, failed_file)
+
+    described = _redrive(first["executionArn"])
+
+    after = _written(aws, failed_file)
+    assert (described["status"], described["error"]) == ("FAILED", THRESHOLD[0])
+    assert [(entry["Cause"][-11:], entry["RedriveCount"]) for entry in before + after] == [
+        ("redrives: 0", 0),
+        ("redrives: 0", 0),
+    ]
+    assert before[0]["ExecutionArn"] != after[0]["ExecutionArn"]
+    assert after[0]["Input"] == before[0]["Input"] == '{"id":"2","size":"20"}'
+    assert _sfn().describe_map_run(mapRunArn=map_run_arn)["redriveCount"] == 1

@@ -8,7 +8,7 @@ stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunc
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
 stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59),
-stepfunctions.distributed_map (61-64), events (6, 12, 57), server (11), s3 (21, 50, 51), dynamodb
+stepfunctions.distributed_map (61-65), events (6, 12, 57), server (11), s3 (21, 50, 51), dynamodb
 (28, 32, 60), sns (36), sqs (37, 52, 53).
 
 
@@ -236,6 +236,12 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
 64. DescribeMapRun lacked ``redriveCount``, ``failuresNotRedrivable`` and ``pendingRedrive``;
    ListExecutions with ``mapRunArn`` failed. It lists a map run's Standard child executions
    (``mapRunArn``, ``itemCount``); Express children are not listed (StateMachineTypeNotSupported).
+   ListMapRuns, DescribeMapRun and UpdateMapRun answered only for an execution's last attempt.
+65. (with 23.) A redriven execution whose Distributed Map had failed started another map run.
+   As AWS documents it ("Redriving Map Runs"), the map run is redriven: the same ARN, a
+   MapRunRedriven event, ``redriveCount``/``redriveDate`` in DescribeMapRun; only the children
+   that did not succeed run again, a Standard one redriven (its ARN kept, resuming at the state
+   that failed, ``$$.Execution.RedriveCount`` up), an Express one started again as new.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Distributed Map as AWS runs it (patches 61-64).
+"""Distributed Map as AWS runs it (patches 61-65).
 
 moto 5.2.5 has a Distributed Map (ItemReader, a map run record, DescribeMapRun), but its
 grammar refuses what AWS accepts: there is no ``ItemBatcher``, an integer
@@ -31,6 +31,8 @@ What AWS does instead, and where it is recorded:
 - API reference, DescribeMapRun, ListMapRuns, UpdateMapRun, ListExecutions (``mapRunArn``):
   counts of items and of child executions, ``redriveCount``, ``failuresNotRedrivable`` and
   ``pendingRedrive`` (recorded: test_sfn_api_map_run.snapshot.json).
+- Developer Guide, "Redriving Map Runs": a redriven parent redrives its Map Run's unsuccessful
+  children (a Standard child is redriven, an Express one started again), 1000 redrives at most.
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
+from moto.core.utils import iso_8601_datetime_with_milliseconds
 from moto.stepfunctions.parser.api import (
     HistoryEventType,
     MapRunFailedEventDetails,
+    MapRunStatus,
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -75,6 +79,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.tolerated_fail
 )
 from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 from moto.stepfunctions.parser.asl.eval.program_state import (
     ProgramError,
     ProgramStopped,
@@ -83,9 +88,11 @@ from moto.stepfunctions.parser.asl.eval.program_state import (
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from photoflow_local.patches.base import replace, state
+from photoflow_local.patches.stepfunctions import redrive
 from photoflow_local.patches.stepfunctions.interpreter import aws_time
 from photoflow_local.patches.stepfunctions.runtime import boto_client_for, components
 
@@ -273,6 +280,8 @@ class Child:
     cause: str | None = None
     started: datetime.datetime | None = None
     stopped: datetime.datetime | None = None
+    redrive_count: int = 0  # a Standard child's own redrives
+    redriven: datetime.datetime | None = None
 
 
 @dataclass
@@ -280,10 +289,14 @@ class MapRun:
     record: MapRunRecord
     extras: Extras
     state_machine_arn: str  # the children's: ``<machine>/<label or id>``
+    where: tuple[str, Any, str] = ("", (), "")  # execution ARN, scope in it, Map state name
+    tolerance_given: tuple[bool, bool] = (False, False)  # (count, percentage)
     children: list[Child] = field(default_factory=list)
     condition: threading.Condition = field(default_factory=threading.Condition)
     running: int = 0
     exceeded: bool = False
+    redrive_count: int = 0
+    redrive_date: datetime.datetime | None = None
 
 
 _runs: OrderedDict[str, MapRun] = OrderedDict()
@@ -375,18 +388,22 @@ def _selected(env: Environment, eval_input: Any, index: int, item: Any) -> Any:
         env.delete_frame(frame)
 
 
+def _child_arn(run: MapRun, name: str) -> str:
+    prefix = run.state_machine_arn.replace(":stateMachine:", ":execution:")
+    if run.extras.execution_type == "EXPRESS":
+        # An Express child's ARN, as an Express execution's (patch 54).
+        return f"{prefix.replace(':execution:', ':express:')}:{name}:{uuid.uuid4()}"
+    return f"{prefix}:{name}"
+
+
 def _new_run(env: Environment, eval_input: Any, extras: Extras, inputs: list[Any]) -> MapRun:
     record: MapRunRecord = eval_input.map_run_record
-    run = MapRun(record, extras, record.map_state_machine_arn)
-    prefix = run.state_machine_arn.replace(":stateMachine:", ":execution:")
+    where = (record.execution_arn, redrive.scope_of(env), eval_input.state_name)
+    run = MapRun(record, extras, record.map_state_machine_arn, where, extras.tolerance_given)
     for index, child_input in enumerate(inputs):
         name = str(uuid.uuid4())
-        arn = f"{prefix}:{name}"
-        if extras.execution_type == "EXPRESS":
-            # An Express child's ARN, as an Express execution's (patch 54).
-            arn = f"{prefix.replace(':execution:', ':express:')}:{name}:{uuid.uuid4()}"
         items = len(child_input["Items"]) if extras.batcher else 1
-        run.children.append(Child(index, child_input, items, name, arn))
+        run.children.append(Child(index, child_input, items, name, _child_arn(run, name)))
     total_items = sum(child.items for child in run.children)
     for counter, amount in (
         (record.item_counter, total_items),
@@ -398,31 +415,30 @@ def _new_run(env: Environment, eval_input: Any, extras: Extras, inputs: list[Any
     return run
 
 
-def _count(run: MapRun, child: Child, outcome: str) -> None:
-    """Move ``child`` from pending to running, or from running to ``outcome``."""
+def _move(run: MapRun, child: Child, to: str) -> None:
+    """Count ``child`` (its items and itself) as ``to`` instead of as its status."""
     record = run.record
-    for counter, amount in ((record.item_counter, child.items), (record.execution_counter, 1)):
-        if outcome == "RUNNING":
-            counter.pending.offset(-amount)
-            counter.running.count(amount)
-            continue
-        counter.running.offset(-amount)
-        ended = {
-            "SUCCEEDED": counter.succeeded,
-            "FAILED": counter.failed,
-            "TIMED_OUT": counter.timed_out,
-            "ABORTED": counter.aborted,
-        }[outcome]
-        ended.count(amount)
-        if outcome == "SUCCEEDED":
-            counter.results_written.count(amount)
+    for counts, amount in ((record.item_counter, child.items), (record.execution_counter, 1)):
+        by_status = {
+            "PENDING": counts.pending,
+            "RUNNING": counts.running,
+            "SUCCEEDED": counts.succeeded,
+            "FAILED": counts.failed,
+            "TIMED_OUT": counts.timed_out,
+            "ABORTED": counts.aborted,
+        }
+        by_status[child.status].offset(-amount)
+        by_status[to].count(amount)
+        if to == "SUCCEEDED":
+            counts.results_written.count(amount)
+    child.status = to
 
 
 def _exceeded(run: MapRun) -> bool:
     """Whether the failed (or timed out) items exceed what the Map state tolerates."""
     counts = run.record.item_counter
     failed = counts.failed.get() + counts.timed_out.get()
-    count_given, percentage_given = run.extras.tolerance_given
+    count_given, percentage_given = run.tolerance_given
     if not (count_given or percentage_given):
         return failed > 0
     if count_given and failed > run.record.tolerated_failure_count:
@@ -437,6 +453,10 @@ def _child_context(env: Environment, frame: Environment, run: MapRun, child: Chi
     execution = dict(env.states.context_object.context_object_data["Execution"])
     execution.update({"Id": child.arn, "Name": child.name, "Input": copy.deepcopy(child.input)})
     execution["StartTime"] = aws_time(child.started or datetime.datetime.now(datetime.UTC))
+    execution["RedriveCount"] = child.redrive_count
+    execution.pop("RedriveTime", None)
+    if child.redriven is not None:
+        execution["RedriveTime"] = aws_time(child.redriven)
     data["Execution"] = execution  # type: ignore[typeddict-item]
     machine_name = run.state_machine_arn.split(":stateMachine:")[-1]
     data["StateMachine"] = {"Id": run.state_machine_arn, "Name": machine_name}
@@ -446,6 +466,8 @@ def _run_child(env: Environment, program: Any, run: MapRun, child: Child) -> Non
     frame = env.open_inner_frame()
     outcome = "FAILED"
     try:
+        express = run.extras.execution_type == "EXPRESS"
+        redrive.enter_child_scope(frame, run.where[2], child.index, restart=express)
         _child_context(env, frame, run, child)
         frame.states.reset(input_value=copy.deepcopy(child.input))
         program.eval(frame)
@@ -467,8 +489,7 @@ def _run_child(env: Environment, program: Any, run: MapRun, child: Child) -> Non
         env.delete_frame(frame)
         child.stopped = datetime.datetime.now(datetime.UTC)
         with run.condition:
-            child.status = outcome
-            _count(run, child, outcome)
+            _move(run, child, outcome)
             run.running -= 1
             run.exceeded = run.exceeded or _exceeded(run)
             run.condition.notify_all()
@@ -482,33 +503,146 @@ def _may_start(run: MapRun) -> bool:
 def _run_children(env: Environment, program: Any, run: MapRun) -> None:
     """At most MaxConcurrency children at once, none started once the failures exceed what is
     tolerated (AWS may still start some meanwhile; none here) or the execution has ended."""
-    for child in run.children:
+    for child in (child for child in run.children if child.status == "PENDING"):
         with run.condition:
             while not _may_start(run):
                 run.condition.wait(timeout=0.05)
             if run.exceeded or not env.is_running():
                 break
             run.running += 1
-            child.status = "RUNNING"
-            child.started = datetime.datetime.now(datetime.UTC)
-            _count(run, child, "RUNNING")
+            child.started = child.started or datetime.datetime.now(datetime.UTC)
+            _move(run, child, "RUNNING")
         threading.Thread(target=_run_child, args=(env, program, run, child), daemon=True).start()
     with run.condition:
         while run.running:
             run.condition.wait(timeout=0.05)
 
 
-def _map_run(self: DistributedIterationComponent, env: Environment, eval_input: Any) -> None:
-    items: list[Any] = env.stack.pop()
-    extras: Extras = getattr(self, _EXTRAS, None) or Extras()
-    run = _new_run(env, eval_input, extras, _child_inputs(env, eval_input, items, extras))
-    _run_children(env, self._get_iteration_program(), run)
+def _finish(env: Environment, run: MapRun) -> None:
+    """The Map state's result, once the children ran, or the run's failure."""
     result = write_results(env, run)
     if run.exceeded:
         raise _failure(
             env, StatesErrorNameType.StatesExceedToleratedFailureThreshold, THRESHOLD_CAUSE
         )
     env.stack.append(result)
+
+
+def _first_run(component: Any, env: Environment, eval_input: Any) -> None:
+    items: list[Any] = env.stack.pop()
+    extras: Extras = getattr(component, _EXTRAS, None) or Extras()
+    run = _new_run(env, eval_input, extras, _child_inputs(env, eval_input, items, extras))
+    _run_children(env, component._get_iteration_program(), run)
+    _finish(env, run)
+
+
+# ----------------------------------------------------------------- 65. Map Run redrive
+MAX_MAP_RUN_REDRIVES = 1000  # Developer Guide, "Redriving Map Runs": a hard limit
+
+
+def _redriven(env: Environment, eval_input: Any) -> MapRun | None:
+    """The map run a redrive of the execution resumes: the last one of this Map state (in
+    this scope of this execution) that did not succeed; None, a map run starts."""
+    name = eval_input.state_name
+    if not redrive.resumes_map(env, name):
+        return None
+    where = (eval_input.map_run_record.execution_arn, redrive.scope_of(env), name)
+    with _runs_lock:
+        found = [run for run in _runs.values() if run.where == where]
+    if not found or found[-1].record.status == MapRunStatus.SUCCEEDED:
+        return None
+    return found[-1]
+
+
+def _rerun(component: Any, env: Environment, run: MapRun) -> None:
+    """Run again the children that did not succeed: a Standard child is redriven (its ARN
+    kept, its redrive count up, resuming where it stopped), an Express one started again."""
+    now = datetime.datetime.now(datetime.UTC)
+    express = run.extras.execution_type == "EXPRESS"
+    for child in run.children:
+        if child.status == "SUCCEEDED":
+            continue
+        if child.status != "PENDING":
+            _move(run, child, "PENDING")
+            if express:
+                child.name = str(uuid.uuid4())
+                child.arn, child.started = _child_arn(run, child.name), None
+            else:
+                child.redrive_count, child.redriven = child.redrive_count + 1, now
+        child.output = child.error = child.cause = child.stopped = None
+    _run_children(env, component._get_iteration_program(), run)
+    _finish(env, run)
+
+
+def _redrive_run(env: Environment, eval_input: Any, run: MapRun) -> None:
+    if run.redrive_count >= MAX_MAP_RUN_REDRIVES:
+        raise _failure(
+            env,
+            StatesErrorNameType.StatesRuntime,
+            f"Map Run {run.record.map_run_arn} has been redriven {MAX_MAP_RUN_REDRIVES} times",
+        )
+    run.redrive_count += 1
+    run.redrive_date = datetime.datetime.now(datetime.UTC)
+    run.exceeded = False
+    run.record.status, run.record.stop_date = MapRunStatus.RUNNING, None
+    eval_input.map_run_record = run.record
+
+
+def _eval_body(self: DistributedIterationComponent, env: Environment) -> None:
+    """moto's map run, with AWS's: a redriven parent redrives its failed map run (the same
+    ARN, MapRunRedriven) instead of starting another, and the run's failure named."""
+    eval_input = env.stack.pop()
+    previous = _redriven(env, eval_input)
+    if previous is not None:
+        _redrive_run(env, eval_input, previous)
+    record: MapRunRecord = eval_input.map_run_record
+    started: Any = (
+        {
+            "mapRunRedrivenEventDetails": {
+                "mapRunArn": record.map_run_arn,
+                "redriveCount": previous.redrive_count,
+            }
+        }
+        if previous is not None
+        else {"mapRunStartedEventDetails": {"mapRunArn": record.map_run_arn}}
+    )
+    env.event_manager.add_event(
+        context=env.event_history_context,
+        event_type=HistoryEventType.MapRunRedriven if previous else HistoryEventType.MapRunStarted,
+        event_details=started,
+    )
+    parent_events = env.event_manager
+    try:
+        if previous is None:
+            if eval_input.item_reader:
+                eval_input.item_reader.eval(env=env)
+            else:
+                env.stack.append(eval_input.input_items)
+        env.event_manager = EventManager()  # the children's events are not the parent's
+        if previous is None:
+            _first_run(self, env, eval_input)
+        else:
+            _rerun(self, env, previous)
+    except Exception as error:
+        env.event_manager = parent_events
+        pair = (
+            error.extract_error_cause_pair() if isinstance(error, FailureEventException) else None
+        )
+        error_name, cause = pair or (None, None)
+        details = {key: value for key, value in (("error", error_name), ("cause", cause)) if value}
+        env.event_manager.add_event(
+            context=env.event_history_context,
+            event_type=HistoryEventType.MapRunFailed,
+            event_details=cast(Any, {"mapRunFailedEventDetails": details}),
+        )
+        record.set_stop(status=MapRunStatus.FAILED)
+        raise
+    finally:
+        env.event_manager = parent_events
+    env.event_manager.add_event(
+        context=env.event_history_context, event_type=HistoryEventType.MapRunSucceeded
+    )
+    record.set_stop(status=MapRunStatus.SUCCEEDED)
 
 
 # ----------------------------------------------------------------- 63. ResultWriter
@@ -520,7 +654,7 @@ def _entry(run: MapRun, child: Child) -> dict[str, Any]:
         "InputDetails": {"Included": True},
         "Name": child.name,
         "OutputDetails": {"Included": True},
-        "RedriveCount": 0,
+        "RedriveCount": child.redrive_count,
         "StateMachineArn": run.state_machine_arn,
         "Status": child.status,
     }
@@ -611,10 +745,57 @@ def write_results(env: Environment, run: MapRun) -> Any:
 def _describe(self: MapRunRecord) -> Any:
     """moto's answer with what the API reference adds since map runs can be redriven."""
     described = state.originals["map_run_describe"](self)
-    described["redriveCount"] = 0
+    run = map_run(self.map_run_arn)
+    described["redriveCount"] = run.redrive_count if run is not None else 0
+    if run is not None and run.redrive_date is not None:
+        described["redriveDate"] = iso_8601_datetime_with_milliseconds(run.redrive_date)
     for counts in ("itemCounts", "executionCounts"):
         described[counts].update({"failuresNotRedrivable": 0, "pendingRedrive": 0})
     return described
+
+
+def _describe_map_run(self: StepFunctionsParserBackend, map_run_arn: str) -> Any:
+    """Every map run kept (moto looks in each execution's last attempt only)."""
+    run = map_run(map_run_arn)
+    if run is None:
+        return state.originals["dmap_describe_map_run"](self, map_run_arn)
+    return run.record.describe()
+
+
+def _list_map_runs(self: StepFunctionsParserBackend, execution_arn: str) -> Any:
+    self.describe_execution(execution_arn=execution_arn)
+    with _runs_lock:
+        runs = [run for run in _runs.values() if run.where[0] == execution_arn]
+    if not runs:
+        return state.originals["dmap_list_map_runs"](self, execution_arn)
+    return {"mapRuns": [run.record.list_item() for run in reversed(runs)]}
+
+
+def _update_map_run(
+    self: StepFunctionsParserBackend,
+    map_run_arn: str,
+    max_concurrency: int | None,
+    tolerated_failure_count: Any,
+    tolerated_failure_percentage: Any,
+) -> None:
+    run = map_run(map_run_arn)
+    if run is None:
+        state.originals["dmap_update_map_run"](
+            self,
+            map_run_arn,
+            max_concurrency,
+            tolerated_failure_count=tolerated_failure_count,
+            tolerated_failure_percentage=tolerated_failure_percentage,
+        )
+        return
+    with run.condition:
+        run.record.update(max_concurrency, tolerated_failure_count, tolerated_failure_percentage)
+        count_given, percentage_given = run.tolerance_given
+        run.tolerance_given = (
+            count_given or tolerated_failure_count is not None,
+            percentage_given or tolerated_failure_percentage is not None,
+        )
+        run.condition.notify_all()
 
 
 def _list_executions(self: StepFunctionResponse) -> ActionResult:
@@ -647,8 +828,10 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
             "startDate": child.started,
             "mapRunArn": map_run_arn,
             "itemCount": child.items,
-            "redriveCount": 0,
+            "redriveCount": child.redrive_count,
         }
+        if child.redriven is not None:
+            item["redriveDate"] = child.redriven
         if child.stopped is not None:
             item["stopDate"] = child.stopped
         listed.append(item)
@@ -664,7 +847,13 @@ def install() -> None:
         _percentage_jsonata,
         "tolerated_percentage_jsonata",
     )
-    replace(DistributedIterationComponent, "_map_run", _map_run, "distributed_map_run")
+    replace(DistributedIterationComponent, "_eval_body", _eval_body, "distributed_eval_body")
+    for name, replacement in (
+        ("describe_map_run", _describe_map_run),
+        ("list_map_runs", _list_map_runs),
+        ("update_map_run", _update_map_run),
+    ):
+        replace(StepFunctionsParserBackend, name, replacement, f"dmap_{name}")
     replace(MapRunRecord, "describe", _describe, "map_run_describe")
     replace(StepFunctionResponse, "list_executions", _list_executions, "dmap_list_executions")
 
