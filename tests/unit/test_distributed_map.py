@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -398,6 +399,84 @@ def test_a_batch_that_fails_counts_all_its_items_failed_and_a_catcher_catches_it
     }
 
 
+class HeldUntilStopped:
+    """Holds each child that reaches a Pass state until its execution is stopped (bounded:
+    ten seconds, then it goes on and succeeds), counting those inside."""
+
+    def __init__(self) -> None:
+        self.inside = 0
+
+    def wrap(self, original: Callable[..., None]) -> Callable[..., None]:
+        def held(pass_state: StatePass, env: Any) -> None:
+            self.inside += 1
+            deadline = time.monotonic() + 10
+            while env.is_running() and time.monotonic() < deadline:
+                env.program_state_event.wait(timeout=0.05)
+            original(pass_state, env)
+
+        return held
+
+
+def test_children_still_running_when_the_map_run_fails_are_aborted(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Photo 1 is held running; photo 2 fails, which the map run does not tolerate."""
+    monkeypatch.setattr(StatePass, "_eval_state", HeldUntilStopped().wrap(StatePass._eval_state))
+    writer = {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": BUCKET, "Prefix": "out"},
+    }
+    definition = _distributed(_failing_ids("2"), MaxConcurrency=2, ResultWriter=writer)
+
+    described = _run(definition)
+
+    assert (described["status"], described["error"]) == ("FAILED", THRESHOLD[0])
+    map_run = _map_run(described["executionArn"])
+    assert {name: map_run["itemCounts"][name] for name in ("failed", "aborted", "pending")} == {
+        "failed": 1,
+        "aborted": 1,
+        "pending": 3,
+    }
+    folder = f"out/{map_run['mapRunArn'].rsplit(':', 1)[1]}/"
+    failed = _written(aws, f"{folder}FAILED_0.json")
+    assert sorted((entry["Status"], entry["Input"]) for entry in failed) == [
+        ("ABORTED", '{"id":"1","size":"10"}'),
+        ("FAILED", '{"id":"2","size":"20"}'),
+    ]
+
+
+def test_a_stopped_execution_aborts_its_map_run(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    held = HeldUntilStopped()
+    monkeypatch.setattr(StatePass, "_eval_state", held.wrap(StatePass._eval_state))
+    sfn = _sfn()
+    machine = sfn.create_state_machine(
+        name="Machine", definition=json.dumps(_distributed(PASS, MaxConcurrency=1)), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(
+        stateMachineArn=machine,
+        input=json.dumps({"manifest": {"bucket": BUCKET, "key": "photos.csv"}}),
+    )["executionArn"]
+    poll(lambda: held.inside, lambda inside: inside == 1, what="the first child running")
+
+    sfn.stop_execution(executionArn=arn)
+
+    map_run_arn = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
+    map_run = poll(
+        lambda: sfn.describe_map_run(mapRunArn=map_run_arn),
+        lambda answer: answer["status"] != "RUNNING",
+        what="the end of the map run",
+    )
+    assert map_run["status"] == "ABORTED"
+    assert _counts(map_run, "executionCounts") == {
+        "total": 5,
+        "succeeded": 0,
+        "failed": 0,
+        "pending": 4,
+        "running": 0,
+    }
+    assert map_run["executionCounts"]["aborted"] == 1
+
+
 # ----------------------------------------------------------------- 63. ResultWriter
 def _written(s3: Any, key: str) -> Any:
     return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
@@ -696,8 +775,9 @@ def test_a_redriven_parent_redrives_the_failed_children_of_its_map_run(
         original(pass_state, env)
 
     monkeypatch.setattr(StatePass, "_eval_state", counted)
-    # the last two children fail: the run exceeds its tolerance once every child started
-    first = _run(_distributed(_failing_until_redriven("4", "5"), ToleratedFailureCount=1))
+    # one by one, the last two children fail: the run exceeds its tolerance at the last one
+    processor = _failing_until_redriven("4", "5")
+    first = _run(_distributed(processor, MaxConcurrency=1, ToleratedFailureCount=1))
     map_run_arn = _map_run(first["executionArn"])["mapRunArn"]
     failed = _sfn().list_executions(mapRunArn=map_run_arn, statusFilter="FAILED")["executions"]
 
@@ -748,11 +828,12 @@ def test_express_children_of_a_redriven_map_run_start_again_as_new_executions(aw
     first = _run(_distributed(processor, kind="EXPRESS", ResultWriter=writer))
     map_run_arn = _map_run(first["executionArn"])["mapRunArn"]
     failed_file = f"out/{map_run_arn.rsplit(':', 1)[1]}/FAILED_0.json"
-    before = _written(aws, failed_file)
+    # (children still running when photo 2 failed were aborted: FAILED_0.json has them too)
+    before = [entry for entry in _written(aws, failed_file) if entry["Status"] == "FAILED"]
 
     described = _redrive(first["executionArn"])
 
-    after = _written(aws, failed_file)
+    after = [entry for entry in _written(aws, failed_file) if entry["Status"] == "FAILED"]
     assert (described["status"], described["error"]) == ("FAILED", THRESHOLD[0])
     assert [(entry["Cause"][-11:], entry["RedriveCount"]) for entry in before + after] == [
         ("redrives: 0", 0),

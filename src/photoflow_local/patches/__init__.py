@@ -229,7 +229,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    failed items exceed ToleratedFailureCount or ToleratedFailurePercentage (any failure when
    neither is given), and starts no more children then; a failed child's result is its
    execution; items and child executions are counted apart; an UpdateMapRun of
-   MaxConcurrency applies to the running map run; ``$$.Execution`` is the child's own.
+   MaxConcurrency applies to the running map run; ``$$.Execution`` is the child's own. Children
+   still running when the map run fails, or its execution is stopped, are aborted (the map run
+   ABORTED, with a MapRunAborted event, when the execution was stopped).
 63. A ResultWriter wrote an empty manifest. It writes ``<Prefix>/<map run id>/manifest.json``
    with ``SUCCEEDED_0.json``, ``FAILED_0.json`` and ``PENDING_0.json`` as AWS does, and
    WriterConfig's Transformation (NONE, COMPACT, FLATTEN) and OutputType (JSON, JSONL) apply.

@@ -282,6 +282,7 @@ class Child:
     stopped: datetime.datetime | None = None
     redrive_count: int = 0  # a Standard child's own redrives
     redriven: datetime.datetime | None = None
+    frame: Any = field(default=None, repr=False)  # while it runs: what stops it
 
 
 @dataclass
@@ -463,7 +464,7 @@ def _child_context(env: Environment, frame: Environment, run: MapRun, child: Chi
 
 
 def _run_child(env: Environment, program: Any, run: MapRun, child: Child) -> None:
-    frame = env.open_inner_frame()
+    frame = child.frame = env.open_inner_frame()
     outcome = "FAILED"
     try:
         express = run.extras.execution_type == "EXPRESS"
@@ -487,6 +488,7 @@ def _run_child(env: Environment, program: Any, run: MapRun, child: Child) -> Non
         child.error, child.cause = StatesErrorNameType.StatesRuntime.to_name(), str(error)
     finally:
         env.delete_frame(frame)
+        child.frame = None
         child.stopped = datetime.datetime.now(datetime.UTC)
         with run.condition:
             _move(run, child, outcome)
@@ -500,9 +502,20 @@ def _may_start(run: MapRun) -> bool:
     return run.exceeded or not limit or run.running < limit
 
 
+def _abort_running(run: MapRun) -> None:
+    """Stop the children still running: the map run failed, or its execution was stopped
+    (DescribeMapRun's ``aborted``: "stopped by the user or by Step Functions because the Map
+    Run failed"). Each stops at its next state, as a stopped execution does."""
+    now = datetime.datetime.now(datetime.UTC)
+    for child in run.children:
+        if child.status == "RUNNING" and child.frame is not None:
+            child.frame.set_stop(stop_date=now, cause=None, error=None)
+
+
 def _run_children(env: Environment, program: Any, run: MapRun) -> None:
     """At most MaxConcurrency children at once, none started once the failures exceed what is
-    tolerated (AWS may still start some meanwhile; none here) or the execution has ended."""
+    tolerated (AWS may still start some meanwhile; none here) or the execution has ended, and
+    then those still running aborted."""
     for child in (child for child in run.children if child.status == "PENDING"):
         with run.condition:
             while not _may_start(run):
@@ -514,7 +527,11 @@ def _run_children(env: Environment, program: Any, run: MapRun) -> None:
             _move(run, child, "RUNNING")
         threading.Thread(target=_run_child, args=(env, program, run, child), daemon=True).start()
     with run.condition:
+        aborted = False
         while run.running:
+            if not aborted and (run.exceeded or not env.is_running()):
+                aborted = True
+                _abort_running(run)
             run.condition.wait(timeout=0.05)
 
 
@@ -639,10 +656,12 @@ def _eval_body(self: DistributedIterationComponent, env: Environment) -> None:
         raise
     finally:
         env.event_manager = parent_events
+    stopped = not env.is_running()  # StopExecution: the map run is aborted with it
     env.event_manager.add_event(
-        context=env.event_history_context, event_type=HistoryEventType.MapRunSucceeded
+        context=env.event_history_context,
+        event_type=HistoryEventType.MapRunAborted if stopped else HistoryEventType.MapRunSucceeded,
     )
-    record.set_stop(status=MapRunStatus.SUCCEEDED)
+    record.set_stop(status=MapRunStatus.ABORTED if stopped else MapRunStatus.SUCCEEDED)
 
 
 # ----------------------------------------------------------------- 63. ResultWriter
