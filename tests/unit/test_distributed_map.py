@@ -148,29 +148,63 @@ def _events(execution_arn: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 # ----------------------------------------------------------------- 61. the definition
-def test_the_reprocessing_map_is_accepted_as_aws_accepts_it(aws: Any) -> None:
+@pytest.mark.parametrize("tolerated", [5, "{% $states.input.toleratedFailurePercentage %}"])
+def test_the_reprocessing_map_runs_as_aws_runs_it(aws: Any, tolerated: Any) -> None:
+    """The shape of a reprocessing Distributed Map: batches of photos from a CSV manifest,
+    each child an inline Map over its batch, results written to S3."""
+    each_photo = {
+        "Type": "Map",
+        "Items": "{% $states.input.Items %}",
+        "ItemProcessor": {
+            "StartAt": "Photo",
+            "States": {"Photo": {"Type": "Pass", "Output": "{% $states.input.id %}", "End": True}},
+        },
+        "End": True,
+    }
     definition = _distributed(
-        {"StartAt": "EachPhoto", "States": {"EachPhoto": {"Type": "Pass", "End": True}}},
+        {"StartAt": "EachPhoto", "States": {"EachPhoto": each_photo}},
         kind="EXPRESS",
         ItemBatcher={
             "MaxItemsPerBatch": 10,
             "MaxInputBytesPerBatch": 65536,
-            "BatchInput": {"run": "{% $states.context.Execution.Id %}"},
+            "BatchInput": {
+                "run": "{% $states.context.Execution.Id %}",
+                "configVersion": "{% $states.input.configVersion %}",
+            },
         },
         MaxConcurrency=100,
-        ToleratedFailurePercentage=5,
+        ToleratedFailurePercentage=tolerated,
         ResultWriter={
             "Resource": "arn:aws:states:::s3:putObject",
-            "Arguments": {"Bucket": BUCKET, "Prefix": "reprocess/results"},
+            "Arguments": {"Bucket": "{% $states.input.manifest.bucket %}", "Prefix": "reprocess"},
             "WriterConfig": {"OutputType": "JSON", "Transformation": "NONE"},
         },
+        Output="{% $states.result.ResultWriterDetails %}",
     )
+    manifest = {"bucket": BUCKET, "key": "photos.csv"}
 
     validated = _sfn().validate_state_machine_definition(definition=json.dumps(definition))
-    described = _run(definition)
+    described = _run(
+        definition, {"manifest": manifest, "configVersion": 3, "toleratedFailurePercentage": 5}
+    )
 
     assert (validated["result"], validated["diagnostics"]) == ("OK", [])
-    assert described["status"] == "SUCCEEDED", described
+    details = json.loads(described["output"])
+    assert details["Bucket"] == BUCKET
+    written = _written(aws, details["Key"])
+    assert [
+        len(written["ResultFiles"][status]) for status in ("FAILED", "PENDING", "SUCCEEDED")
+    ] == [0, 0, 1]
+    (child,) = _written(aws, written["ResultFiles"]["SUCCEEDED"][0]["Key"])
+    assert json.loads(child["Output"]) == ["1", "2", "3", "4", "5"]
+    assert json.loads(child["Input"])["BatchInput"] == {
+        "run": described["executionArn"],
+        "configVersion": 3,
+    }
+    assert re.match(
+        rf"^arn:aws:states:us-east-1:123456789012:express:Machine/Reprocess:{UUID}:{UUID}$",
+        child["ExecutionArn"],
+    )
 
 
 # ----------------------------------------------------------------- 62. the map run
