@@ -727,6 +727,20 @@ def test_map_runs_and_their_child_executions_are_answered_as_aws_answers(aws: An
     assert {child["itemCount"] for child in children} == {1}
     failed = _sfn().list_executions(mapRunArn=map_run_arn, statusFilter="FAILED")["executions"]
     assert len(failed) == 1
+    child = _sfn().describe_execution(executionArn=failed[0]["executionArn"])
+    assert {key: child[key] for key in child if key not in ("startDate", "stopDate", "name")} == {
+        "executionArn": failed[0]["executionArn"],
+        "stateMachineArn": listed[0]["stateMachineArn"],
+        "status": "FAILED",
+        "input": '{"id":"3","size":"30"}',
+        "inputDetails": {"included": True},
+        "mapRunArn": map_run_arn,
+        "error": "Bad",
+        "cause": "photo 3",
+        "redriveCount": 0,
+        "redriveStatus": "REDRIVABLE_BY_MAP_RUN",
+        "ResponseMetadata": child["ResponseMetadata"],
+    }
 
 
 def test_express_children_are_not_listed(aws: Any) -> None:

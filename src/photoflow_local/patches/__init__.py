@@ -237,7 +237,8 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    WriterConfig's Transformation (NONE, COMPACT, FLATTEN) and OutputType (JSON, JSONL) apply.
 64. DescribeMapRun lacked ``redriveCount``, ``failuresNotRedrivable`` and ``pendingRedrive``;
    ListExecutions with ``mapRunArn`` failed. It lists a map run's Standard child executions
-   (``mapRunArn``, ``itemCount``); Express children are not listed (StateMachineTypeNotSupported).
+   (``mapRunArn``, ``itemCount``), and DescribeExecution describes one (``mapRunArn``, the
+   redrive fields); Express children are not listed (StateMachineTypeNotSupported).
    ListMapRuns, DescribeMapRun and UpdateMapRun answered only for an execution's last attempt.
 65. (with 23.) A redriven execution whose Distributed Map had failed started another map run.
    As AWS documents it ("Redriving Map Runs"), the map run is redriven: the same ARN, a

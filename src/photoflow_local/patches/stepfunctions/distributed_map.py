@@ -309,11 +309,24 @@ def map_run(map_run_arn: str) -> MapRun | None:
         return _runs.get(map_run_arn)
 
 
+_children: dict[str, tuple[MapRun, Child]] = {}  # Standard children by ARN
+
+
 def _keep(run: MapRun) -> None:
     with _runs_lock:
         _runs[run.record.map_run_arn] = run
+        if run.extras.execution_type == "STANDARD":
+            _children.update((child.arn, (run, child)) for child in run.children)
         while len(_runs) > MAP_RUNS_KEPT:
-            _runs.popitem(last=False)
+            _, dropped = _runs.popitem(last=False)
+            for child in dropped.children:
+                _children.pop(child.arn, None)
+
+
+def child_execution(arn: str) -> tuple[MapRun, Child] | None:
+    """A Standard child execution of a map run kept, by its ARN."""
+    with _runs_lock:
+        return _children.get(arn)
 
 
 def _compact(value: Any) -> str:
@@ -857,6 +870,44 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
     return ActionResult({"executions": listed})
 
 
+def _child_described(run: MapRun, child: Child) -> dict[str, Any]:
+    """DescribeExecution of a Standard child execution (API reference: ``mapRunArn``; the
+    redrive fields as in the result files)."""
+    described: dict[str, Any] = {
+        "executionArn": child.arn,
+        "stateMachineArn": run.state_machine_arn,
+        "name": child.name,
+        "status": child.status,
+        "startDate": child.started,
+        "input": _compact(child.input),
+        "inputDetails": {"included": True},
+        "mapRunArn": run.record.map_run_arn,
+        "redriveCount": child.redrive_count,
+    }
+    if child.stopped is not None:
+        described["stopDate"] = child.stopped
+    if child.redriven is not None:
+        described["redriveDate"] = child.redriven
+    if child.status == "SUCCEEDED":
+        described["output"] = _compact(child.output)
+        described["outputDetails"] = {"included": True}
+    if child.status in ("SUCCEEDED", "RUNNING"):
+        described["redriveStatus"] = "NOT_REDRIVABLE"
+        described["redriveStatusReason"] = f"Execution is {child.status} and cannot be redriven"
+    else:
+        described["redriveStatus"] = "REDRIVABLE_BY_MAP_RUN"
+        described.update({k: v for k, v in (("error", child.error), ("cause", child.cause)) if v})
+    return described
+
+
+def _describe_execution(self: StepFunctionResponse) -> ActionResult:
+    found = child_execution(str(self._get_param("executionArn")))
+    if found is None or found[1].status == "PENDING":  # a child not started is no execution
+        answer: ActionResult = state.originals["dmap_describe_execution"](self)
+        return answer
+    return ActionResult(_child_described(*found))
+
+
 def install() -> None:
     replace(AmazonStateLanguageParser, "parse", staticmethod(parse), "asl_parse")
     replace(Preprocessor, "visitTolerated_failure_count_string_jsonata", _count_jsonata)
@@ -875,6 +926,9 @@ def install() -> None:
         replace(StepFunctionsParserBackend, name, replacement, f"dmap_{name}")
     replace(MapRunRecord, "describe", _describe, "map_run_describe")
     replace(StepFunctionResponse, "list_executions", _list_executions, "dmap_list_executions")
+    replace(
+        StepFunctionResponse, "describe_execution", _describe_execution, "dmap_describe_execution"
+    )
 
 
 __all__ = ["Child", "Extras", "MapRun", "compile_template", "map_run", "parse", "write_results"]
