@@ -7,8 +7,9 @@ Where each lives: awslambda (1, 22, 29, 30, 70), stepfunctions.api (2, 14, 19, 2
 stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunctions.interpreter
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
-stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59), events (6, 12,
-57), server (11), s3 (21, 50, 51), dynamodb (28, 32, 60), sns (36), sqs (37, 52, 53).
+stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59),
+stepfunctions.distributed_map (61-65), events (6, 12, 57), server (11), s3 (21, 50, 51), dynamodb
+(28, 32, 60), sns (36), sqs (37, 52, 53).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -215,6 +216,35 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    tables per node and searched every nested sub-expression again (quadratic). Parsed trees
    are kept per expression, the tables built once per pass, the clause and path checks made
    once on the whole expression (moto's own passes only when that fails, for its errors).
+61. A Distributed Map as AWS takes it was refused: the grammar has no ``ItemBatcher``, takes no
+   integer ``ToleratedFailurePercentage``, no ``ExecutionType`` EXPRESS, and no ``Arguments`` or
+   ``WriterConfig`` in a ``ResultWriter``. What it refuses is taken out of each Distributed Map
+   state before the grammar sees the definition, and kept with the parsed state. A JSONata
+   ToleratedFailureCount was read as a ToleratedFailurePercentage, and a JSONata
+   ToleratedFailurePercentage truncated to an integer (AWS's is a float).
+62. A map run tolerated every failure (a failed child was a null result) and gave each child
+   one item. As on AWS: children get batches (``{"Items": [...], "BatchInput": {...}}``,
+   MaxItemsPerBatch, MaxInputBytesPerBatch, their paths and JSONata); the run fails with
+   States.ExceedToleratedFailureThreshold (MapRunFailed, MapStateFailed, catchable) once the
+   failed items exceed ToleratedFailureCount or ToleratedFailurePercentage (any failure when
+   neither is given), and starts no more children then; a failed child's result is its
+   execution; items and child executions are counted apart; an UpdateMapRun of
+   MaxConcurrency applies to the running map run; ``$$.Execution`` is the child's own. Children
+   still running when the map run fails, or its execution is stopped, are aborted (the map run
+   ABORTED, with a MapRunAborted event, when the execution was stopped).
+63. A ResultWriter wrote an empty manifest. It writes ``<Prefix>/<map run id>/manifest.json``
+   with ``SUCCEEDED_0.json``, ``FAILED_0.json`` and ``PENDING_0.json`` as AWS does, and
+   WriterConfig's Transformation (NONE, COMPACT, FLATTEN) and OutputType (JSON, JSONL) apply.
+64. DescribeMapRun lacked ``redriveCount``, ``failuresNotRedrivable`` and ``pendingRedrive``;
+   ListExecutions with ``mapRunArn`` failed. It lists a map run's Standard child executions
+   (``mapRunArn``, ``itemCount``), and DescribeExecution describes one (``mapRunArn``, the
+   redrive fields); Express children are not listed (StateMachineTypeNotSupported).
+   ListMapRuns, DescribeMapRun and UpdateMapRun answered only for an execution's last attempt.
+65. (with 23.) A redriven execution whose Distributed Map had failed started another map run.
+   As AWS documents it ("Redriving Map Runs"), the map run is redriven: the same ARN, a
+   MapRunRedriven event, ``redriveCount``/``redriveDate`` in DescribeMapRun; only the children
+   that did not succeed run again, a Standard one redriven (its ARN kept, resuming at the state
+   that failed, ``$$.Execution.RedriveCount`` up), an Express one started again as new.
 70. (with 1.) UpdateFunctionConfiguration and UpdateFunctionCode changed only moto's record of
    the function, which nothing local runs from: the local runtime kept the old environment,
    timeout and memory (and a zip-created function its old code). Both reach the runtime too,
@@ -239,6 +269,7 @@ from photoflow_local.patches.base import (
 from photoflow_local.patches.events import STATUS_CHANGE, status_change_detail
 from photoflow_local.patches.stepfunctions import (
     api,
+    distributed_map,
     evaluation,
     express,
     integrations,
@@ -299,6 +330,7 @@ _MODULES = (
     sns,
     sqs,
     redrive,
+    distributed_map,
     express,  # last: its refusals of Express ARNs come before every other patch's answer
 )
 

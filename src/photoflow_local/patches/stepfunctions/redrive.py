@@ -165,6 +165,10 @@ class Progress:
                 if inner[depth][0] == name:
                     del self.marks[inner]
 
+    def forget(self, scope: Scope) -> None:
+        with self._lock:
+            self.marks.pop(scope, None)
+
     def left(self, scope: Scope, name: str) -> None:
         if self.resuming.get(scope) == name:
             del self.resuming[scope]
@@ -260,6 +264,30 @@ def redrive_fields(execution: Execution) -> dict[str, Any]:
 # ----------------------------------------------------------------- the interpreter
 def _progress_of(env: Environment) -> tuple[Progress | None, Scope]:
     return getattr(env, _PROGRESS, None), getattr(env, _SCOPE, ())
+
+
+def scope_of(env: Environment) -> Scope:
+    """Where ``env`` is in its execution: () at the top level (or with no redrive record)."""
+    return _progress_of(env)[1]
+
+
+def resumes_map(env: Environment, name: str) -> bool:
+    """Whether the Map state ``name``, being evaluated in ``env``, is where a redrive resumed."""
+    progress, scope = _progress_of(env)
+    return progress is not None and (scope, name) in progress.resumed_maps
+
+
+def enter_child_scope(env: Environment, name: str, index: int, *, restart: bool) -> None:
+    """Run the frame ``env`` as child ``index`` of the Distributed Map state ``name``: what its
+    states enter is kept apart from the parent's, so that a redrive resumes the child where it
+    stopped, or, ``restart``, from its start (an Express child is started again)."""
+    progress, scope = _progress_of(env)
+    if progress is None:
+        return
+    child: Scope = (*scope, (name, index))
+    setattr(env, _SCOPE, child)
+    if restart:
+        progress.forget(child)
 
 
 def _state_name(env: Environment) -> str:
