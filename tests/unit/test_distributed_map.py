@@ -24,6 +24,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
 from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
 
 from photoflow_local import patches
@@ -925,3 +926,65 @@ def test_an_execution_before_its_map_run_lists_none(aws: Any) -> None:
 
     assert listed == []
     assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+# ----------------------------------------------------------------- 66. inline Map iterations
+def test_the_other_iterations_of_an_inline_map_stop_when_one_fails(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The three iterations start together (a bounded barrier); photo 1 fails, photos 2 and 3
+    are held in their Pass state until their iteration is stopped (bounded). On AWS the
+    others are aborted: none reaches its next state."""
+    monkeypatch.setattr(StatePass, "_eval_state", HeldUntilStopped().wrap(StatePass._eval_state))
+    together = threading.Barrier(3, timeout=10)
+    reached: list[Any] = []
+    choice = StateChoice._eval_state
+
+    def marked(state: StateChoice, env: Any) -> None:
+        if state.name == "First":
+            together.wait()
+        if state.name == "Next":
+            reached.append(env.states.get_input())
+        choice(state, env)
+
+    monkeypatch.setattr(StateChoice, "_eval_state", marked)
+    iteration = {
+        "StartAt": "First",
+        "States": {
+            "First": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $states.input = 1 %}", "Next": "Bad"}],
+                "Default": "Hold",
+            },
+            "Bad": {"Type": "Fail", "Error": "Bad"},
+            "Hold": {"Type": "Pass", "Next": "Next"},
+            "Next": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% true %}", "Next": "Done"}],
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Photos",
+        "States": {
+            "Photos": {
+                "Type": "Map",
+                "Items": "{% $states.input.photos %}",
+                "ItemProcessor": iteration,
+                "End": True,
+            }
+        },
+    }
+
+    described = _run(definition, {"photos": [1, 2, 3]})
+
+    assert (described["status"], described["error"]) == ("FAILED", "Bad")
+    history = poll(
+        lambda: [event for event, _ in _events(described["executionArn"])],
+        lambda types: types.count("MapIterationAborted") == 2,
+        what="two aborted iterations",
+    )
+    assert history.count("MapIterationFailed") == 1
+    assert reached == []
