@@ -24,9 +24,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
 from moto.stepfunctions.parser.asl.component.state.state_pass.state_pass import StatePass
 
 from photoflow_local import patches
+from photoflow_local.patches.stepfunctions import distributed_map
 from tests.support import poll
 from tests.unit.test_patches import ROLE, RecordingRuntime, no_local_stack_in_this_process
 
@@ -451,32 +453,44 @@ class HeldUntilStopped:
         return held
 
 
-def test_children_still_running_when_the_map_run_fails_are_aborted(
-    aws: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("kind", "photo_1"), [("EXPRESS", "SUCCEEDED"), ("STANDARD", "ABORTED")])
+def test_a_failed_map_run_aborts_standard_children_and_lets_express_ones_run_on(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, kind: str, photo_1: str
 ) -> None:
-    """Photo 1 is held running; photo 2 fails, which the map run does not tolerate."""
-    monkeypatch.setattr(StatePass, "_eval_state", HeldUntilStopped().wrap(StatePass._eval_state))
+    """Photo 1 is held running until the map run fails for photo 2 (bounded): an Express
+    execution cannot be stopped (StopExecution "is not supported by EXPRESS state machines"),
+    so it runs on and succeeds; a Standard one is aborted."""
+    runs: list[distributed_map.MapRun] = []
+    keep = distributed_map._keep
+    monkeypatch.setattr(distributed_map, "_keep", lambda run: (runs.append(run), keep(run)))
+    pass_state = StatePass._eval_state
+
+    def held(state: StatePass, env: Any) -> None:
+        with runs[0].condition:
+            runs[0].condition.wait_for(lambda: runs[0].stopping, timeout=10)
+        pass_state(state, env)
+
+    monkeypatch.setattr(StatePass, "_eval_state", held)
     writer = {
         "Resource": "arn:aws:states:::s3:putObject",
         "Arguments": {"Bucket": BUCKET, "Prefix": "out"},
     }
-    definition = _distributed(_failing_ids("2"), MaxConcurrency=2, ResultWriter=writer)
+    definition = _distributed(_failing_ids("2"), kind=kind, MaxConcurrency=2, ResultWriter=writer)
 
     described = _run(definition)
 
     assert (described["status"], described["error"]) == ("FAILED", THRESHOLD[0])
     map_run = _map_run(described["executionArn"])
-    assert {name: map_run["itemCounts"][name] for name in ("failed", "aborted", "pending")} == {
-        "failed": 1,
-        "aborted": 1,
-        "pending": 3,
-    }
     folder = f"out/{map_run['mapRunArn'].rsplit(':', 1)[1]}/"
-    failed = _written(aws, f"{folder}FAILED_0.json")
-    assert sorted((entry["Status"], entry["Input"]) for entry in failed) == [
-        ("ABORTED", '{"id":"1","size":"10"}'),
-        ("FAILED", '{"id":"2","size":"20"}'),
+    files = _written(aws, f"{folder}manifest.json")["ResultFiles"]
+    written = [
+        (entry["Status"], json.loads(entry["Input"])["id"])
+        for status in ("SUCCEEDED", "FAILED")
+        for result_file in files[status]
+        for entry in _written(aws, result_file["Key"])
     ]
+    assert sorted(written) == sorted([(photo_1, "1"), ("FAILED", "2")])
+    assert map_run["itemCounts"]["pending"] == 3
 
 
 def test_a_stopped_execution_aborts_its_map_run(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -890,3 +904,87 @@ def test_express_children_of_a_redriven_map_run_start_again_as_new_executions(aw
     assert before[0]["ExecutionArn"] != after[0]["ExecutionArn"]
     assert after[0]["Input"] == before[0]["Input"] == '{"id":"2","size":"20"}'
     assert _sfn().describe_map_run(mapRunArn=map_run_arn)["redriveCount"] == 1
+
+
+def test_an_execution_before_its_map_run_lists_none(aws: Any) -> None:
+    definition = _distributed(PASS)
+    definition["States"]["Reprocess"].pop("End")
+    definition["States"]["Reprocess"]["Next"] = "Never"
+    definition["States"]["Never"] = {"Type": "Succeed"}
+    definition["StartAt"] = "Wait"
+    definition["States"]["Wait"] = {"Type": "Wait", "Seconds": 3600, "Next": "Reprocess"}
+    sfn = _sfn()
+    machine = sfn.create_state_machine(
+        name="Machine", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
+
+    listed = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    with pytest.raises(ClientError) as raised:
+        sfn.describe_map_run(mapRunArn=arn.replace(":execution:", ":mapRun:") + ":x")
+    sfn.stop_execution(executionArn=arn)
+
+    assert listed == []
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+# ----------------------------------------------------------------- 66. inline Map iterations
+def test_the_other_iterations_of_an_inline_map_stop_when_one_fails(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The three iterations start together (a bounded barrier); photo 1 fails, photos 2 and 3
+    are held in their Pass state until their iteration is stopped (bounded). On AWS the
+    others are aborted: none reaches its next state."""
+    monkeypatch.setattr(StatePass, "_eval_state", HeldUntilStopped().wrap(StatePass._eval_state))
+    together = threading.Barrier(3, timeout=10)
+    reached: list[Any] = []
+    choice = StateChoice._eval_state
+
+    def marked(state: StateChoice, env: Any) -> None:
+        if state.name == "First":
+            together.wait()
+        if state.name == "Next":
+            reached.append(env.states.get_input())
+        choice(state, env)
+
+    monkeypatch.setattr(StateChoice, "_eval_state", marked)
+    iteration = {
+        "StartAt": "First",
+        "States": {
+            "First": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% $states.input = 1 %}", "Next": "Bad"}],
+                "Default": "Hold",
+            },
+            "Bad": {"Type": "Fail", "Error": "Bad"},
+            "Hold": {"Type": "Pass", "Next": "Next"},
+            "Next": {
+                "Type": "Choice",
+                "Choices": [{"Condition": "{% true %}", "Next": "Done"}],
+            },
+            "Done": {"Type": "Succeed"},
+        },
+    }
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Photos",
+        "States": {
+            "Photos": {
+                "Type": "Map",
+                "Items": "{% $states.input.photos %}",
+                "ItemProcessor": iteration,
+                "End": True,
+            }
+        },
+    }
+
+    described = _run(definition, {"photos": [1, 2, 3]})
+
+    assert (described["status"], described["error"]) == ("FAILED", "Bad")
+    history = poll(
+        lambda: [event for event, _ in _events(described["executionArn"])],
+        lambda types: types.count("MapIterationAborted") == 2,
+        what="two aborted iterations",
+    )
+    assert history.count("MapIterationFailed") == 1
+    assert reached == []

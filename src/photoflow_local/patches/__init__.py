@@ -8,8 +8,8 @@ stepfunctions.mocking (3, 8, 42), stepfunctions.runtime (4, 9, 10, 43), stepfunc
 (5, 7, 13, 15-18), stepfunctions.redrive (23), stepfunctions.test_state (24),
 stepfunctions.validate (25), stepfunctions.integrations (26, 27, 31, 33-35, 38),
 stepfunctions.evaluation (39-41, 44, 45), stepfunctions.express (54-56, 58, 59),
-stepfunctions.distributed_map (61-65), events (6, 12, 57), server (11), s3 (21, 50, 51), dynamodb
-(28, 32, 60), sns (36), sqs (37, 52, 53).
+stepfunctions.distributed_map (61-65), stepfunctions.map_iterations (66), events (6, 12, 57),
+server (11), s3 (21, 50, 51), dynamodb (28, 32, 60), sns (36), sqs (37, 52, 53).
 
 
 moto 5.2.5 ships an executing Step Functions interpreter, but:
@@ -245,6 +245,9 @@ moto 5.2.5 ships an executing Step Functions interpreter, but:
    MapRunRedriven event, ``redriveCount``/``redriveDate`` in DescribeMapRun; only the children
    that did not succeed run again, a Standard one redriven (its ARN kept, resuming at the state
    that failed, ``$$.Execution.RedriveCount`` up), an Express one started again as new.
+66. An inline Map failed when one iteration failed, but its other iterations ran on to their
+   ends, their later states after the Map had failed. As on AWS (recorded: MapIterationAborted
+   for each), they are stopped, each at its next state.
 70. (with 1.) UpdateFunctionConfiguration and UpdateFunctionCode changed only moto's record of
    the function, which nothing local runs from: the local runtime kept the old environment,
    timeout and memory (and a zip-created function its old code). Both reach the runtime too,
@@ -274,6 +277,7 @@ from photoflow_local.patches.stepfunctions import (
     express,
     integrations,
     interpreter,
+    map_iterations,
     mocking,
     redrive,
     runtime,
@@ -331,6 +335,7 @@ _MODULES = (
     sqs,
     redrive,
     distributed_map,
+    map_iterations,
     express,  # last: its refusals of Express ARNs come before every other patch's answer
 )
 

@@ -296,6 +296,7 @@ class MapRun:
     condition: threading.Condition = field(default_factory=threading.Condition)
     running: int = 0
     exceeded: bool = False
+    stopping: bool = False  # the run failed or was stopped: what could be aborted was
     redrive_count: int = 0
     redrive_date: datetime.datetime | None = None
 
@@ -477,10 +478,16 @@ def _child_context(env: Environment, frame: Environment, run: MapRun, child: Chi
 
 
 def _run_child(env: Environment, program: Any, run: MapRun, child: Child) -> None:
-    frame = child.frame = env.open_inner_frame()
+    express = run.extras.execution_type == "EXPRESS"
+    frame = env.open_inner_frame()
+    if express:
+        # An Express execution cannot be stopped (StopExecution: "not supported by EXPRESS
+        # state machines"): neither the map run's failure nor the parent's stop reaches it.
+        env.delete_frame(frame)
+    else:
+        child.frame = frame
     outcome = "FAILED"
     try:
-        express = run.extras.execution_type == "EXPRESS"
         redrive.enter_child_scope(frame, run.where[2], child.index, restart=express)
         _child_context(env, frame, run, child)
         frame.states.reset(input_value=copy.deepcopy(child.input))
@@ -516,9 +523,10 @@ def _may_start(run: MapRun) -> bool:
 
 
 def _abort_running(run: MapRun) -> None:
-    """Stop the children still running: the map run failed, or its execution was stopped
-    (DescribeMapRun's ``aborted``: "stopped by the user or by Step Functions because the Map
-    Run failed"). Each stops at its next state, as a stopped execution does."""
+    """Stop the Standard children still running: the map run failed, or its execution was
+    stopped (DescribeMapRun's ``aborted``: "stopped by the user or by Step Functions because
+    the Map Run failed"). Each stops at its next state, as a stopped execution does. Express
+    children run on to their end (they have no frame here)."""
     now = datetime.datetime.now(datetime.UTC)
     for child in run.children:
         if child.status == "RUNNING" and child.frame is not None:
@@ -540,12 +548,13 @@ def _run_children(env: Environment, program: Any, run: MapRun) -> None:
             _move(run, child, "RUNNING")
         threading.Thread(target=_run_child, args=(env, program, run, child), daemon=True).start()
     with run.condition:
-        aborted = False
         while run.running:
-            if not aborted and (run.exceeded or not env.is_running()):
-                aborted = True
+            if not run.stopping and (run.exceeded or not env.is_running()):
                 _abort_running(run)
+                run.stopping = True
+                run.condition.notify_all()
             run.condition.wait(timeout=0.05)
+        run.stopping = False  # a redrive runs it again
 
 
 def _finish(env: Environment, run: MapRun) -> None:
@@ -786,11 +795,17 @@ def _describe(self: MapRunRecord) -> Any:
     return described
 
 
+def map_run_not_found(map_run_arn: str) -> JsonRESTError:
+    """ResourceNotFound, rendered (moto's own exception class is answered with no code)."""
+    return JsonRESTError("ResourceNotFound", f"Map Run Does Not Exist: '{map_run_arn}'")
+
+
 def _describe_map_run(self: StepFunctionsParserBackend, map_run_arn: str) -> Any:
-    """Every map run kept (moto looks in each execution's last attempt only)."""
+    """Every map run kept (moto looks in each execution's last attempt only, and fails on an
+    execution whose worker has not made its environment yet)."""
     run = map_run(map_run_arn)
     if run is None:
-        return state.originals["dmap_describe_map_run"](self, map_run_arn)
+        raise map_run_not_found(map_run_arn)
     return run.record.describe()
 
 
@@ -798,8 +813,6 @@ def _list_map_runs(self: StepFunctionsParserBackend, execution_arn: str) -> Any:
     self.describe_execution(execution_arn=execution_arn)
     with _runs_lock:
         runs = [run for run in _runs.values() if run.where[0] == execution_arn]
-    if not runs:
-        return state.originals["dmap_list_map_runs"](self, execution_arn)
     return {"mapRuns": [run.record.list_item() for run in reversed(runs)]}
 
 
@@ -812,14 +825,7 @@ def _update_map_run(
 ) -> None:
     run = map_run(map_run_arn)
     if run is None:
-        state.originals["dmap_update_map_run"](
-            self,
-            map_run_arn,
-            max_concurrency,
-            tolerated_failure_count=tolerated_failure_count,
-            tolerated_failure_percentage=tolerated_failure_percentage,
-        )
-        return
+        raise map_run_not_found(map_run_arn)
     with run.condition:
         run.record.update(max_concurrency, tolerated_failure_count, tolerated_failure_percentage)
         count_given, percentage_given = run.tolerance_given
@@ -837,7 +843,7 @@ def _list_executions(self: StepFunctionResponse) -> ActionResult:
         return answer
     run = map_run(map_run_arn)
     if run is None:
-        raise JsonRESTError("ResourceNotFound", f"Map Run Does Not Exist: '{map_run_arn}'")
+        raise map_run_not_found(map_run_arn)
     if run.extras.execution_type == "EXPRESS":
         raise JsonRESTError(
             "StateMachineTypeNotSupported",
