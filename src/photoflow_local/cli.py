@@ -1064,7 +1064,7 @@ def reprocess(
     if not wait:
         console.print("follow it with: photoflow reprocess status", soft_wrap=True)
         return
-    raise typer.Exit(_follow_run(sfn, s3, run.execution_arn, timeout))
+    raise typer.Exit(_follow_run(sfn, s3, run.execution_arn, outputs["PhotosBucketName"], timeout))
 
 
 @reprocess_app.command("status")
@@ -1084,8 +1084,8 @@ def reprocess_status(
     sfn, s3, _, outputs = _reprocess_clients(endpoint_url)
     run = run or _latest_run(sfn, outputs["ReprocessWorkflowArn"])
     if wait:
-        raise typer.Exit(_follow_run(sfn, s3, run, timeout))
-    raise typer.Exit(_print_run(sfn, s3, run))
+        raise typer.Exit(_follow_run(sfn, s3, run, outputs["PhotosBucketName"], timeout))
+    raise typer.Exit(_print_run(sfn, s3, run, outputs["PhotosBucketName"]))
 
 
 def _latest_run(sfn: Any, state_machine_arn: str) -> str:
@@ -1095,7 +1095,7 @@ def _latest_run(sfn: Any, state_machine_arn: str) -> str:
     return str(runs[0]["executionArn"])
 
 
-def _follow_run(sfn: Any, s3: Any, execution_arn: str, timeout: float) -> int:
+def _follow_run(sfn: Any, s3: Any, execution_arn: str, bucket: str, timeout: float) -> int:
     """A progress bar over the run's photos until it ends (or ``timeout``), then its report."""
     from photoflow_local import reprocessing
 
@@ -1109,31 +1109,32 @@ def _follow_run(sfn: Any, s3: Any, execution_arn: str, timeout: float) -> int:
     ) as bar:
         task = bar.add_task("starting", total=None)
         while True:
-            now = reprocessing.progress(sfn, execution_arn)
+            now = reprocessing.progress(sfn, execution_arn, bucket)
             bar.update(
                 task,
                 total=now.total or None,
                 completed=now.finished_items,
-                description=(
-                    f"{now.succeeded} done, {now.failed} failed, "
-                    f"{now.pending + now.running} pending"
-                ),
+                description=_counts(now),
             )
             if now.done or time.monotonic() > deadline:
                 break
             time.sleep(0.5)  # a bounded poll: the deadline ends it
-    return _print_run(sfn, s3, execution_arn)
+    return _print_run(sfn, s3, execution_arn, bucket)
 
 
-def _print_run(sfn: Any, s3: Any, execution_arn: str) -> int:
+def _counts(now: Any) -> str:
+    stopped = f", {now.aborted} stopped" if now.aborted else ""
+    return (
+        f"{now.succeeded} done, {now.failed} failed{stopped}, {now.pending + now.running} pending"
+    )
+
+
+def _print_run(sfn: Any, s3: Any, execution_arn: str, bucket: str) -> int:
     from photoflow_local import reprocessing
 
-    now = reprocessing.progress(sfn, execution_arn)
+    now = reprocessing.progress(sfn, execution_arn, bucket)
     console.print(f"{execution_arn}: {now.status}", soft_wrap=True)
-    console.print(
-        f"photos: {now.total} in all, {now.succeeded} done, {now.failed} failed,"
-        f" {now.pending + now.running} pending"
-    )
+    console.print(f"photos: {now.total} in all, {_counts(now)}")
     if now.error:
         console.print(f"[red]{escape(now.error)}[/]: {escape(now.cause or '')}", soft_wrap=True)
     if now.results is not None:
@@ -1177,7 +1178,7 @@ def reprocess_redrive(
         raise _aws_refusal(error) from error
     console.print(f"redriven: {run}", soft_wrap=True)
     if wait:
-        raise typer.Exit(_follow_run(sfn, s3, run, timeout))
+        raise typer.Exit(_follow_run(sfn, s3, run, outputs["PhotosBucketName"], timeout))
 
 
 users_app = _Typer(cls=_Group, help="Users of the local stack's user pool: who may sign in.")

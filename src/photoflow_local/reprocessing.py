@@ -29,6 +29,7 @@ from photoflow.keys import is_photo_id
 from photoflow.photos import PhotoRepository
 
 MANIFEST_PREFIX = "reprocess/manifests/"
+RESULTS_PREFIX = "reprocess/results"  # the workflow's ResultWriter Prefix
 MANIFEST_HEADER = "photoId"
 # What the workflow applies when a run does not say (its ASL's defaults, the same numbers).
 BATCH_SIZE = 10
@@ -152,7 +153,8 @@ class Progress:
     status: str
     total: int = 0
     succeeded: int = 0
-    failed: int = 0
+    failed: int = 0  # failed or timed out
+    aborted: int = 0  # stopped when the run failed or was stopped: a redrive runs them
     pending: int = 0
     running: int = 0
     map_run_arn: str | None = None
@@ -166,10 +168,13 @@ class Progress:
 
     @property
     def finished_items(self) -> int:
-        return self.succeeded + self.failed
+        return self.succeeded + self.failed + self.aborted
 
 
-def progress(sfn: Any, execution_arn: str) -> Progress:
+def progress(sfn: Any, execution_arn: str, bucket: str | None = None) -> Progress:
+    """The run's status and item counts; once it ended, where its results are: the run's
+    output names them, and a failed run's (which has no output) are found in ``bucket``
+    under the map run's id, where ResultWriter writes them whatever the outcome."""
     execution = sfn.describe_execution(executionArn=execution_arn)
     runs = sfn.list_map_runs(executionArn=execution_arn).get("mapRuns", [])
     counts: dict[str, int] = {}
@@ -182,12 +187,15 @@ def progress(sfn: Any, execution_arn: str) -> Progress:
     details = output.get("ResultWriterDetails") if isinstance(output, dict) else None
     if isinstance(details, dict):
         results = (str(details["Bucket"]), str(details["Key"]))
+    elif bucket and map_run_arn and execution["status"] != "RUNNING":
+        results = (bucket, f"{RESULTS_PREFIX}/{map_run_arn.rsplit(':', 1)[1]}/manifest.json")
     return Progress(
         execution_arn=execution_arn,
         status=execution["status"],
         total=counts.get("total", 0),
         succeeded=counts.get("succeeded", 0),
-        failed=counts.get("failed", 0) + counts.get("timedOut", 0) + counts.get("aborted", 0),
+        failed=counts.get("failed", 0) + counts.get("timedOut", 0),
+        aborted=counts.get("aborted", 0),
         pending=counts.get("pending", 0),
         running=counts.get("running", 0),
         map_run_arn=map_run_arn,

@@ -248,14 +248,15 @@ def test_progress_counts_the_map_runs_items_and_finds_its_results_once_it_ended(
     }
     sfn = _StepFunctions({"status": "RUNNING"}, counts)
     now = reprocessing.progress(sfn, RUN)
-    assert (now.status, now.total, now.succeeded, now.failed, now.pending, now.running) == (
-        "RUNNING",
-        60,
-        40,
-        7,
-        3,
-        10,
-    )
+    assert (
+        now.status,
+        now.total,
+        now.succeeded,
+        now.failed,
+        now.aborted,
+        now.pending,
+        now.running,
+    ) == ("RUNNING", 60, 40, 6, 1, 3, 10)
     assert (now.done, now.finished_items, now.results) == (False, 47, None)
     output = {
         "MapRunArn": "arn:map-run",
