@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _cost_report(settings, prices, target, stack)
 
     report.section("Reprocessing at scale: a backfill on AWS at default limits (a model)")
-    _scale_report(settings, prices, target, stack)
+    _scale_report(settings, prices, target, stack, stack.reprocess_items_per_s)
 
     report.section("Targets")
     thumbnail_peak = next(peak.step_mb for peak in peaks if peak.step == "thumbnail step")

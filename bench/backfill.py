@@ -552,7 +552,7 @@ def scale_report(
     measured = (
         f"{reprocess_items_per_s:.2f} photos/s"
         if reprocess_items_per_s is not None
-        else "not measured yet (the local engine does not run the Distributed Map yet)"
+        else "not measured (the local run did not finish)"
     )
     return "\n".join(
         [
