@@ -331,6 +331,7 @@ def test_the_recorded_photo_failed_is_what_python_builds_for_the_same_photo() ->
         ("notification_processed_v2.json", "2"),
         ("notification_failed.json", "3"),
         ("notification_deleted.json", "3"),
+        ("notification_reprocessed.json", "3"),
     ],
 )
 def test_both_versions_examples_are_valid(example: str, version: str) -> None:
