@@ -102,7 +102,7 @@ def test_new_code_a_new_definition_and_a_new_value_in_one_deploy(
     before = _greet(state)
     assert (before["greeting"], before["version"]) == ("hello", 1)
     running = sfn.start_execution(
-        stateMachineArn=machine["stateMachineArn"], input=json.dumps({"wait": 5})
+        stateMachineArn=machine["stateMachineArn"], input=json.dumps({"wait": 20})
     )["executionArn"]
 
     # When the code, the definition and a parameter change, and the stack is deployed

@@ -122,7 +122,9 @@ def test_an_express_execution_is_known_by_its_logs_only_and_they_replay_identica
 
     # its log events, as `aws logs filter-log-events --output json` prints them
     logs = _client(state, "logs")
-    [group] = logs.describe_log_groups(logGroupNamePrefix="/aws/vendedlogs/states/")["logGroups"]
+    [group] = logs.describe_log_groups(
+        logGroupNamePrefix="/aws/vendedlogs/states/photoflow-dev-workflow"
+    )["logGroups"]
 
     def logged() -> dict[str, Any]:
         found = logs.filter_log_events(logGroupName=group["logGroupName"])

@@ -482,6 +482,6 @@ def test_the_translated_template_creates_in_cloudformation() -> None:
     }
     for logical_id, kind in core.items():
         assert created["resources"][logical_id][0] == kind
-    assert created["state_machines"] == 1
+    assert created["state_machines"] == 2  # the photo workflow and the reprocessing one
     assert created["rotated_keys"] >= 1
     assert created["outputs"]["PhotosBucketName"].startswith("photoflow-dev-")
