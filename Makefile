@@ -128,7 +128,10 @@ $(AXE): requirements/axe-core.txt | $(STAMP)
 	@$(STEP) "fetching axe-core for the browser tests (npm registry, sha256 checked)" \
 		$(BIN)/python -m tests.axe
 
-test: lint cfn build $(CHROMIUM) $(AXE)
+# What the tests need, made side by side: the scanner's and the SAM CLI's virtualenvs
+# install while the linters run (each target's output kept together).
+test: $(STAMP)
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint cfn build $(CHROMIUM) $(AXE)
 	CHROMIUM_PATH=$(CHROMIUM) $(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
 
 unit: $(STAMP)

@@ -163,20 +163,22 @@ def test_a_backfill_tolerates_and_reports_failed_batches_and_a_redrive_finishes_
 ) -> None:
     before = {photo_id: record(local_stack, photo_id) for photo_id in stored}
     # Three photos whose thumbnails keep failing past their retries (their batches fail),
-    # and one whose metadata step finds it corrupt (the photo's own fault, caught).
-    flaky = [stored[5], stored[57], stored[141]]
-    corrupt = stored[120]
+    # and one whose metadata step finds it corrupt (the photo's own fault, caught), all in
+    # the first batches, which run first, four at a time.
+    flaky = [stored[5], stored[17], stored[21]]
+    corrupt = stored[32]
     for photo_id in flaky:
         faults[("ThumbnailFunction", photo_id)] = "Lambda.ServiceException"
     faults[("MetadataFunction", corrupt)] = "CorruptImage"
-    run = start(local_stack, stored, tolerated_failure_percentage=10)
+    run = start(local_stack, stored, max_concurrency=4, tolerated_failure_percentage=10)
 
     first = ended(local_stack, run)
-    # Four failed batches of ten would be 20% of the photos, over the 10% tolerated: the run
-    # fails once what failed passes 10%, and stops the batches still running.
+    # Four failed batches of ten are 20% of the photos, over the 10% tolerated: the run fails
+    # and starts no more batches.
     assert (first.status, first.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
-    assert first.total == PHOTOS and first.failed > PHOTOS // 10
-    assert first.succeeded + first.failed + first.aborted == PHOTOS
+    assert (first.total, first.failed) == (PHOTOS, 40)
+    assert first.succeeded + first.failed + first.aborted + first.pending == PHOTOS
+    assert first.pending >= PHOTOS // 2  # most batches never started
     reported = results(local_stack, first)  # a failed run's results are written too
     assert {p.photo_id for p in reported.failed} <= {corrupt}
 
